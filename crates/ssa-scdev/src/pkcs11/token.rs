@@ -1,0 +1,191 @@
+//! A logged-in token: the anchor session that holds the login, and a pool
+//! of sessions for many threads.
+//!
+//! Login belongs to the token, not to a session: once one session of the
+//! process logs in, every session is logged in, and the token logs out when
+//! the last one closes. The anchor session is opened first, logs in, and is
+//! kept for as long as the token is in use, so pooled sessions can come and
+//! go. A `Session` is `Send` but not `Sync`: a thread takes one out of the
+//! pool, uses it alone and puts it back.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+
+use cryptoki::context::Pkcs11;
+use cryptoki::error::{Error, RvError};
+use cryptoki::session::{Session, SessionState, UserType};
+use cryptoki::slot::Slot;
+use cryptoki::types::AuthPin;
+
+use crate::{Pin, ScdevError};
+
+/// Tokens logged in by this process, by (module, label).
+type Registry = Mutex<HashMap<(PathBuf, String), Weak<Token>>>;
+static TOKENS: OnceLock<Registry> = OnceLock::new();
+
+pub(super) struct Token {
+    pub(super) pkcs11: Pkcs11,
+    pub(super) slot: Slot,
+    pub(super) label: String,
+    pin: Pin,
+    anchor: Mutex<Option<Session>>,
+    pool: Mutex<Vec<Session>>,
+    /// Serialises key creation and destruction, so that "is the id free?"
+    /// and "create it" cannot interleave within this process.
+    pub(super) admin: Mutex<()>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks leaves nothing half-done
+    // that matters (sessions are re-checked on use), so carry on.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Errors after which the operation is retried once on a fresh session
+/// (after logging in again if the login was lost with the old sessions).
+fn session_lost(error: &ScdevError) -> bool {
+    matches!(
+        error.ckr(),
+        Some(
+            RvError::SessionHandleInvalid
+                | RvError::SessionClosed
+                | RvError::DeviceRemoved
+                | RvError::UserNotLoggedIn
+        )
+    )
+}
+
+fn logged_in(session: &Session) -> bool {
+    matches!(
+        session.get_session_info().map(|info| info.session_state()),
+        Ok(SessionState::RwUser | SessionState::RoUser)
+    )
+}
+
+impl Token {
+    /// The token of `label` in `module`, logged in with `pin`. A process logs
+    /// in to a token once; opening it again with a different PIN is refused
+    /// without asking the token (which would answer "already logged in").
+    pub(super) fn open(
+        module: PathBuf,
+        pkcs11: Pkcs11,
+        label: &str,
+        pin: &Pin,
+    ) -> Result<Arc<Token>, ScdevError> {
+        let registry = TOKENS.get_or_init(Mutex::default);
+        let mut registry = lock(registry);
+        let key = (module, label.to_owned());
+        if let Some(token) = registry.get(&key).and_then(Weak::upgrade) {
+            return if token.pin.matches(pin) {
+                Ok(token)
+            } else {
+                Err(ScdevError::PinIncorrect {
+                    label: label.to_owned(),
+                    source: None,
+                })
+            };
+        }
+        let slot = super::find_slot(&pkcs11, label)?;
+        let token = Arc::new(Token {
+            pkcs11,
+            slot,
+            label: label.to_owned(),
+            pin: pin.clone(),
+            anchor: Mutex::new(None),
+            pool: Mutex::new(Vec::new()),
+            admin: Mutex::new(()),
+        });
+        token.ensure_login()?;
+        registry.retain(|_, weak| weak.strong_count() > 0);
+        registry.insert(key, Arc::downgrade(&token));
+        Ok(token)
+    }
+
+    /// Makes sure the anchor session is open and the token logged in.
+    fn ensure_login(&self) -> Result<(), ScdevError> {
+        let mut anchor = lock(&self.anchor);
+        if let Some(session) = anchor.as_ref() {
+            if logged_in(session) {
+                return Ok(());
+            }
+            if session.get_session_info().is_err() {
+                *anchor = None;
+            }
+        }
+        let session = match anchor.take() {
+            Some(session) => session,
+            None => self
+                .pkcs11
+                .open_rw_session(self.slot)
+                .map_err(ScdevError::pkcs11("C_OpenSession"))?,
+        };
+        let pin = AuthPin::from(self.pin.expose());
+        match session.login(UserType::User, Some(&pin)) {
+            Ok(()) | Err(Error::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {
+                *anchor = Some(session);
+                Ok(())
+            }
+            Err(source @ Error::Pkcs11(RvError::PinIncorrect, _)) => {
+                Err(ScdevError::PinIncorrect {
+                    label: self.label.clone(),
+                    source: Some(source),
+                })
+            }
+            Err(source @ Error::Pkcs11(RvError::PinLocked, _)) => Err(ScdevError::PinLocked {
+                label: self.label.clone(),
+                source,
+            }),
+            Err(e) => Err(ScdevError::pkcs11("C_Login")(e)),
+        }
+    }
+
+    fn checkout(&self) -> Result<Session, ScdevError> {
+        if let Some(session) = lock(&self.pool).pop() {
+            return Ok(session);
+        }
+        let session = self
+            .pkcs11
+            .open_rw_session(self.slot)
+            .map_err(ScdevError::pkcs11("C_OpenSession"))?;
+        if !logged_in(&session) {
+            // The login went with sessions closed behind our back.
+            self.ensure_login()?;
+        }
+        Ok(session)
+    }
+
+    fn checkin(&self, session: Session) {
+        lock(&self.pool).push(session);
+    }
+
+    /// Runs `operation` on a pooled session. If the session turns out to be
+    /// gone (closed, device removed, logged out), every pooled session is
+    /// dropped, the login restored, and `operation` retried once on a fresh
+    /// session.
+    pub(super) fn with_session<T>(
+        &self,
+        operation: impl Fn(&Session) -> Result<T, ScdevError>,
+    ) -> Result<T, ScdevError> {
+        let session = self.checkout()?;
+        match operation(&session) {
+            Err(e) if session_lost(&e) => {
+                drop(session);
+                lock(&self.pool).clear();
+                self.ensure_login()?;
+                let session = self.checkout()?;
+                let result = operation(&session);
+                if !matches!(&result, Err(e) if session_lost(e)) {
+                    self.checkin(session);
+                }
+                result
+            }
+            result => {
+                self.checkin(session);
+                result
+            }
+        }
+    }
+}

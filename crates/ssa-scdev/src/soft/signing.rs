@@ -1,0 +1,189 @@
+//! Raw signatures from a plaintext PKCS#8 key that lives only as long as
+//! one call.
+//!
+//! ring makes every signature it can: ECDSA P-256/SHA-256 and
+//! P-384/SHA-384 over a message, Ed25519, and RSA PKCS#1 v1.5 and PSS over a
+//! message. ring hashes inside every sign call and cannot sign a digest, so
+//! ECDSA over a prehashed digest (and over the curve/hash pairs ring lacks)
+//! goes to RustCrypto's `p256`/`p384` `PrehashSigner` over the same PKCS#8:
+//! remote signing's raw-hash mode needs it, and those crates are constant
+//! time and zeroize their scalars. RSA over a digest is refused: the only
+//! pure-Rust RSA signer (`rsa`) carries RUSTSEC-2023-0071. Ed25519 over a
+//! digest is refused by every backend: pure Ed25519 signs the message.
+
+use p256::ecdsa::signature::hazmat::PrehashSigner;
+use p256::pkcs8::DecodePrivateKey;
+use ring::rand::SystemRandom;
+use ring::signature::{self as rs, KeyPair};
+
+use crate::{Checked, HashAlgorithm, KeyAlgorithm, KeyInfo, ScdevError, SignatureAlgorithm};
+
+const BACKEND: &str = "soft";
+
+fn rejected(operation: &'static str) -> impl FnOnce(ring::error::KeyRejected) -> ScdevError {
+    move |_| ScdevError::Crypto { operation }
+}
+
+fn failed(operation: &'static str) -> impl FnOnce(ring::error::Unspecified) -> ScdevError {
+    move |_| ScdevError::Crypto { operation }
+}
+
+/// Signs with the key `info` describes, whose PKCS#8 is `pkcs8`.
+pub(super) fn sign(
+    info: &KeyInfo,
+    pkcs8: &[u8],
+    algorithm: SignatureAlgorithm,
+    input: Checked<'_>,
+) -> Result<Vec<u8>, ScdevError> {
+    let rng = SystemRandom::new();
+    match (algorithm, info.algorithm, input) {
+        (SignatureAlgorithm::Ecdsa(hash), curve, Checked::Message(message)) => {
+            match ring_ecdsa(curve, hash) {
+                Some(ring_alg) => {
+                    let key = rs::EcdsaKeyPair::from_pkcs8(ring_alg, pkcs8, &rng)
+                        .map_err(rejected("load EC key"))?;
+                    key.sign(&rng, message)
+                        .map(|s| s.as_ref().to_vec())
+                        .map_err(failed("ECDSA sign"))
+                }
+                None => ecdsa_prehash(curve, pkcs8, &hash.digest(message)),
+            }
+        }
+        (SignatureAlgorithm::Ecdsa(_), curve, Checked::Digest(digest)) => {
+            ecdsa_prehash(curve, pkcs8, digest)
+        }
+        (SignatureAlgorithm::Ed25519, _, Checked::Message(message)) => {
+            let key = rs::Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8)
+                .map_err(rejected("load Ed25519 key"))?;
+            Ok(key.sign(message).as_ref().to_vec())
+        }
+        (
+            SignatureAlgorithm::RsaPkcs1(hash) | SignatureAlgorithm::RsaPss(hash),
+            _,
+            Checked::Message(message),
+        ) => {
+            let key = rs::RsaKeyPair::from_pkcs8(pkcs8).map_err(rejected("load RSA key"))?;
+            let padding = ring_rsa(algorithm, hash);
+            let mut signature = vec![0u8; key.public().modulus_len()];
+            key.sign(padding, &rng, message, &mut signature)
+                .map_err(failed("RSA sign"))?;
+            Ok(signature)
+        }
+        (_, _, Checked::Digest(_)) => Err(ScdevError::DigestSigningUnsupported {
+            backend: BACKEND,
+            algorithm,
+        }),
+    }
+}
+
+fn ring_ecdsa(
+    curve: KeyAlgorithm,
+    hash: HashAlgorithm,
+) -> Option<&'static rs::EcdsaSigningAlgorithm> {
+    match (curve, hash) {
+        (KeyAlgorithm::EcP256, HashAlgorithm::Sha256) => Some(&rs::ECDSA_P256_SHA256_ASN1_SIGNING),
+        (KeyAlgorithm::EcP384, HashAlgorithm::Sha384) => Some(&rs::ECDSA_P384_SHA384_ASN1_SIGNING),
+        _ => None,
+    }
+}
+
+fn ring_rsa(algorithm: SignatureAlgorithm, hash: HashAlgorithm) -> &'static dyn rs::RsaEncoding {
+    let pss = matches!(algorithm, SignatureAlgorithm::RsaPss(_));
+    match (pss, hash) {
+        (false, HashAlgorithm::Sha256) => &rs::RSA_PKCS1_SHA256,
+        (false, HashAlgorithm::Sha384) => &rs::RSA_PKCS1_SHA384,
+        (false, HashAlgorithm::Sha512) => &rs::RSA_PKCS1_SHA512,
+        (true, HashAlgorithm::Sha256) => &rs::RSA_PSS_SHA256,
+        (true, HashAlgorithm::Sha384) => &rs::RSA_PSS_SHA384,
+        (true, HashAlgorithm::Sha512) => &rs::RSA_PSS_SHA512,
+    }
+}
+
+fn ecdsa_prehash(curve: KeyAlgorithm, pkcs8: &[u8], digest: &[u8]) -> Result<Vec<u8>, ScdevError> {
+    let load = |_| ScdevError::Crypto {
+        operation: "load EC key for prehash signing",
+    };
+    let sign = |_| ScdevError::Crypto {
+        operation: "ECDSA prehash sign",
+    };
+    match curve {
+        KeyAlgorithm::EcP256 => {
+            let key = p256::ecdsa::SigningKey::from_pkcs8_der(pkcs8).map_err(load)?;
+            let sig: p256::ecdsa::DerSignature = key.sign_prehash(digest).map_err(sign)?;
+            Ok(sig.as_bytes().to_vec())
+        }
+        KeyAlgorithm::EcP384 => {
+            let key = p384::ecdsa::SigningKey::from_pkcs8_der(pkcs8).map_err(load)?;
+            let sig: p384::ecdsa::DerSignature = key.sign_prehash(digest).map_err(sign)?;
+            Ok(sig.as_bytes().to_vec())
+        }
+        _ => Err(ScdevError::Crypto {
+            operation: "ECDSA on a non-EC key",
+        }),
+    }
+}
+
+/// Generates a key of `algorithm` inside this process: the PKCS#8 and the
+/// public key bytes (uncompressed point, or Ed25519's 32 bytes).
+pub(super) fn generate(
+    algorithm: KeyAlgorithm,
+) -> Result<(zeroize::Zeroizing<Vec<u8>>, Vec<u8>), ScdevError> {
+    let rng = SystemRandom::new();
+    let document = match algorithm {
+        KeyAlgorithm::EcP256 => {
+            rs::EcdsaKeyPair::generate_pkcs8(&rs::ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
+        }
+        KeyAlgorithm::EcP384 => {
+            rs::EcdsaKeyPair::generate_pkcs8(&rs::ECDSA_P384_SHA384_ASN1_SIGNING, &rng)
+        }
+        KeyAlgorithm::Ed25519 => rs::Ed25519KeyPair::generate_pkcs8(&rng),
+        _ => {
+            return Err(ScdevError::GenerateUnsupported {
+                backend: BACKEND,
+                algorithm,
+            });
+        }
+    }
+    .map_err(failed("key generation"))?;
+    // ring's `Document` does not zeroize; the copy we keep does.
+    let pkcs8 = zeroize::Zeroizing::new(document.as_ref().to_vec());
+    let public = public_key(algorithm, &pkcs8)?;
+    Ok((pkcs8, public))
+}
+
+/// The raw public key of a PKCS#8 key of `algorithm`; fails if the PKCS#8
+/// does not hold a valid key of that algorithm.
+pub(super) fn public_key(algorithm: KeyAlgorithm, pkcs8: &[u8]) -> Result<Vec<u8>, ScdevError> {
+    let rng = SystemRandom::new();
+    let bad = rejected("parse PKCS#8 key");
+    Ok(match algorithm {
+        KeyAlgorithm::EcP256 => {
+            rs::EcdsaKeyPair::from_pkcs8(&rs::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8, &rng)
+                .map_err(bad)?
+                .public_key()
+                .as_ref()
+                .to_vec()
+        }
+        KeyAlgorithm::EcP384 => {
+            rs::EcdsaKeyPair::from_pkcs8(&rs::ECDSA_P384_SHA384_ASN1_SIGNING, pkcs8, &rng)
+                .map_err(bad)?
+                .public_key()
+                .as_ref()
+                .to_vec()
+        }
+        KeyAlgorithm::Ed25519 => rs::Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8)
+            .map_err(bad)?
+            .public_key()
+            .as_ref()
+            .to_vec(),
+        KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
+            let key = rs::RsaKeyPair::from_pkcs8(pkcs8).map_err(bad)?;
+            if KeyAlgorithm::rsa_from_bits(key.public().modulus_len() * 8) != Some(algorithm) {
+                return Err(ScdevError::Crypto {
+                    operation: "RSA modulus size differs from the key spec",
+                });
+            }
+            key.public().as_ref().to_vec()
+        }
+    })
+}
