@@ -25,19 +25,41 @@ struct Backend {
     scdev: Arc<dyn Scdev>,
     /// Soft only: the backup key, to seal keys ring cannot generate (RSA).
     import_key: Option<BackupKey>,
+    /// Text forms of this backend's secrets that no `Debug` output may show.
+    secrets: Vec<String>,
+    /// Values built from the secrets (configurations) to print as well.
+    config_debug: String,
     _dir: Option<tempfile::TempDir>,
 }
 
 fn soft() -> Backend {
     let dir = tempfile::tempdir().unwrap();
     let store = DirectoryKeyStore::open(dir.path().join("keys")).unwrap();
-    let backup = BackupKey::generate().unwrap();
-    let scdev = SoftScdev::new(store, KeyEncryptionKey::generate().unwrap())
-        .with_backup_key(backup.clone());
+    let mut kek = [0u8; 32];
+    let mut backup_bytes = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut kek).unwrap();
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut backup_bytes).unwrap();
+    let (kek_value, backup) = (
+        KeyEncryptionKey::from_bytes(kek),
+        BackupKey::from_bytes(backup_bytes),
+    );
+    let config_debug = format!("{kek_value:?} {backup:?}");
+    let scdev = SoftScdev::new(store, kek_value).with_backup_key(backup.clone());
+    let mut secrets = Vec::new();
+    for bytes in [kek, backup_bytes] {
+        secrets.push(bytes.iter().map(|b| format!("{b:02x}")).collect());
+        secrets.push(
+            format!("{:?}", &bytes[..6])
+                .trim_end_matches(']')
+                .to_owned(),
+        );
+    }
     Backend {
         name: "soft",
         scdev: Arc::new(scdev),
         import_key: Some(backup),
+        secrets,
+        config_debug,
         _dir: Some(dir),
     }
 }
@@ -50,6 +72,11 @@ fn softhsm() -> Backend {
         name: "softhsm",
         scdev: Arc::new(Pkcs11Scdev::open(&token.config()).unwrap()),
         import_key: None,
+        secrets: vec![
+            token.user_pin_text(),
+            format!("so-{}", token.user_pin_text()),
+        ],
+        config_debug: format!("{:?} {token:?}", token.config()),
         _dir: None,
     }
 }
@@ -385,6 +412,47 @@ mod suite {
         assert!(b.scdev.list_keys().unwrap().contains(&c));
     }
 
+    pub fn debug_holds_no_secret(b: &Backend) {
+        let backup = b.key("debug", KeySpec::new(KeyAlgorithm::EcP256).with_backup());
+        let plain = b.key("debug", KeySpec::new(KeyAlgorithm::EcP384));
+        let wrapped = b.scdev.export_wrapped(&backup.id).unwrap();
+        let errors = [
+            b.scdev.export_wrapped(&plain.id).unwrap_err(),
+            b.scdev
+                .sign(
+                    &plain.id,
+                    SignatureAlgorithm::Ed25519,
+                    SignInput::Message(b"x"),
+                )
+                .unwrap_err(),
+            b.scdev.import_wrapped(&backup.id, &wrapped).unwrap_err(),
+        ];
+        let printed = format!(
+            "{:?} {:?} {:?} {:?} {errors:?} {} {}",
+            b.scdev,
+            b.scdev.capabilities(),
+            b.scdev.list_keys().unwrap(),
+            wrapped,
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" "),
+            b.config_debug,
+        );
+        assert!(
+            printed.contains("redacted"),
+            "the configuration was not printed: {printed}"
+        );
+        assert!(!b.secrets.is_empty());
+        for secret in &b.secrets {
+            assert!(
+                !printed.contains(secret.as_str()),
+                "Debug output shows a secret ({secret}): {printed}"
+            );
+        }
+    }
+
     pub fn bad_ids_and_labels(b: &Backend) {
         assert!(matches!(
             KeyId::new(vec![1; 65]),
@@ -431,4 +499,5 @@ conformance! {
     non_extractable_key_refuses_export => suite::non_extractable_refuses_export,
     list_find_destroy => suite::list_find_destroy,
     bad_key_ids_and_labels_refused => suite::bad_ids_and_labels,
+    debug_output_holds_no_secret => suite::debug_holds_no_secret,
 }

@@ -291,12 +291,7 @@ impl Scdev for Pkcs11Scdev {
         let mut public = objects::public_template(id, label);
         public.extend(objects::domain_attributes(spec.algorithm)?);
         let private = objects::private_template(id, label, spec.algorithm, spec.backup_allowed);
-        let _admin = self
-            .token
-            .admin
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.token.with_session(|session| {
+        self.token.with_session_exclusive(|session| {
             if Self::key_exists(session, id)? {
                 return Err(ScdevError::KeyExists { key_id: id.clone() });
             }
@@ -355,12 +350,7 @@ impl Scdev for Pkcs11Scdev {
     }
 
     fn destroy_key(&self, id: &KeyId) -> Result<(), ScdevError> {
-        let _admin = self
-            .token
-            .admin
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.token.with_session(|session| {
+        self.token.with_session_exclusive(|session| {
             let private = objects::find(session, ObjectClass::PRIVATE_KEY, id)?;
             let public = objects::find(session, ObjectClass::PUBLIC_KEY, id)?;
             if private.is_none() && public.is_none() {
@@ -443,12 +433,7 @@ impl Scdev for Pkcs11Scdev {
         ];
         public_attributes.extend(objects::public_template(id, &info.label));
         public_attributes.extend(objects::public_key_attributes(&public)?);
-        let _admin = self
-            .token
-            .admin
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.token.with_session(|session| {
+        self.token.with_session_exclusive(|session| {
             if Self::key_exists(session, id)? {
                 return Err(ScdevError::KeyExists { key_id: id.clone() });
             }

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, Weak};
 
 use cryptoki::context::Pkcs11;
 use cryptoki::error::{Error, RvError};
@@ -31,9 +31,13 @@ pub(super) struct Token {
     pin: Pin,
     anchor: Mutex<Option<Session>>,
     pool: Mutex<Vec<Session>>,
-    /// Serialises key creation and destruction, so that "is the id free?"
-    /// and "create it" cannot interleave within this process.
-    pub(super) admin: Mutex<()>,
+    /// Held shared by every operation that only uses objects, and exclusive
+    /// by those that create or destroy them. This makes "is the id free?"
+    /// and "create it" one step within the process, and it keeps SoftHSM2
+    /// 2.6 from corrupting an object that is being written while another
+    /// thread reads the token (its file store locks per process, not per
+    /// thread: SoftHSMv2 issue #573). Signing threads still run in parallel.
+    objects: RwLock<()>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -96,7 +100,7 @@ impl Token {
             pin: pin.clone(),
             anchor: Mutex::new(None),
             pool: Mutex::new(Vec::new()),
-            admin: Mutex::new(()),
+            objects: RwLock::new(()),
         });
         token.ensure_login()?;
         registry.retain(|_, weak| weak.strong_count() > 0);
@@ -161,11 +165,35 @@ impl Token {
         lock(&self.pool).push(session);
     }
 
+    /// Runs `operation`, which only uses existing objects, on a pooled session.
+    pub(super) fn with_session<T>(
+        &self,
+        operation: impl Fn(&Session) -> Result<T, ScdevError>,
+    ) -> Result<T, ScdevError> {
+        let _shared = self
+            .objects
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.run(operation)
+    }
+
+    /// Runs `operation`, which creates or destroys objects, alone.
+    pub(super) fn with_session_exclusive<T>(
+        &self,
+        operation: impl Fn(&Session) -> Result<T, ScdevError>,
+    ) -> Result<T, ScdevError> {
+        let _exclusive = self
+            .objects
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.run(operation)
+    }
+
     /// Runs `operation` on a pooled session. If the session turns out to be
     /// gone (closed, device removed, logged out), every pooled session is
     /// dropped, the login restored, and `operation` retried once on a fresh
     /// session.
-    pub(super) fn with_session<T>(
+    fn run<T>(
         &self,
         operation: impl Fn(&Session) -> Result<T, ScdevError>,
     ) -> Result<T, ScdevError> {

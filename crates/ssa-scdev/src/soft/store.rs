@@ -28,9 +28,18 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
 
 /// A store in process memory, lost when the process ends. For tests and
 /// short-lived keys.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct MemoryKeyStore {
     records: RwLock<BTreeMap<KeyId, Vec<u8>>>,
+}
+
+impl fmt::Debug for MemoryKeyStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.records.read().map(|r| r.len()).unwrap_or_default();
+        f.debug_struct("MemoryKeyStore")
+            .field("keys", &count)
+            .finish()
+    }
 }
 
 impl MemoryKeyStore {
