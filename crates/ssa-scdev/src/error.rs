@@ -126,7 +126,11 @@ pub enum ScdevError {
     WrongBackupKey,
     /// A backup failed authentication: it was altered.
     #[error("the key backup failed authentication: it was altered")]
-    BackupIntegrity,
+    BackupIntegrity {
+        /// The module's error, when a PKCS#11 token refused to unwrap it.
+        #[source]
+        source: Option<cryptoki::error::Error>,
+    },
     /// The key inside a backup does not match the public key the backup names.
     #[error("the key inside the backup does not match its public key")]
     BackupPublicKeyMismatch,
@@ -215,6 +219,9 @@ impl ScdevError {
             Self::PinIncorrect {
                 source: Some(source),
                 ..
+            }
+            | Self::BackupIntegrity {
+                source: Some(source),
             } => source,
             _ => return None,
         };

@@ -167,3 +167,65 @@ fn softhsm_keys_are_generated_sensitive_and_unextractable() {
         }
     }
 }
+
+#[test]
+fn softhsm_tampered_backups_are_refused_and_leave_nothing_behind() {
+    use ssa_scdev::WrappedKey;
+    let hsm = ssa_testkit::softhsm();
+    let token = hsm.create_token("tamper", true);
+    let scdev = Pkcs11Scdev::open(&token.config()).unwrap();
+    let id = KeyId::new(b"victim".to_vec()).unwrap();
+    let other = KeyId::new(b"other".to_vec()).unwrap();
+    let info = scdev
+        .generate_key(
+            &id,
+            "victim",
+            KeySpec::new(KeyAlgorithm::EcP256).with_backup(),
+        )
+        .unwrap();
+    let other_info = scdev
+        .generate_key(&other, "other", KeySpec::new(KeyAlgorithm::EcP256))
+        .unwrap();
+    let bytes = scdev.export_wrapped(&id).unwrap().to_bytes();
+    scdev.destroy_key(&id).unwrap();
+
+    // The wrapped key itself altered: the token's key wrap refuses it.
+    let mut payload = bytes.clone();
+    let last = payload.len() - 3;
+    payload[last] ^= 0x01;
+    let result = scdev.import_wrapped(&id, &WrappedKey::from_bytes(&payload).unwrap());
+    assert!(result.is_err(), "an altered wrapped key was restored");
+    assert!(scdev.find_key(&id).unwrap().is_none());
+    assert!(scdev.list_keys().unwrap().iter().all(|k| k.id != id));
+
+    // The header made to name another public key: the restored key is
+    // checked against it and thrown away.
+    let at = bytes
+        .windows(info.public_key.len())
+        .position(|w| w == info.public_key.as_slice())
+        .unwrap();
+    let mut swapped = bytes.clone();
+    swapped[at..at + info.public_key.len()].copy_from_slice(&other_info.public_key);
+    let result = scdev.import_wrapped(&id, &WrappedKey::from_bytes(&swapped).unwrap());
+    assert!(
+        matches!(result, Err(ScdevError::BackupPublicKeyMismatch)),
+        "{result:?}"
+    );
+    assert!(
+        scdev.find_key(&id).unwrap().is_none(),
+        "a refused restore left a key"
+    );
+
+    // A token without the backup key configured refuses before unwrapping.
+    let no_backup = Pkcs11Config::new(hsm.module(), &token.label, token.user_pin.clone());
+    let plain = Pkcs11Scdev::open(&no_backup).unwrap();
+    let result = plain.import_wrapped(&id, &WrappedKey::from_bytes(&bytes).unwrap());
+    assert!(matches!(result, Err(ScdevError::NoBackupKey)), "{result:?}");
+
+    // The untouched backup still restores.
+    let restored = scdev
+        .import_wrapped(&id, &WrappedKey::from_bytes(&bytes).unwrap())
+        .unwrap();
+    assert_eq!(restored, info);
+    sign_and_verify(&scdev, &id, b"restored");
+}

@@ -246,7 +246,7 @@ fn soft_backup_tampering_and_wrong_backup_key_are_refused() {
     payload_flip[last] ^= 1;
     let result = scdev.import_wrapped(&id, &WrappedKey::from_bytes(&payload_flip).unwrap());
     assert!(
-        matches!(result, Err(ScdevError::BackupIntegrity)),
+        matches!(result, Err(ScdevError::BackupIntegrity { source: None })),
         "{result:?}"
     );
 
@@ -261,7 +261,7 @@ fn soft_backup_tampering_and_wrong_backup_key_are_refused() {
     header_flip[label_at] = b'B';
     let result = scdev.import_wrapped(&id, &WrappedKey::from_bytes(&header_flip).unwrap());
     assert!(
-        matches!(result, Err(ScdevError::BackupIntegrity)),
+        matches!(result, Err(ScdevError::BackupIntegrity { source: None })),
         "{result:?}"
     );
 

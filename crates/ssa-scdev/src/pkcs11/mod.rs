@@ -450,7 +450,7 @@ impl Scdev for Pkcs11Scdev {
                         cryptoki::error::RvError::WrappedKeyInvalid
                         | cryptoki::error::RvError::EncryptedDataInvalid,
                         _,
-                    ) => ScdevError::BackupIntegrity,
+                    ) => ScdevError::BackupIntegrity { source: Some(e) },
                     e => ScdevError::pkcs11("C_UnwrapKey")(e),
                 })?;
             let public_handle = match session.create_object(&public_attributes) {

@@ -274,7 +274,7 @@ impl Scdev for SoftScdev {
         let pkcs8 =
             seal::open(&backup_key.0, backup.header(), backup.payload()).ok_or_else(|| {
                 if backup.wrapping_key() == backup_key.0.fingerprint(BACKUP_PURPOSE) {
-                    ScdevError::BackupIntegrity
+                    ScdevError::BackupIntegrity { source: None }
                 } else {
                     ScdevError::WrongBackupKey
                 }
