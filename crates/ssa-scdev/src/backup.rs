@@ -118,6 +118,27 @@ impl WrappedKey {
         self.info.algorithm
     }
 
+    /// Refuses a backup that another kind of SCDev made, or that was made
+    /// for another key than `id`: a backup goes back only into its own key.
+    pub(crate) fn check_destination(
+        &self,
+        method: WrapMethod,
+        id: &KeyId,
+    ) -> Result<(), ScdevError> {
+        if self.method != method {
+            return Err(ScdevError::MalformedBackup {
+                reason: "made by another kind of SCDev",
+            });
+        }
+        if self.info.id != *id {
+            return Err(ScdevError::BackupKeyIdMismatch {
+                expected: id.clone(),
+                found: self.info.id.clone(),
+            });
+        }
+        Ok(())
+    }
+
     /// The backup as bytes, to store wherever backups go.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.header.len() + 4 + self.payload.len());

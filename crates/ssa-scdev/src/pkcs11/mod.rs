@@ -395,17 +395,7 @@ impl Scdev for Pkcs11Scdev {
     }
 
     fn import_wrapped(&self, id: &KeyId, backup: &WrappedKey) -> Result<KeyInfo, ScdevError> {
-        if backup.method() != WrapMethod::Pkcs11AesKeyWrapPad {
-            return Err(ScdevError::MalformedBackup {
-                reason: "not made by a PKCS#11 SCDev",
-            });
-        }
-        if backup.key_id() != id {
-            return Err(ScdevError::BackupKeyIdMismatch {
-                expected: id.clone(),
-                found: backup.key_id().clone(),
-            });
-        }
+        backup.check_destination(WrapMethod::Pkcs11AesKeyWrapPad, id)?;
         if self.backup_key_label.is_none() {
             return Err(ScdevError::NoBackupKey);
         }

@@ -260,17 +260,7 @@ impl Scdev for SoftScdev {
 
     fn import_wrapped(&self, id: &KeyId, backup: &WrappedKey) -> Result<KeyInfo, ScdevError> {
         let backup_key = self.backup_key()?;
-        if backup.method() != WrapMethod::SoftAes256Gcm {
-            return Err(ScdevError::MalformedBackup {
-                reason: "not made by a soft SCDev",
-            });
-        }
-        if backup.key_id() != id {
-            return Err(ScdevError::BackupKeyIdMismatch {
-                expected: id.clone(),
-                found: backup.key_id().clone(),
-            });
-        }
+        backup.check_destination(WrapMethod::SoftAes256Gcm, id)?;
         let pkcs8 =
             seal::open(&backup_key.0, backup.header(), backup.payload()).ok_or_else(|| {
                 if backup.wrapping_key() == backup_key.0.fingerprint(BACKUP_PURPOSE) {
