@@ -5,6 +5,10 @@
 /// key store and the PKCS#11 backend. See [`ssa_scdev`].
 pub use ssa_scdev as scdev;
 
+/// Signature activation data: SAD tokens, the built-in authenticator, the
+/// consumption ledger and the SAM. See [`ssa_sad`].
+pub use ssa_sad as sad;
+
 pub use ssa_scdev::{
     HashAlgorithm, KeyAlgorithm, KeyId, KeyInfo, KeySpec, PublicKey, Scdev, ScdevError, SignInput,
     SignatureAlgorithm,

@@ -1,0 +1,185 @@
+//! The SAD claims: who may sign, with which credential, over what, how often.
+
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Sole control assurance level (CEN EN 419 241-1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
+pub enum Scal {
+    /// SCAL1: one factor; the SAD may leave the digests unbound.
+    Scal1,
+    /// SCAL2: a knowledge and a possession factor; the SAD binds the digests.
+    Scal2,
+}
+
+impl Scal {
+    /// 1 or 2.
+    pub const fn level(self) -> u8 {
+        match self {
+            Self::Scal1 => 1,
+            Self::Scal2 => 2,
+        }
+    }
+}
+
+impl TryFrom<u8> for Scal {
+    type Error = String;
+    fn try_from(value: u8) -> Result<Self, String> {
+        match value {
+            1 => Ok(Self::Scal1),
+            2 => Ok(Self::Scal2),
+            other => Err(format!("scal must be 1 or 2, not {other}")),
+        }
+    }
+}
+
+impl From<Scal> for u8 {
+    fn from(scal: Scal) -> u8 {
+        scal.level()
+    }
+}
+
+/// The class of an authentication factor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FactorClass {
+    /// Something the signer knows.
+    Knowledge,
+    /// Something the signer has.
+    Possession,
+}
+
+/// An authentication method reference (RFC 8176 values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Amr {
+    /// A PIN (knowledge).
+    #[serde(rename = "pin")]
+    Pin,
+    /// A one-time password from an authenticator (possession).
+    #[serde(rename = "otp")]
+    Otp,
+    /// Proof of possession of a key on the signer's device (possession).
+    #[serde(rename = "pop")]
+    DeviceKey,
+}
+
+impl Amr {
+    /// The factor class of this method.
+    pub const fn class(self) -> FactorClass {
+        match self {
+            Self::Pin => FactorClass::Knowledge,
+            Self::Otp | Self::DeviceKey => FactorClass::Possession,
+        }
+    }
+}
+
+/// Whether `amr` holds both a knowledge and a possession factor.
+pub fn has_two_classes(amr: &[Amr]) -> bool {
+    amr.iter().any(|a| a.class() == FactorClass::Knowledge)
+        && amr.iter().any(|a| a.class() == FactorClass::Possession)
+}
+
+/// The hash function that made the bound digests, named by its OID as the
+/// CSC API does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum HashAlg {
+    /// SHA-256.
+    #[serde(rename = "2.16.840.1.101.3.4.2.1")]
+    Sha256,
+    /// SHA-384.
+    #[serde(rename = "2.16.840.1.101.3.4.2.2")]
+    Sha384,
+    /// SHA-512.
+    #[serde(rename = "2.16.840.1.101.3.4.2.3")]
+    Sha512,
+}
+
+impl HashAlg {
+    /// Digest length in bytes.
+    pub const fn digest_len(self) -> usize {
+        match self {
+            Self::Sha256 => 32,
+            Self::Sha384 => 48,
+            Self::Sha512 => 64,
+        }
+    }
+}
+
+impl fmt::Display for HashAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Sha256 => "2.16.840.1.101.3.4.2.1",
+            Self::Sha384 => "2.16.840.1.101.3.4.2.2",
+            Self::Sha512 => "2.16.840.1.101.3.4.2.3",
+        })
+    }
+}
+
+/// The claims of a SAD.
+///
+/// ```
+/// use ssa_sad::{Amr, HashAlg, SadClaims, Scal};
+/// let claims = SadClaims {
+///     iss: "https://idp.example".into(), aud: "sam-1".into(), sub: "signer-7".into(),
+///     cred: "cred-7".into(), hash_alg: HashAlg::Sha256, hashes: vec![vec![0xab; 32]],
+///     num: 1, scal: Scal::Scal2, amr: vec![Amr::Pin, Amr::Otp],
+///     iat: 1_800_000_000, exp: 1_800_000_300, jti: "q1w2e3".into(),
+/// };
+/// let json = serde_json::to_string(&claims)?;
+/// assert!(json.contains(r#""hashAlg":"2.16.840.1.101.3.4.2.1""#));
+/// assert!(json.contains(r#""hashes":["q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s"]"#));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SadClaims {
+    /// The issuer (the SAD issuer that authenticated the signer).
+    pub iss: String,
+    /// The audience: the SAM that may accept this SAD.
+    pub aud: String,
+    /// The signer.
+    pub sub: String,
+    /// The credential whose key may sign.
+    pub cred: String,
+    /// The hash function of `hashes`.
+    #[serde(rename = "hashAlg")]
+    pub hash_alg: HashAlg,
+    /// The digests (DTBS/R) the signer approved; empty only under SCAL1.
+    #[serde(with = "digest_list")]
+    pub hashes: Vec<Vec<u8>>,
+    /// How many signatures the SAD allows.
+    pub num: u32,
+    /// The sole control assurance level.
+    pub scal: Scal,
+    /// The factor methods used.
+    pub amr: Vec<Amr>,
+    /// Issued at, seconds since the Unix epoch.
+    pub iat: u64,
+    /// Expires at, seconds since the Unix epoch.
+    pub exp: u64,
+    /// Unique id of this SAD: the ledger's key.
+    pub jti: String,
+}
+
+mod digest_list {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::encoding::{b64_decode, b64_encode};
+    use crate::error::TokenPart;
+
+    pub(super) fn serialize<S: Serializer>(hashes: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(hashes.iter().map(|h| b64_encode(h)))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|h| {
+                b64_decode(h, TokenPart::Payload)
+                    .map_err(|_| D::Error::custom("hash is not base64url"))
+            })
+            .collect()
+    }
+}

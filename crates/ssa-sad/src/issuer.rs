@@ -1,0 +1,535 @@
+//! The built-in SAD issuer: the authenticator that checks a signer's
+//! factors, counts failures, locks, and mints SADs.
+
+use core::fmt;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde::{Deserialize, Serialize};
+
+use crate::claims::{Amr, HashAlg, SadClaims, Scal, has_two_classes};
+use crate::encoding::b64_encode;
+use crate::error::SadError;
+use crate::factor::device::{DeviceChallenge, DeviceKey, DeviceResponse, challenge_message};
+use crate::factor::pin::{self, Pin, PinPolicy};
+use crate::factor::totp::{self, Otp, TotpConfig, TotpSeed};
+use crate::jws::Sad;
+use crate::keys::SadSigningKey;
+use crate::lockout::{AuthState, LockoutStore};
+use crate::seal::{SeedKey, random};
+use crate::time::UnixTime;
+
+/// How the issuer behaves.
+#[derive(Clone, Debug)]
+pub struct IssuerConfig {
+    /// `iss` of the SADs it mints.
+    pub issuer: String,
+    /// `aud` of the SADs it mints: the SAM's id.
+    pub audience: String,
+    /// Longest SAD lifetime, in seconds (default 300).
+    pub max_lifetime: u64,
+    /// Consecutive failures that lock a credential (default 5).
+    pub max_failures: u32,
+    /// Most signatures one SAD may allow (default 1000).
+    pub max_count: u32,
+    /// How long a device challenge may be answered, in seconds (default 120).
+    pub challenge_lifetime: u64,
+    /// Argon2id cost of new PIN hashes (default: OWASP's minimum).
+    pub pin_policy: PinPolicy,
+}
+
+impl IssuerConfig {
+    /// Defaults for an issuer `issuer` minting for the SAM `audience`.
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            max_lifetime: 300,
+            max_failures: 5,
+            max_count: 1000,
+            challenge_lifetime: 120,
+            pin_policy: PinPolicy::default(),
+        }
+    }
+}
+
+/// A sealed TOTP enrolment: the seed only ever stored encrypted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedTotp {
+    /// The authenticator's parameters.
+    pub config: TotpConfig,
+    /// The seed, sealed with AES-256-GCM under the issuer's [`SeedKey`],
+    /// the credential id as associated data.
+    pub sealed_seed: Vec<u8>,
+}
+
+/// What a credential has enrolled: nothing secret in the clear (a PHC hash,
+/// a sealed seed, a public key). The embedder may persist it as it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolledFactors {
+    /// The signer who owns the credential (`sub`).
+    pub signer: String,
+    /// The SCAL the credential requires.
+    pub scal: Scal,
+    /// Argon2id PHC string of the PIN.
+    pub pin_hash: Option<String>,
+    /// The TOTP authenticator.
+    pub totp: Option<SealedTotp>,
+    /// The signer's device key.
+    pub device_key: Option<DeviceKey>,
+}
+
+/// What to enrol for a new credential.
+#[derive(Debug)]
+pub struct Enrolment {
+    /// The credential id.
+    pub credential: String,
+    /// The signer.
+    pub signer: String,
+    /// The SCAL the credential requires.
+    pub scal: Scal,
+    /// A PIN (knowledge).
+    pub pin: Option<Pin>,
+    /// A TOTP authenticator (possession).
+    pub totp: Option<(TotpSeed, TotpConfig)>,
+    /// A device key (possession).
+    pub device_key: Option<DeviceKey>,
+}
+
+/// The factors a signer presents with one authorization.
+#[derive(Debug, Default)]
+pub struct PresentedFactors {
+    /// The PIN.
+    pub pin: Option<Pin>,
+    /// A TOTP code.
+    pub otp: Option<Otp>,
+    /// A device-key response.
+    pub device: Option<DeviceResponse>,
+}
+
+/// One authorization: what the signer approves, and the proof.
+#[derive(Debug)]
+pub struct AuthorizationRequest<'a> {
+    /// The credential to activate.
+    pub credential: &'a str,
+    /// The hash of `digests`.
+    pub hash_alg: HashAlg,
+    /// The digests (DTBS/R) approved; may be empty only for a SCAL1 credential.
+    pub digests: &'a [Vec<u8>],
+    /// Signatures allowed.
+    pub num: u32,
+    /// Requested lifetime in seconds (capped by the configured maximum).
+    pub lifetime: u64,
+    /// The factors.
+    pub factors: PresentedFactors,
+}
+
+struct PendingChallenge {
+    credential: String,
+    nonce: Vec<u8>,
+    expires: u64,
+}
+
+/// The built-in SAD issuer.
+///
+/// Factors are checked first; then, in one atomic update of the lockout
+/// store, the attempt is counted: a failure increments the count (and locks
+/// at the limit), a success resets it and spends the TOTP step. A locked
+/// credential refuses every attempt, right factors included, until
+/// [`SadIssuer::unlock`].
+pub struct SadIssuer {
+    config: IssuerConfig,
+    key: SadSigningKey,
+    seed_key: SeedKey,
+    lockout: Arc<dyn LockoutStore>,
+    enrolled: RwLock<HashMap<String, EnrolledFactors>>,
+    challenges: Mutex<HashMap<String, PendingChallenge>>,
+}
+
+impl fmt::Debug for SadIssuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SadIssuer")
+            .field("config", &self.config)
+            .field("key", &self.key)
+            .field("seed_key", &self.seed_key)
+            .field("lockout", &self.lockout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How each presented factor fared, before the attempt is counted.
+struct Checked {
+    amr: Vec<Amr>,
+    failure: Option<Failure>,
+    otp_step: Option<u64>,
+}
+
+#[derive(Clone, Copy)]
+enum Failure {
+    Pin,
+    Otp,
+    Device,
+}
+
+impl SadIssuer {
+    /// An issuer minting with `key`, sealing TOTP seeds under `seed_key`,
+    /// counting failures in `lockout`.
+    pub fn new(
+        config: IssuerConfig,
+        key: SadSigningKey,
+        seed_key: SeedKey,
+        lockout: Arc<dyn LockoutStore>,
+    ) -> Self {
+        Self {
+            config,
+            key,
+            seed_key,
+            lockout,
+            enrolled: RwLock::new(HashMap::new()),
+            challenges: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The issuer's configuration.
+    pub fn config(&self) -> &IssuerConfig {
+        &self.config
+    }
+
+    /// The public key the SAM must trust for this issuer's SADs.
+    pub fn verifying_key(&self) -> crate::keys::SadVerifyingKey {
+        self.key.verifying_key()
+    }
+
+    /// Enrols a credential's factors; returns what to persist.
+    pub fn enroll(&self, enrolment: Enrolment) -> Result<EnrolledFactors, SadError> {
+        let mut factors = EnrolledFactors {
+            signer: enrolment.signer,
+            scal: enrolment.scal,
+            pin_hash: None,
+            totp: None,
+            device_key: None,
+        };
+        if let Some(pin) = &enrolment.pin {
+            factors.pin_hash = Some(pin::hash(pin, &self.config.pin_policy)?);
+        }
+        if let Some((seed, config)) = &enrolment.totp {
+            config.check()?;
+            factors.totp = Some(SealedTotp {
+                config: *config,
+                sealed_seed: self
+                    .seed_key
+                    .seal(&seed_aad(&enrolment.credential), seed.bytes())?,
+            });
+        }
+        if let Some(key) = enrolment.device_key {
+            if !key.well_formed() {
+                return Err(SadError::InvalidEnrolment {
+                    reason: "malformed device key",
+                });
+            }
+            factors.device_key = Some(key);
+        }
+        let classes = [
+            factors.pin_hash.as_ref().map(|_| Amr::Pin),
+            factors.totp.as_ref().map(|_| Amr::Otp),
+            factors.device_key.as_ref().map(|_| Amr::DeviceKey),
+        ];
+        let amr: Vec<Amr> = classes.into_iter().flatten().collect();
+        if amr.is_empty() {
+            return Err(SadError::InvalidEnrolment {
+                reason: "no factor",
+            });
+        }
+        if enrolment.scal == Scal::Scal2 && !has_two_classes(&amr) {
+            return Err(SadError::InvalidEnrolment {
+                reason: "SCAL2 needs a knowledge and a possession factor",
+            });
+        }
+        self.restore(&enrolment.credential, factors.clone())?;
+        Ok(factors)
+    }
+
+    /// Loads a persisted enrolment (from [`SadIssuer::enroll`]'s result).
+    pub fn restore(&self, credential: &str, factors: EnrolledFactors) -> Result<(), SadError> {
+        let mut enrolled = self
+            .enrolled
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if enrolled.contains_key(credential) {
+            return Err(SadError::AlreadyEnrolled {
+                credential: credential.to_owned(),
+            });
+        }
+        enrolled.insert(credential.to_owned(), factors);
+        Ok(())
+    }
+
+    fn factors(&self, credential: &str) -> Result<EnrolledFactors, SadError> {
+        self.enrolled
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(credential)
+            .cloned()
+            .ok_or_else(|| SadError::UnknownCredential {
+                credential: credential.to_owned(),
+            })
+    }
+
+    /// The lockout state of a credential.
+    pub fn state(&self, credential: &str) -> Result<AuthState, SadError> {
+        self.lockout.load(credential)
+    }
+
+    /// Unlocks a credential and clears its failure count (an admin action).
+    pub fn unlock(&self, credential: &str) -> Result<(), SadError> {
+        self.factors(credential)?;
+        self.lockout
+            .update(credential, &mut |state| {
+                state.locked = false;
+                state.failures = 0;
+            })
+            .map(|_| ())
+    }
+
+    /// A challenge for the signer's device, naming this credential and
+    /// exactly these digests. It can be answered once, within the
+    /// configured lifetime.
+    pub fn device_challenge(
+        &self,
+        credential: &str,
+        hash_alg: HashAlg,
+        digests: &[Vec<u8>],
+        now: UnixTime,
+    ) -> Result<DeviceChallenge, SadError> {
+        let factors = self.factors(credential)?;
+        if factors.device_key.is_none() {
+            return Err(SadError::FactorNotEnrolled {
+                credential: credential.to_owned(),
+                factor: "device key",
+            });
+        }
+        let mut nonce = vec![0u8; 16];
+        random(&mut nonce)?;
+        let id = b64_encode(&nonce);
+        let message = challenge_message(&nonce, &self.config.issuer, credential, hash_alg, digests);
+        let mut challenges = self
+            .challenges
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        challenges.retain(|_, c| c.expires > now.0);
+        challenges.insert(
+            id.clone(),
+            PendingChallenge {
+                credential: credential.to_owned(),
+                nonce,
+                expires: now.0.saturating_add(self.config.challenge_lifetime),
+            },
+        );
+        Ok(DeviceChallenge { id, message })
+    }
+
+    fn check_factors(
+        &self,
+        request: &AuthorizationRequest<'_>,
+        factors: &EnrolledFactors,
+        now: UnixTime,
+    ) -> Result<Checked, SadError> {
+        let credential = request.credential;
+        let not_enrolled = |factor| SadError::FactorNotEnrolled {
+            credential: credential.to_owned(),
+            factor,
+        };
+        let presented = &request.factors;
+        if presented.pin.is_none() && presented.otp.is_none() && presented.device.is_none() {
+            return Err(SadError::NoFactor);
+        }
+        let mut checked = Checked {
+            amr: Vec::new(),
+            failure: None,
+            otp_step: None,
+        };
+        if let Some(pin) = &presented.pin {
+            let hash = factors
+                .pin_hash
+                .as_ref()
+                .ok_or_else(|| not_enrolled("PIN"))?;
+            if pin::verify(pin, hash)? {
+                checked.amr.push(Amr::Pin);
+            } else {
+                checked.failure.get_or_insert(Failure::Pin);
+            }
+        }
+        if let Some(otp) = &presented.otp {
+            let sealed = factors.totp.as_ref().ok_or_else(|| not_enrolled("TOTP"))?;
+            let seed = TotpSeed::new(
+                self.seed_key
+                    .open(&seed_aad(credential), &sealed.sealed_seed)?
+                    .to_vec(),
+            )?;
+            match totp::matching_step(&seed, &sealed.config, otp, now, 1) {
+                Some(step) => {
+                    checked.amr.push(Amr::Otp);
+                    checked.otp_step = Some(step);
+                }
+                None => {
+                    checked.failure.get_or_insert(Failure::Otp);
+                }
+            }
+        }
+        if let Some(response) = &presented.device {
+            let key = factors
+                .device_key
+                .as_ref()
+                .ok_or_else(|| not_enrolled("device key"))?;
+            // A challenge is spent by any answer, right or wrong.
+            let pending = self
+                .challenges
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&response.challenge_id)
+                .filter(|c| c.credential == credential && c.expires > now.0)
+                .ok_or(SadError::UnknownChallenge)?;
+            let message = challenge_message(
+                &pending.nonce,
+                &self.config.issuer,
+                credential,
+                request.hash_alg,
+                request.digests,
+            );
+            if key.verify(&message, &response.signature) {
+                checked.amr.push(Amr::DeviceKey);
+            } else {
+                checked.failure.get_or_insert(Failure::Device);
+            }
+        }
+        Ok(checked)
+    }
+
+    /// Authenticates the signer and, if every presented factor is right and
+    /// the credential's SCAL is met, mints a SAD for exactly this request.
+    pub fn authorize(
+        &self,
+        request: &AuthorizationRequest<'_>,
+        now: UnixTime,
+    ) -> Result<Sad, SadError> {
+        let credential = request.credential;
+        let factors = self.factors(credential)?;
+        check_request(request, &factors, &self.config)?;
+        if self.lockout.load(credential)?.locked {
+            return Err(SadError::Locked {
+                credential: credential.to_owned(),
+            });
+        }
+        let checked = self.check_factors(request, &factors, now)?;
+
+        // Count the attempt: one atomic, durable update.
+        let max_failures = self.config.max_failures;
+        let mut outcome: Result<(), SadError> = Ok(());
+        let mut failure = checked.failure;
+        self.lockout.update(credential, &mut |state| {
+            if state.locked {
+                outcome = Err(SadError::Locked {
+                    credential: credential.to_owned(),
+                });
+                return;
+            }
+            let reused = matches!((checked.otp_step, state.last_otp_step), (Some(step), Some(last)) if step <= last);
+            if failure.is_none() && reused {
+                failure = Some(Failure::Otp);
+                outcome = Err(SadError::OtpReused {
+                    credential: credential.to_owned(),
+                    failures: state.failures + 1,
+                });
+            }
+            if let Some(kind) = failure {
+                state.failures = state.failures.saturating_add(1);
+                if state.failures >= max_failures {
+                    state.locked = true;
+                }
+                if outcome.is_ok() {
+                    let (credential, failures) = (credential.to_owned(), state.failures);
+                    outcome = Err(match kind {
+                        Failure::Pin => SadError::WrongPin { credential, failures },
+                        Failure::Otp => SadError::WrongOtp { credential, failures },
+                        Failure::Device => SadError::DeviceKeyRejected { credential, failures },
+                    });
+                }
+            } else {
+                state.failures = 0;
+                if let Some(step) = checked.otp_step {
+                    state.last_otp_step = Some(step);
+                }
+            }
+        })?;
+        outcome?;
+
+        let mut jti = [0u8; 16];
+        random(&mut jti)?;
+        let mut amr = checked.amr;
+        amr.sort();
+        let claims = SadClaims {
+            iss: self.config.issuer.clone(),
+            aud: self.config.audience.clone(),
+            sub: factors.signer,
+            cred: credential.to_owned(),
+            hash_alg: request.hash_alg,
+            hashes: request.digests.to_vec(),
+            num: request.num,
+            scal: factors.scal,
+            amr,
+            iat: now.0,
+            exp: now
+                .0
+                .saturating_add(request.lifetime.min(self.config.max_lifetime)),
+            jti: b64_encode(&jti),
+        };
+        self.key.mint(&claims)
+    }
+}
+
+/// What a request must be before any factor is looked at (no counter moves).
+fn check_request(
+    request: &AuthorizationRequest<'_>,
+    factors: &EnrolledFactors,
+    config: &IssuerConfig,
+) -> Result<(), SadError> {
+    if factors.scal == Scal::Scal2 && request.digests.is_empty() {
+        return Err(SadError::HashesNotBound);
+    }
+    if request.num == 0
+        || request.num > config.max_count
+        || (!request.digests.is_empty() && request.num as usize > request.digests.len())
+    {
+        return Err(SadError::BadCount { num: request.num });
+    }
+    let expected = request.hash_alg.digest_len();
+    if let Some(bad) = request.digests.iter().find(|d| d.len() != expected) {
+        return Err(SadError::DigestLength {
+            expected,
+            actual: bad.len(),
+        });
+    }
+    let presented = &request.factors;
+    let presented_amr: Vec<Amr> = [
+        presented.pin.as_ref().map(|_| Amr::Pin),
+        presented.otp.as_ref().map(|_| Amr::Otp),
+        presented.device.as_ref().map(|_| Amr::DeviceKey),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if factors.scal == Scal::Scal2 && !has_two_classes(&presented_amr) {
+        return Err(SadError::InsufficientFactors);
+    }
+    let unique: std::collections::HashSet<&Vec<u8>> = request.digests.iter().collect();
+    if unique.len() != request.digests.len() {
+        return Err(SadError::BadDigestList);
+    }
+    Ok(())
+}
+
+fn seed_aad(credential: &str) -> Vec<u8> {
+    let mut aad = b"ssa-sad totp seed\0".to_vec();
+    aad.extend(credential.as_bytes());
+    aad
+}

@@ -1,0 +1,199 @@
+//! The consumption ledger: how much of each SAD is spent.
+//!
+//! A signature first *reserves* its digests under the SAD's `jti`; once the
+//! signature is made it is *committed* (for good), and if signing failed it
+//! is *released* (the SAD is not burnt by a failure). A committed digest can
+//! never be signed again under that SAD, and no SAD yields more than `num`
+//! signatures, however many threads (or, with a shared ledger, nodes) try.
+
+use core::fmt;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use crate::error::SadError;
+
+/// What a signature asks of the ledger.
+#[derive(Clone, Copy, Debug)]
+pub struct UseRequest<'a> {
+    /// The SAD id.
+    pub jti: &'a str,
+    /// The signatures the SAD allows.
+    pub num: u32,
+    /// When the SAD expires (its entry may be dropped after that).
+    pub exp: u64,
+    /// The digests to sign: one signature each.
+    pub digests: &'a [Vec<u8>],
+    /// Whether the SAD binds its digests (then each can be signed once).
+    pub bound: bool,
+}
+
+/// A reservation handed out by [`ConsumptionLedger::reserve`].
+#[derive(Debug, PartialEq, Eq)]
+pub struct Reservation {
+    pub(crate) jti: String,
+    pub(crate) id: u64,
+}
+
+/// Where SAD consumption is recorded. Implementations must make `reserve`
+/// atomic: concurrent reservations never together exceed `num`.
+pub trait ConsumptionLedger: Send + Sync + fmt::Debug {
+    /// Reserves the request's digests, or refuses with why.
+    fn reserve(&self, request: &UseRequest<'_>) -> Result<Reservation, SadError>;
+    /// Spends a reservation for good (durably, for a durable ledger).
+    fn commit(&self, reservation: &Reservation) -> Result<(), SadError>;
+    /// Gives a reservation back.
+    fn release(&self, reservation: &Reservation) -> Result<(), SadError>;
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Entry {
+    pub(crate) num: u32,
+    pub(crate) exp: u64,
+    pub(crate) committed: u32,
+    pub(crate) used: HashSet<Vec<u8>>,
+    reserved: HashMap<u64, Vec<Vec<u8>>>,
+}
+
+impl Entry {
+    fn reserved_count(&self) -> usize {
+        self.reserved.values().map(Vec::len).sum()
+    }
+}
+
+/// The ledger logic shared by the memory and file ledgers.
+#[derive(Debug, Default)]
+pub(crate) struct LedgerState {
+    pub(crate) entries: HashMap<String, Entry>,
+    next_id: u64,
+}
+
+/// What a reservation held, taken out of the state for commit or release.
+pub(crate) struct Taken {
+    pub(crate) num: u32,
+    pub(crate) exp: u64,
+    pub(crate) digests: Vec<Vec<u8>>,
+}
+
+impl LedgerState {
+    pub(crate) fn reserve(&mut self, request: &UseRequest<'_>) -> Result<Reservation, SadError> {
+        let entry = self
+            .entries
+            .entry(request.jti.to_owned())
+            .or_insert_with(|| Entry {
+                num: request.num,
+                exp: request.exp,
+                ..Entry::default()
+            });
+        let spent = entry.committed as usize + entry.reserved_count();
+        let left = (entry.num as usize).saturating_sub(spent);
+        if left == 0 {
+            return Err(SadError::SadExhausted {
+                jti: request.jti.to_owned(),
+            });
+        }
+        if request.digests.len() > left {
+            return Err(SadError::CountExceeded {
+                jti: request.jti.to_owned(),
+                left: u32::try_from(left).unwrap_or(u32::MAX),
+                requested: request.digests.len(),
+            });
+        }
+        if request.bound {
+            let in_flight = entry.reserved.values().flatten();
+            let in_flight: HashSet<&Vec<u8>> = in_flight.collect();
+            if request
+                .digests
+                .iter()
+                .any(|d| entry.used.contains(d) || in_flight.contains(d))
+            {
+                return Err(SadError::DigestAlreadyUsed {
+                    jti: request.jti.to_owned(),
+                });
+            }
+        }
+        self.next_id += 1;
+        let digests = if request.bound {
+            request.digests.to_vec()
+        } else {
+            vec![Vec::new(); request.digests.len()]
+        };
+        entry.reserved.insert(self.next_id, digests);
+        Ok(Reservation {
+            jti: request.jti.to_owned(),
+            id: self.next_id,
+        })
+    }
+
+    pub(crate) fn take(&mut self, reservation: &Reservation) -> Result<Taken, SadError> {
+        let entry = self
+            .entries
+            .get_mut(&reservation.jti)
+            .ok_or(SadError::UnknownReservation)?;
+        let digests = entry
+            .reserved
+            .remove(&reservation.id)
+            .ok_or(SadError::UnknownReservation)?;
+        Ok(Taken {
+            num: entry.num,
+            exp: entry.exp,
+            digests,
+        })
+    }
+
+    /// Puts a taken reservation back (a durable commit that failed to write).
+    pub(crate) fn put_back(&mut self, reservation: &Reservation, taken: Taken) {
+        if let Some(entry) = self.entries.get_mut(&reservation.jti) {
+            entry.reserved.insert(reservation.id, taken.digests);
+        }
+    }
+
+    pub(crate) fn apply_commit(&mut self, jti: &str, num: u32, exp: u64, digests: Vec<Vec<u8>>) {
+        let entry = self.entries.entry(jti.to_owned()).or_insert_with(|| Entry {
+            num,
+            exp,
+            ..Entry::default()
+        });
+        entry.committed = entry
+            .committed
+            .saturating_add(u32::try_from(digests.len()).unwrap_or(u32::MAX));
+        entry
+            .used
+            .extend(digests.into_iter().filter(|d| !d.is_empty()));
+    }
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A ledger in process memory: for one node, lost on restart.
+#[derive(Debug, Default)]
+pub struct MemoryLedger {
+    state: Mutex<LedgerState>,
+}
+
+impl MemoryLedger {
+    /// An empty ledger.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl ConsumptionLedger for MemoryLedger {
+    fn reserve(&self, request: &UseRequest<'_>) -> Result<Reservation, SadError> {
+        lock(&self.state).reserve(request)
+    }
+
+    fn commit(&self, reservation: &Reservation) -> Result<(), SadError> {
+        let mut state = lock(&self.state);
+        let taken = state.take(reservation)?;
+        state.apply_commit(&reservation.jti, taken.num, taken.exp, taken.digests);
+        Ok(())
+    }
+
+    fn release(&self, reservation: &Reservation) -> Result<(), SadError> {
+        lock(&self.state).take(reservation).map(|_| ())
+    }
+}

@@ -1,0 +1,35 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod claims;
+mod durable;
+mod encoding;
+mod error;
+pub mod factor;
+mod issuer;
+mod jws;
+mod keys;
+mod ledger;
+mod ledger_file;
+mod lockout;
+mod seal;
+mod time;
+mod verifier;
+
+pub use claims::{Amr, FactorClass, HashAlg, SadClaims, Scal, has_two_classes};
+pub use error::{SadError, TokenPart};
+pub use factor::device::{DeviceChallenge, DeviceKey, DeviceResponse};
+pub use factor::pin::{Pin, PinPolicy};
+pub use factor::totp::{Otp, TotpAlgorithm, TotpConfig, TotpSeed};
+pub use issuer::{
+    AuthorizationRequest, EnrolledFactors, Enrolment, IssuerConfig, PresentedFactors, SadIssuer,
+    SealedTotp,
+};
+pub use jws::{DEFAULT_MAX_TOKEN_LEN, SAD_TYP, Sad};
+pub use keys::{SadAlgorithm, SadSigningKey, SadVerifyingKey};
+pub use ledger::{ConsumptionLedger, MemoryLedger, Reservation, UseRequest};
+pub use ledger_file::FileLedger;
+pub use lockout::{AuthState, FileLockoutStore, LockoutStore, MemoryLockoutStore};
+pub use seal::SeedKey;
+pub use time::UnixTime;
+pub use verifier::{Activation, ActivationRequest, SadVerifier, SamConfig};

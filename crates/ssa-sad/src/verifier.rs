@@ -1,0 +1,301 @@
+//! The SAM: verifies a SAD and, only then, yields an [`Activation`].
+
+use core::fmt;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::claims::{HashAlg, SadClaims, Scal, has_two_classes};
+use crate::error::SadError;
+use crate::jws::{self, DEFAULT_MAX_TOKEN_LEN, Sad};
+use crate::keys::SadVerifyingKey;
+use crate::ledger::{ConsumptionLedger, Reservation, UseRequest};
+use crate::time::UnixTime;
+
+/// How the SAM judges SADs.
+#[derive(Clone, Debug)]
+pub struct SamConfig {
+    /// This SAM's id: the `aud` every SAD must carry.
+    pub audience: String,
+    /// Clock skew tolerated each way, in seconds (default 60).
+    pub max_skew: u64,
+    /// Longest `exp - iat` accepted, in seconds (default 3600).
+    pub max_lifetime: u64,
+    /// Longest token accepted, in bytes.
+    pub max_token_len: usize,
+}
+
+impl SamConfig {
+    /// Defaults for the SAM `audience`.
+    pub fn new(audience: impl Into<String>) -> Self {
+        Self {
+            audience: audience.into(),
+            max_skew: 60,
+            max_lifetime: 3600,
+            max_token_len: DEFAULT_MAX_TOKEN_LEN,
+        }
+    }
+}
+
+/// One signing request, as the facade sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct ActivationRequest<'a> {
+    /// The credential whose key is to sign.
+    pub credential: &'a str,
+    /// The SCAL that credential requires.
+    pub credential_scal: Scal,
+    /// The hash of `digests`.
+    pub hash_alg: HashAlg,
+    /// The digests (DTBS/R) to sign now, each once.
+    pub digests: &'a [Vec<u8>],
+}
+
+/// A trusted SAD issuer: its `iss` and its keys.
+#[derive(Clone, Debug)]
+struct Trusted {
+    iss: String,
+    key: SadVerifyingKey,
+}
+
+/// The signature activation module.
+pub struct SadVerifier {
+    config: SamConfig,
+    issuers: HashMap<String, Trusted>,
+    ledger: Arc<dyn ConsumptionLedger>,
+}
+
+impl fmt::Debug for SadVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SadVerifier")
+            .field("config", &self.config)
+            .field("issuers", &self.issuers.len())
+            .field("ledger", &self.ledger)
+            .finish()
+    }
+}
+
+impl SadVerifier {
+    /// A SAM with no trusted issuer yet.
+    pub fn new(config: SamConfig, ledger: Arc<dyn ConsumptionLedger>) -> Self {
+        Self {
+            config,
+            issuers: HashMap::new(),
+            ledger,
+        }
+    }
+
+    /// Trusts SADs from `iss` signed by `key` (found by its `kid`).
+    pub fn trust(mut self, iss: impl Into<String>, key: SadVerifyingKey) -> Self {
+        self.issuers.insert(
+            key.kid.clone(),
+            Trusted {
+                iss: iss.into(),
+                key,
+            },
+        );
+        self
+    }
+
+    /// Verifies a SAD's signature and claims without touching the ledger.
+    pub fn verify_token(&self, sad: &Sad, now: UnixTime) -> Result<SadClaims, SadError> {
+        let token = jws::parse(sad.as_str(), self.config.max_token_len)?;
+        let trusted = self
+            .issuers
+            .get(&token.kid)
+            .ok_or_else(|| SadError::UnknownKeyId {
+                kid: token.kid.clone(),
+            })?;
+        if trusted.key.algorithm != token.algorithm {
+            return Err(SadError::AlgorithmMismatch {
+                alg: token.algorithm.name().to_owned(),
+                kid: token.kid.clone(),
+            });
+        }
+        trusted.key.verify(token.signing_input, &token.signature)?;
+        let claims = token.claims()?;
+        if claims.iss != trusted.iss {
+            return Err(SadError::WrongIssuer {
+                iss: claims.iss,
+                kid: token.kid.clone(),
+            });
+        }
+        if claims.aud != self.config.audience {
+            return Err(SadError::WrongAudience { aud: claims.aud });
+        }
+        if claims.exp < claims.iat || claims.exp - claims.iat > self.config.max_lifetime {
+            return Err(SadError::LifetimeTooLong {
+                lifetime: claims.exp.saturating_sub(claims.iat),
+                limit: self.config.max_lifetime,
+            });
+        }
+        if now.0.saturating_add(self.config.max_skew) < claims.iat {
+            return Err(SadError::NotYetValid { iat: claims.iat });
+        }
+        if now.0 >= claims.exp.saturating_add(self.config.max_skew) {
+            return Err(SadError::Expired { exp: claims.exp });
+        }
+        if claims.num == 0
+            || (!claims.hashes.is_empty() && claims.num as usize > claims.hashes.len())
+        {
+            return Err(SadError::BadCount { num: claims.num });
+        }
+        if claims.scal == Scal::Scal2 {
+            if !has_two_classes(&claims.amr) {
+                return Err(SadError::InsufficientFactors);
+            }
+            if claims.hashes.is_empty() {
+                return Err(SadError::HashesNotBound);
+            }
+        }
+        Ok(claims)
+    }
+
+    /// Verifies `sad` for `request` and reserves the request's digests in
+    /// the ledger. Only the returned [`Activation`] lets the key sign. A
+    /// refusal reserves nothing.
+    pub fn activate(
+        &self,
+        sad: &Sad,
+        request: &ActivationRequest<'_>,
+        now: UnixTime,
+    ) -> Result<Activation, SadError> {
+        let claims = self.verify_token(sad, now)?;
+        if claims.cred != request.credential {
+            return Err(SadError::WrongCredential {
+                sad: claims.cred,
+                requested: request.credential.to_owned(),
+            });
+        }
+        if claims.scal < request.credential_scal {
+            return Err(SadError::ScalTooLow {
+                required: request.credential_scal.level(),
+                sad: claims.scal.level(),
+            });
+        }
+        if claims.hash_alg != request.hash_alg {
+            return Err(SadError::HashAlgorithmMismatch);
+        }
+        let expected = request.hash_alg.digest_len();
+        if let Some(bad) = request.digests.iter().find(|d| d.len() != expected) {
+            return Err(SadError::DigestLength {
+                expected,
+                actual: bad.len(),
+            });
+        }
+        let unique: std::collections::HashSet<&Vec<u8>> = request.digests.iter().collect();
+        if request.digests.is_empty() || unique.len() != request.digests.len() {
+            return Err(SadError::BadDigestList);
+        }
+        let bound = !claims.hashes.is_empty();
+        if bound {
+            if let Some(index) = request
+                .digests
+                .iter()
+                .position(|d| !claims.hashes.contains(d))
+            {
+                return Err(SadError::DigestNotBound { index });
+            }
+        }
+        let reservation = self.ledger.reserve(&UseRequest {
+            jti: &claims.jti,
+            num: claims.num,
+            exp: claims.exp,
+            digests: request.digests,
+            bound,
+        })?;
+        Ok(Activation {
+            ledger: Arc::clone(&self.ledger),
+            reservation: Some(reservation),
+            signer: claims.sub,
+            credential: claims.cred,
+            scal: claims.scal,
+            hash_alg: claims.hash_alg,
+            digests: request.digests.to_vec(),
+            jti: claims.jti,
+        })
+    }
+}
+
+/// Permission for one credential's key to sign these digests, now. Not
+/// `Clone`, not serializable: it exists only between a verified SAD and the
+/// signatures it allows.
+///
+/// After signing, [`Activation::commit`] spends the digests for good; if
+/// signing failed, [`Activation::release`] (or dropping it) gives them back.
+pub struct Activation {
+    ledger: Arc<dyn ConsumptionLedger>,
+    reservation: Option<Reservation>,
+    signer: String,
+    credential: String,
+    scal: Scal,
+    hash_alg: HashAlg,
+    digests: Vec<Vec<u8>>,
+    jti: String,
+}
+
+impl fmt::Debug for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Activation")
+            .field("signer", &self.signer)
+            .field("credential", &self.credential)
+            .field("scal", &self.scal)
+            .field("digests", &self.digests.len())
+            .field("pending", &self.reservation.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Activation {
+    /// The signer.
+    pub fn signer(&self) -> &str {
+        &self.signer
+    }
+
+    /// The credential whose key may sign.
+    pub fn credential(&self) -> &str {
+        &self.credential
+    }
+
+    /// The SCAL of the SAD.
+    pub fn scal(&self) -> Scal {
+        self.scal
+    }
+
+    /// The hash of the digests.
+    pub fn hash_alg(&self) -> HashAlg {
+        self.hash_alg
+    }
+
+    /// The digests the key may sign, each once.
+    pub fn digests(&self) -> &[Vec<u8>] {
+        &self.digests
+    }
+
+    /// The SAD id, for the audit log.
+    pub fn sad_id(&self) -> &str {
+        &self.jti
+    }
+
+    /// The signatures are made: spend the digests for good.
+    pub fn commit(mut self) -> Result<(), SadError> {
+        match self.reservation.take() {
+            Some(reservation) => self.ledger.commit(&reservation),
+            None => Err(SadError::UnknownReservation),
+        }
+    }
+
+    /// Signing failed: give the digests back to the SAD.
+    pub fn release(mut self) -> Result<(), SadError> {
+        match self.reservation.take() {
+            Some(reservation) => self.ledger.release(&reservation),
+            None => Err(SadError::UnknownReservation),
+        }
+    }
+}
+
+impl Drop for Activation {
+    fn drop(&mut self) {
+        if let Some(reservation) = self.reservation.take() {
+            let _ = self.ledger.release(&reservation);
+        }
+    }
+}

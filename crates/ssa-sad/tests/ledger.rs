@@ -1,0 +1,298 @@
+//! The consumption ledger under load and across restarts, and the lockout
+//! store across restarts.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::*;
+use ssa_sad::*;
+
+/// 2 threads × 10 000 attempts on one SAD allowing `num` signatures: exactly
+/// `num` succeed, whatever the interleaving.
+fn race(ledger: Arc<dyn ConsumptionLedger>) {
+    const NUM: u32 = 40;
+    let w = world_with(
+        SadAlgorithm::EdDsa,
+        Arc::new(MemoryLockoutStore::new()),
+        ledger,
+    );
+    let sad = w
+        .authorize_with("cred-1", &[], NUM, Some(Pin::new(PIN)), None, NOW)
+        .unwrap();
+    let successes = AtomicUsize::new(0);
+    let exhausted = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for thread in 0..2u8 {
+            let (w, sad, successes, exhausted) = (&w, &sad, &successes, &exhausted);
+            s.spawn(move || {
+                for attempt in 0..10_000u32 {
+                    let digest = [vec![thread ^ attempt as u8; 32]];
+                    match w
+                        .sam
+                        .activate(sad, &w.request("cred-1", Scal::Scal1, &digest), NOW)
+                    {
+                        Ok(activation) => {
+                            // Some signatures "fail" and are released: they must not count.
+                            if attempt % 7 == 3 {
+                                activation.release().unwrap();
+                            } else {
+                                activation.commit().unwrap();
+                                successes.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        Err(SadError::SadExhausted { .. }) => {
+                            exhausted.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(e) => panic!("{e:?}"),
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(successes.into_inner(), NUM as usize);
+    assert!(exhausted.into_inner() > 19_000);
+}
+
+#[test]
+fn memory_ledger_two_threads_ten_thousand_attempts_exactly_num() {
+    race(Arc::new(MemoryLedger::new()));
+}
+
+#[test]
+fn file_ledger_two_threads_ten_thousand_attempts_exactly_num() {
+    let dir = tempfile::tempdir().unwrap();
+    race(Arc::new(
+        FileLedger::open(dir.path().join("ledger.journal"), NOW).unwrap(),
+    ));
+}
+
+#[test]
+fn bound_sad_race_signs_each_digest_once() {
+    let w = world();
+    let digests = digests(8);
+    let sad = w.authorize("cred-2", &digests, 8).unwrap();
+    let successes = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            let (w, sad, digests, successes) = (&w, &sad, &digests, &successes);
+            s.spawn(move || {
+                for attempt in 0..2_000usize {
+                    let one = [digests[attempt % digests.len()].clone()];
+                    if let Ok(a) = w
+                        .sam
+                        .activate(sad, &w.request("cred-2", Scal::Scal2, &one), NOW)
+                    {
+                        a.commit().unwrap();
+                        successes.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(successes.into_inner(), 8);
+}
+
+#[test]
+fn dropped_activation_gives_its_digests_back() {
+    let w = world();
+    let digests = digests(1);
+    let sad = w.authorize("cred-2", &digests, 1).unwrap();
+    let request = w.request("cred-2", Scal::Scal2, &digests);
+    {
+        let _held = w.sam.activate(&sad, &request, NOW).unwrap();
+        // While it is held, the digest is reserved.
+        assert!(w.sam.activate(&sad, &request, NOW).is_err());
+    }
+    w.sam
+        .activate(&sad, &request, NOW)
+        .unwrap()
+        .commit()
+        .unwrap();
+    assert!(matches!(
+        w.sam.activate(&sad, &request, NOW).unwrap_err(),
+        SadError::SadExhausted { .. }
+    ));
+}
+
+#[test]
+fn file_ledger_restart_keeps_a_consumed_sad_consumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.journal");
+    let lockout: Arc<dyn LockoutStore> = Arc::new(MemoryLockoutStore::new());
+    let digests = digests(3);
+    let sad;
+    {
+        let ledger: Arc<dyn ConsumptionLedger> = Arc::new(FileLedger::open(&path, NOW).unwrap());
+        let w = world_with(SadAlgorithm::Es256, Arc::clone(&lockout), ledger);
+        sad = w.authorize("cred-2", &digests, 3).unwrap();
+        let two = &digests[..2];
+        w.sam
+            .activate(&sad, &w.request("cred-2", Scal::Scal2, two), NOW)
+            .unwrap()
+            .commit()
+            .unwrap();
+        // The SAM of the restarted process trusts the same issuer key.
+        std::fs::write(
+            dir.path().join("issuer.pk"),
+            w.issuer.verifying_key().public_key,
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("issuer.kid"), w.issuer.verifying_key().kid).unwrap();
+    }
+    let trusted = SadVerifyingKey {
+        algorithm: SadAlgorithm::Es256,
+        kid: std::fs::read_to_string(dir.path().join("issuer.kid")).unwrap(),
+        public_key: std::fs::read(dir.path().join("issuer.pk")).unwrap(),
+    };
+    let reopened: Arc<dyn ConsumptionLedger> = Arc::new(FileLedger::open(&path, NOW).unwrap());
+    let sam = SadVerifier::new(SamConfig::new(AUD), reopened).trust(ISS, trusted);
+    fn request(d: &[Vec<u8>]) -> ActivationRequest<'_> {
+        ActivationRequest {
+            credential: "cred-2",
+            credential_scal: Scal::Scal2,
+            hash_alg: HashAlg::Sha256,
+            digests: d,
+        }
+    }
+    let first = [digests[0].clone()];
+    assert!(matches!(
+        sam.activate(&sad, &request(&first), NOW).unwrap_err(),
+        SadError::DigestAlreadyUsed { .. }
+    ));
+    let two_more = [digests[2].clone(), vec![9; 32]];
+    assert!(sam.activate(&sad, &request(&two_more), NOW).is_err());
+    let last = [digests[2].clone()];
+    sam.activate(&sad, &request(&last), NOW)
+        .unwrap()
+        .commit()
+        .unwrap();
+    assert!(matches!(
+        sam.activate(&sad, &request(&last), NOW).unwrap_err(),
+        SadError::SadExhausted { .. }
+    ));
+}
+
+#[test]
+fn file_ledger_cuts_a_torn_last_record_and_refuses_damage_in_the_middle() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.journal");
+    let w = world_with(
+        SadAlgorithm::Es256,
+        Arc::new(MemoryLockoutStore::new()),
+        Arc::new(FileLedger::open(&path, NOW).unwrap()),
+    );
+    let digests = digests(2);
+    let sad = w.authorize("cred-2", &digests, 2).unwrap();
+    for d in &digests {
+        let one = [d.clone()];
+        w.sam
+            .activate(&sad, &w.request("cred-2", Scal::Scal2, &one), NOW)
+            .unwrap()
+            .commit()
+            .unwrap();
+    }
+    drop(w);
+    let journal = std::fs::read(&path).unwrap();
+    assert_eq!(journal.iter().filter(|b| **b == b'\n').count(), 2);
+
+    // A crash in the middle of a third append.
+    let mut torn = journal.clone();
+    torn.extend_from_slice(b"{\"jti\":\"x\",\"num\":1,\"ex");
+    std::fs::write(&path, &torn).unwrap();
+    FileLedger::open(&path, NOW).unwrap();
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        journal,
+        "the torn tail was not cut"
+    );
+
+    // Damage to the first record: refused, never silently dropped.
+    let mut damaged = journal.clone();
+    damaged[5] ^= 0x01;
+    std::fs::write(&path, &damaged).unwrap();
+    assert!(matches!(
+        FileLedger::open(&path, NOW).unwrap_err(),
+        SadError::CorruptStore { .. }
+    ));
+}
+
+#[test]
+fn file_ledger_compacts_expired_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.journal");
+    let w = world_with(
+        SadAlgorithm::Es256,
+        Arc::new(MemoryLockoutStore::new()),
+        Arc::new(FileLedger::open(&path, NOW).unwrap()),
+    );
+    let digests = digests(1);
+    let sad = w.authorize("cred-2", &digests, 1).unwrap();
+    w.sam
+        .activate(&sad, &w.request("cred-2", Scal::Scal2, &digests), NOW)
+        .unwrap()
+        .commit()
+        .unwrap();
+    drop(w);
+    assert!(!std::fs::read(&path).unwrap().is_empty());
+    // Opened before expiry: kept. Opened after: gone.
+    FileLedger::open(&path, UnixTime(NOW.0 + 300)).unwrap();
+    assert!(!std::fs::read(&path).unwrap().is_empty());
+    FileLedger::open(&path, UnixTime(NOW.0 + 301)).unwrap();
+    assert!(std::fs::read(&path).unwrap().is_empty());
+}
+
+#[test]
+fn file_lockout_restart_keeps_a_lock_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let digests = digests(1);
+    let enrolled;
+    {
+        let lockout: Arc<dyn LockoutStore> = Arc::new(FileLockoutStore::open(dir.path()).unwrap());
+        let w = world_with(SadAlgorithm::Es256, lockout, Arc::new(MemoryLedger::new()));
+        for _ in 0..5 {
+            w.authorize_with(
+                "cred-2",
+                &digests,
+                1,
+                Some(Pin::new("0000")),
+                Some(w.otp(NOW)),
+                NOW,
+            )
+            .unwrap_err();
+        }
+        assert!(w.issuer.state("cred-2").unwrap().locked);
+        // A TOTP step spent on another credential stays spent too.
+        w.authorize_with("cred-1", &[], 1, None, Some(w.otp(NOW)), NOW)
+            .unwrap();
+        enrolled = w.issuer.state("cred-1").unwrap();
+    }
+    let reopened = FileLockoutStore::open(dir.path()).unwrap();
+    let state = reopened.load("cred-2").unwrap();
+    assert!(state.locked);
+    assert_eq!(state.failures, 5);
+    assert_eq!(reopened.load("cred-1").unwrap(), enrolled);
+    assert!(enrolled.last_otp_step.is_some());
+
+    // A whole new issuer over the reopened store refuses the right factors.
+    let w = world_with(
+        SadAlgorithm::Es256,
+        Arc::new(reopened),
+        Arc::new(MemoryLedger::new()),
+    );
+    let later = UnixTime(NOW.0 + 60);
+    let error = w
+        .authorize_with(
+            "cred-2",
+            &digests,
+            1,
+            Some(Pin::new(PIN)),
+            Some(w.otp(later)),
+            later,
+        )
+        .unwrap_err();
+    assert!(matches!(error, SadError::Locked { .. }));
+}
