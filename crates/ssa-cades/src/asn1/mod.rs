@@ -1,0 +1,23 @@
+//! ASN.1 types that the `cms` and `x509-cert` crates lack, one to one with
+//! their definitions. Each doc comment quotes the ASN.1 and names its source.
+
+mod algorithm_protection;
+mod content_hints;
+mod ess;
+mod opaque;
+mod policy;
+mod signer_attributes;
+mod tsp;
+
+pub use algorithm_protection::CmsAlgorithmProtection;
+pub use content_hints::ContentHints;
+pub use ess::{EssCertIdV2, IssuerSerial, SigningCertificateV2};
+pub use opaque::OpaqueSequence;
+pub use policy::{
+    CommitmentTypeIndication, CommitmentTypeQualifier, OtherHashAlgAndValue,
+    SigPolicyQualifierInfo, SignaturePolicyId, SignaturePolicyIdentifier,
+};
+pub use signer_attributes::{
+    CertifiedAttributeChoice, SignedAssertion, SignerAttributeChoice, SignerAttributesV2,
+};
+pub use tsp::{Accuracy, MessageImprint, PkiStatusInfo, TimeStampReq, TimeStampResp, TstInfo};

@@ -1,0 +1,249 @@
+//! proptest round trips for every ASN.1 type this crate defines: encode,
+//! decode, compare, and re-encode to the same bytes (DER is canonical).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::str::FromStr;
+
+use cms::content_info::ContentInfo;
+use der::asn1::{
+    Any, BitString, GeneralizedTime, Int, Null, ObjectIdentifier, OctetString, SetOfVec,
+};
+use der::{Decode, Encode};
+use proptest::prelude::*;
+use spki::AlgorithmIdentifierOwned;
+use ssa_cades::asn1::*;
+use x509_cert::attr::Attribute;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+
+fn round_trip<T>(value: &T) -> Result<(), TestCaseError>
+where
+    T: Encode + for<'a> Decode<'a> + PartialEq + std::fmt::Debug,
+{
+    let der = value.to_der().unwrap();
+    let decoded = T::from_der(&der).unwrap();
+    prop_assert_eq!(&decoded, value);
+    prop_assert_eq!(decoded.to_der().unwrap(), der);
+    Ok(())
+}
+
+fn oid() -> impl Strategy<Value = ObjectIdentifier> {
+    (
+        0u32..3,
+        0u32..40,
+        proptest::collection::vec(0u32..100_000, 0..6),
+    )
+        .prop_map(|(a, b, rest)| {
+            let mut text = format!("{a}.{b}");
+            for arc in rest {
+                text.push_str(&format!(".{arc}"));
+            }
+            ObjectIdentifier::new(&text).unwrap()
+        })
+}
+
+fn octets(max: usize) -> impl Strategy<Value = OctetString> {
+    proptest::collection::vec(any::<u8>(), 0..max).prop_map(|b| OctetString::new(b).unwrap())
+}
+
+fn algorithm() -> impl Strategy<Value = AlgorithmIdentifierOwned> {
+    (oid(), any::<bool>()).prop_map(|(oid, null)| AlgorithmIdentifierOwned {
+        oid,
+        parameters: null.then(Any::null),
+    })
+}
+
+fn any_value() -> impl Strategy<Value = Any> {
+    prop_oneof![
+        "[a-z ]{0,20}"
+            .prop_map(|s| Any::encode_from(&der::asn1::Utf8StringRef::new(&s).unwrap()).unwrap()),
+        octets(20).prop_map(|o| Any::encode_from(&o).unwrap()),
+        oid().prop_map(|o| Any::encode_from(&o).unwrap()),
+    ]
+}
+
+fn int() -> impl Strategy<Value = Int> {
+    any::<i64>().prop_map(|v| Int::from_der(&v.to_der().unwrap()).unwrap())
+}
+
+fn name() -> impl Strategy<Value = Name> {
+    "[A-Za-z0-9 ]{1,20}".prop_map(|cn| Name::from_str(&format!("CN={cn},O=ssa test")).unwrap())
+}
+
+fn serial() -> impl Strategy<Value = SerialNumber> {
+    proptest::collection::vec(any::<u8>(), 1..20).prop_map(|mut b| {
+        b[0] = b[0].max(1) & 0x7f;
+        SerialNumber::new(&b).unwrap()
+    })
+}
+
+fn time() -> impl Strategy<Value = GeneralizedTime> {
+    (0u64..4_000_000_000).prop_map(|s| {
+        GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(s)).unwrap()
+    })
+}
+
+fn attribute() -> impl Strategy<Value = Attribute> {
+    (oid(), proptest::collection::vec(any_value(), 1..3)).prop_map(|(oid, values)| Attribute {
+        oid,
+        values: SetOfVec::try_from(values).unwrap(),
+    })
+}
+
+fn ess_cert_id() -> impl Strategy<Value = EssCertIdV2> {
+    (
+        proptest::option::of(algorithm()),
+        octets(64),
+        proptest::option::of((name(), serial())),
+    )
+        .prop_map(|(hash_algorithm, cert_hash, issuer_serial)| EssCertIdV2 {
+            hash_algorithm,
+            cert_hash,
+            issuer_serial: issuer_serial.map(|(issuer, serial_number)| IssuerSerial {
+                issuer: vec![GeneralName::DirectoryName(issuer)],
+                serial_number,
+            }),
+        })
+}
+
+fn message_imprint() -> impl Strategy<Value = MessageImprint> {
+    (algorithm(), octets(64)).prop_map(|(hash_algorithm, hashed_message)| MessageImprint {
+        hash_algorithm,
+        hashed_message,
+    })
+}
+
+proptest! {
+    #[test]
+    fn signing_certificate_v2(certs in proptest::collection::vec(ess_cert_id(), 1..4)) {
+        round_trip(&SigningCertificateV2 { certs, policies: None })?;
+    }
+
+    #[test]
+    fn cms_algorithm_protection(d in algorithm(), s in proptest::option::of(algorithm()), m in proptest::option::of(algorithm())) {
+        round_trip(&CmsAlgorithmProtection { digest_algorithm: d, signature_algorithm: s, mac_algorithm: m })?;
+    }
+
+    #[test]
+    fn content_hints(description in proptest::option::of("[ -~]{1,30}"), content_type in oid()) {
+        round_trip(&ContentHints { content_description: description, content_type })?;
+    }
+
+    #[test]
+    fn signature_policy_identifier(
+        id in oid(), hash in algorithm(), value in octets(64),
+        qualifiers in proptest::option::of(proptest::collection::vec((oid(), any_value()), 1..3)),
+        implied in any::<bool>(),
+    ) {
+        let policy = if implied {
+            SignaturePolicyIdentifier::SignaturePolicyImplied(Null)
+        } else {
+            SignaturePolicyIdentifier::SignaturePolicyId(SignaturePolicyId {
+                sig_policy_id: id,
+                sig_policy_hash: OtherHashAlgAndValue { hash_algorithm: hash, hash_value: value },
+                sig_policy_qualifiers: qualifiers.map(|q| {
+                    q.into_iter().map(|(sig_policy_qualifier_id, sig_qualifier)| SigPolicyQualifierInfo {
+                        sig_policy_qualifier_id,
+                        sig_qualifier,
+                    }).collect()
+                }),
+            })
+        };
+        round_trip(&policy)?;
+    }
+
+    #[test]
+    fn commitment_type_indication(id in oid(), qualifiers in proptest::option::of(proptest::collection::vec((oid(), any_value()), 1..3))) {
+        round_trip(&CommitmentTypeIndication {
+            commitment_type_id: id,
+            commitment_type_qualifier: qualifiers.map(|q| {
+                q.into_iter().map(|(commitment_type_identifier, qualifier)| CommitmentTypeQualifier {
+                    commitment_type_identifier,
+                    qualifier,
+                }).collect()
+            }),
+        })?;
+    }
+
+    #[test]
+    fn signer_attributes_v2(
+        claimed in proptest::collection::vec(attribute(), 0..3),
+        certs in proptest::collection::vec((any::<bool>(), proptest::collection::vec(any::<u8>(), 0..40)), 0..3),
+        assertions in proptest::collection::vec((oid(), any_value()), 0..3),
+    ) {
+        let mut value: SignerAttributesV2 = Vec::new();
+        value.push(SignerAttributeChoice::ClaimedAttributes(claimed));
+        value.push(SignerAttributeChoice::CertifiedAttributesV2(
+            certs.into_iter().map(|(other, bytes)| {
+                // Any DER value is fine inside the opaque SEQUENCE contents.
+                let contents = OctetString::new(bytes).unwrap().to_der().unwrap();
+                if other {
+                    CertifiedAttributeChoice::OtherAttributeCertificate(OpaqueSequence { contents })
+                } else {
+                    CertifiedAttributeChoice::AttributeCertificate(OpaqueSequence { contents })
+                }
+            }).collect(),
+        ));
+        value.push(SignerAttributeChoice::SignedAssertions(
+            assertions.into_iter().map(|(signed_assertion_id, signed_assertion)| SignedAssertion {
+                signed_assertion_id,
+                signed_assertion,
+            }).collect(),
+        ));
+        round_trip(&value)?;
+    }
+
+    #[test]
+    fn time_stamp_req(
+        imprint in message_imprint(), policy in proptest::option::of(oid()),
+        nonce in proptest::option::of(int()), cert_req in any::<bool>(),
+    ) {
+        round_trip(&TimeStampReq { version: 1, message_imprint: imprint, req_policy: policy, nonce, cert_req, extensions: None })?;
+    }
+
+    #[test]
+    fn time_stamp_resp(
+        status in 0u8..6, text in proptest::option::of(proptest::collection::vec("[ -~]{0,20}", 1..3)),
+        fail in proptest::option::of(any::<u16>()), token in proptest::option::of(any_value()),
+    ) {
+        round_trip(&TimeStampResp {
+            status: PkiStatusInfo {
+                status,
+                status_string: text,
+                fail_info: fail.map(|f| BitString::from_bytes(&f.to_be_bytes()).unwrap()),
+            },
+            time_stamp_token: token.map(|content| ContentInfo { content_type: ssa_cades::oid::ID_SIGNED_DATA, content }),
+        })?;
+    }
+
+    #[test]
+    fn tst_info(
+        policy in oid(), imprint in message_imprint(), serial in int(), gen_time in time(),
+        accuracy in proptest::option::of((proptest::option::of(0u64..100), proptest::option::of(1u16..1000), proptest::option::of(1u16..1000))),
+        ordering in any::<bool>(), nonce in proptest::option::of(int()), tsa in proptest::option::of(name()),
+    ) {
+        round_trip(&TstInfo {
+            version: 1,
+            policy,
+            message_imprint: imprint,
+            serial_number: serial,
+            gen_time,
+            accuracy: accuracy.map(|(seconds, millis, micros)| Accuracy { seconds, millis, micros }),
+            ordering,
+            nonce,
+            tsa: tsa.map(GeneralName::DirectoryName),
+            extensions: None,
+        })?;
+    }
+
+    #[test]
+    fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let _ = SigningCertificateV2::from_der(&bytes);
+        let _ = TstInfo::from_der(&bytes);
+        let _ = TimeStampResp::from_der(&bytes);
+        let _ = SignerAttributesV2::from_der(&bytes);
+        let _ = SignaturePolicyIdentifier::from_der(&bytes);
+    }
+}
