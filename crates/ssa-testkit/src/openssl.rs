@@ -180,3 +180,48 @@ pub fn rsa_pkcs8(bits: usize) -> Vec<u8> {
         .or_insert(key)
         .clone()
 }
+
+/// `openssl cms -verify -cades -binary -inform DER -content DOC -CAfile CA`
+/// over a detached (or, with `document` `None`, enveloping) signature.
+/// Returns whether it verified, and what OpenSSL said.
+pub fn cms_verify_cades(
+    signature: &[u8],
+    document: Option<&[u8]>,
+    ca_pem: &Path,
+    purpose_any: bool,
+) -> (bool, String) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    std::fs::write(dir.path().join("sig.der"), signature).expect("write signature");
+    let ca = ca_pem.to_string_lossy().into_owned();
+    let mut args = vec![
+        "cms",
+        "-verify",
+        "-cades",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        "sig.der",
+        "-CAfile",
+        &ca,
+        "-out",
+        "content.out",
+    ];
+    if let Some(document) = document {
+        std::fs::write(dir.path().join("doc.bin"), document).expect("write document");
+        args.extend(["-content", "doc.bin"]);
+    }
+    if purpose_any {
+        args.extend(["-purpose", "any"]);
+    }
+    let out = openssl(&args, dir.path());
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        out.status.success() && said.contains("Verification successful"),
+        said,
+    )
+}
