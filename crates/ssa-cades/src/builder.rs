@@ -120,8 +120,9 @@ pub(crate) fn certificate_set(
     Ok(CertificateSet(set))
 }
 
-/// Fixes the signed attributes of a new signature.
-pub fn prepare(params: &SignatureParameters<'_>) -> Result<PreparedSignature, CadesError> {
+/// The signed attributes a CAdES B-B signature carries for `params`, in
+/// no particular order (they are DER-sorted when prepared).
+pub fn signed_attributes(params: &SignatureParameters<'_>) -> Result<Vec<Attribute>, CadesError> {
     let expected = signer_digest(params.algorithm);
     if params.hash != expected {
         return Err(CadesError::DigestAlgorithm {
@@ -162,8 +163,8 @@ pub fn prepare(params: &SignatureParameters<'_>) -> Result<PreparedSignature, Ca
         attribute(
             oid::ID_AA_CMS_ALGORITHM_PROTECTION,
             &CmsAlgorithmProtection {
-                digest_algorithm: digest_alg.clone(),
-                signature_algorithm: Some(signature_alg.clone()),
+                digest_algorithm: digest_alg,
+                signature_algorithm: Some(signature_alg),
                 mac_algorithm: None,
             },
         )?,
@@ -187,17 +188,41 @@ pub fn prepare(params: &SignatureParameters<'_>) -> Result<PreparedSignature, Ca
             &der::asn1::Utf8StringRef::new(mime)?,
         )?);
     }
-    // DER-sorted once, here; these exact bytes are signed and stored.
-    let signed_attrs = SetOfVec::try_from(attrs)?;
-    let dtbs = signed_attrs.to_der()?;
+    Ok(attrs)
+}
 
-    let certificate = params.certificate.clone();
+/// Fixes the signed attributes of a new signature.
+pub fn prepare(params: &SignatureParameters<'_>) -> Result<PreparedSignature, CadesError> {
+    let attributes = signed_attributes(params)?;
+    prepare_with_attributes(
+        params.certificate,
+        params.chain,
+        params.algorithm,
+        params.content,
+        attributes,
+    )
+}
+
+/// Fixes signed attributes that the caller built (raw-hash mode, where the
+/// client assembles them). They are DER-sorted here; nothing is checked:
+/// a verifier will refuse what is missing or wrong.
+pub fn prepare_with_attributes(
+    certificate: &Certificate,
+    chain: &[Certificate],
+    algorithm: SignatureAlgorithm,
+    content: Option<&[u8]>,
+    attributes: Vec<Attribute>,
+) -> Result<PreparedSignature, CadesError> {
+    let digest_alg = digest_algorithm(signer_digest(algorithm));
+    let signature_alg = signature_algorithm(algorithm)?;
+    // DER-sorted once, here; these exact bytes are signed and stored.
+    let signed_attrs = SetOfVec::try_from(attributes)?;
+    let dtbs = signed_attrs.to_der()?;
     let sid = SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
         issuer: certificate.tbs_certificate().issuer().clone(),
         serial_number: certificate.tbs_certificate().serial_number().clone(),
     });
-    let econtent = params
-        .content
+    let econtent = content
         .map(|c| Any::encode_from(&OctetString::new(c)?))
         .transpose()?;
     let signed_data = SignedData {
@@ -208,13 +233,13 @@ pub fn prepare(params: &SignatureParameters<'_>) -> Result<PreparedSignature, Ca
             econtent,
         },
         certificates: Some(certificate_set(
-            std::iter::once(certificate).chain(params.chain.iter().cloned()),
+            std::iter::once(certificate.clone()).chain(chain.iter().cloned()),
         )?),
         crls: None,
         signer_infos: SignerInfos(SetOfVec::new()),
     };
     Ok(PreparedSignature {
-        algorithm: params.algorithm,
+        algorithm,
         signed_attrs,
         dtbs,
         signed_data,

@@ -4,13 +4,20 @@
 pub mod algorithm;
 pub mod asn1;
 mod builder;
+pub mod chain;
 mod error;
 pub mod oid;
 mod raw;
 mod signer;
+mod verify;
 
 pub use builder::{
-    PreparedSignature, SignatureParameters, SignedAttributeOptions, ess_cert_id, prepare, sign,
+    PreparedSignature, SignatureParameters, SignedAttributeOptions, ess_cert_id, prepare,
+    prepare_with_attributes, sign, signed_attributes,
 };
 pub use error::CadesError;
 pub use signer::{DtbsSigner, FnSigner, ScdevSigner};
+pub use verify::{
+    Document, Failure, Indication, Level, SignerReport, SubIndication, VerificationReport,
+    VerifyOptions, verify,
+};

@@ -1,0 +1,747 @@
+//! Verifying CAdES signatures, with a report named as in ETSI EN 319 102-1.
+
+use std::io::Read;
+use std::time::SystemTime;
+
+use cms::cert::CertificateChoices;
+use cms::content_info::ContentInfo;
+use cms::revocation::RevocationInfoChoice;
+use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
+use der::asn1::{ObjectIdentifier, OctetString};
+use der::{Decode, Encode};
+use ssa_scdev::{HashAlgorithm, PublicKey, SignatureAlgorithm};
+use x509_cert::Certificate;
+use x509_cert::attr::Attribute;
+use x509_cert::crl::CertificateList;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier};
+use x509_cert::time::Time;
+
+use crate::algorithm::{hash_of, signature_from_id};
+use crate::asn1::{
+    CmsAlgorithmProtection, CommitmentTypeIndication, SignaturePolicyIdentifier,
+    SignerAttributesV2, SigningCertificateV2, TstInfo,
+};
+use crate::chain::{self, ChainFailure, RevocationCoverage};
+use crate::{oid, raw};
+
+/// The overall result (EN 319 102-1 §5.1.3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Indication {
+    /// Every check passed.
+    TotalPassed,
+    /// The signature is proven invalid.
+    TotalFailed(SubIndication),
+    /// Neither proven valid nor invalid with what was given.
+    Indeterminate(SubIndication),
+}
+
+/// Sub-indications (EN 319 102-1 Table 5), those this verifier reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SubIndication {
+    /// Not conformant to CMS/CAdES.
+    FormatFailure,
+    /// The message digest does not match the document.
+    HashFailure,
+    /// The signature value does not verify.
+    SigCryptoFailure,
+    /// The signing certificate is revoked.
+    Revoked,
+    /// The signing certificate is not valid yet at the validation time.
+    NotYetValid,
+    /// The signing certificate could not be identified or its ESS binding fails.
+    NoSigningCertificateFound,
+    /// No path to a trust anchor.
+    NoCertificateChainFound,
+    /// The path fails a constraint (basicConstraints, keyUsage).
+    ChainConstraintsFailure,
+    /// The signing certificate expired before the validation time and no
+    /// proof of existence (time-stamp) shows the signature was made earlier.
+    OutOfBoundsNoPoe,
+    /// A time-stamp is not usable (wrong imprint, bad TSA, bad signature).
+    TimestampFailure,
+    /// The algorithms are not supported or inconsistent.
+    CryptoConstraintsFailure,
+}
+
+/// One check and how it went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The structure is broken.
+    Format(&'static str),
+    /// message-digest differs from the document's digest.
+    MessageDigestMismatch,
+    /// content-type attribute differs from the encapsulated content type.
+    ContentTypeMismatch,
+    /// The signature value does not verify over the signed attributes.
+    SignatureInvalid,
+    /// The algorithms are unknown, or the CMS algorithm protection attribute disagrees.
+    UnsupportedAlgorithm,
+    /// No certificate in the signature (or given) matches the signer identifier.
+    SignerCertificateNotFound,
+    /// No signing-certificate-v2 attribute.
+    SigningCertificateMissing,
+    /// signing-certificate-v2 does not reference the signer's certificate.
+    SigningCertificateMismatch,
+    /// The signer's certificate does not allow signing (keyUsage).
+    KeyUsage,
+    /// The certificate path.
+    Chain(ChainFailure),
+    /// A signature time-stamp's imprint is not the hash of the signature value.
+    TimeStampImprintMismatch,
+    /// A signature time-stamp's TSA certificate lacks the critical timeStamping EKU.
+    TsaKeyPurpose,
+    /// A signature time-stamp does not verify (signature, ESS binding, TSA chain).
+    TimeStampInvalid(&'static str),
+}
+
+/// The level a signature reaches (EN 319 122-1 §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Not even B-B.
+    None,
+    /// Basic signature.
+    BB,
+    /// With a valid signature time-stamp.
+    BT,
+    /// With the certificates and revocation data to validate later.
+    BLt,
+}
+
+/// What the verifier found about one SignerInfo.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SignerReport {
+    /// The overall indication for this signature.
+    pub indication: Indication,
+    /// The most specific failure, if any.
+    pub failure: Option<Failure>,
+    /// Every check passed (in order).
+    pub passed: Vec<&'static str>,
+    /// The signer's certificate, if found.
+    pub certificate: Option<Certificate>,
+    /// The signer's subject, if found.
+    pub signer: Option<String>,
+    /// The claimed signing time (signing-time attribute).
+    pub claimed_signing_time: Option<SystemTime>,
+    /// The earliest valid signature time-stamp's genTime.
+    pub time_stamped_at: Option<SystemTime>,
+    /// The level reached.
+    pub level: Level,
+    /// The signature policy, if any.
+    pub policy: Option<SignaturePolicyIdentifier>,
+    /// The commitment type, if any.
+    pub commitment: Option<CommitmentTypeIndication>,
+    /// Signer attributes (roles, delegation attribute certificates), if any.
+    pub signer_attributes: Option<SignerAttributesV2>,
+    /// Revocation data found for the path.
+    pub revocation: RevocationCoverage,
+}
+
+/// The result of verifying a CMS signature.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct VerificationReport {
+    /// Set when the input is not a SignedData at all.
+    pub format_error: Option<&'static str>,
+    /// One report per SignerInfo.
+    pub signers: Vec<SignerReport>,
+}
+
+impl VerificationReport {
+    /// TOTAL-PASSED only if there is at least one signer and all passed.
+    pub fn indication(&self) -> Indication {
+        if self.format_error.is_some() || self.signers.is_empty() {
+            return Indication::TotalFailed(SubIndication::FormatFailure);
+        }
+        self.signers
+            .iter()
+            .map(|s| s.indication.clone())
+            .find(|i| *i != Indication::TotalPassed)
+            .unwrap_or(Indication::TotalPassed)
+    }
+
+    fn broken(reason: &'static str) -> Self {
+        Self {
+            format_error: Some(reason),
+            signers: Vec::new(),
+        }
+    }
+}
+
+/// What the signature is over.
+pub enum Document<'a> {
+    /// The document bytes.
+    Bytes(&'a [u8]),
+    /// The document as a stream, hashed as it is read.
+    Reader(&'a mut dyn Read),
+    /// The document's digest, computed by the caller.
+    Digest {
+        /// Its hash.
+        hash: HashAlgorithm,
+        /// The digest.
+        value: &'a [u8],
+    },
+    /// The document is inside the signature (enveloping).
+    Enveloped,
+}
+
+/// What the verifier trusts and when it judges.
+#[derive(Clone, Debug)]
+pub struct VerifyOptions<'a> {
+    /// Trust anchors, passed in (never global).
+    pub anchors: &'a [Certificate],
+    /// Certificates to use beyond those in the signature.
+    pub extra_certificates: &'a [Certificate],
+    /// CRLs to use beyond those in the signature.
+    pub crls: &'a [CertificateList],
+    /// When to validate if no time-stamp proves an earlier time.
+    pub validation_time: SystemTime,
+}
+
+fn attribute(attrs: &[Attribute], oid: ObjectIdentifier) -> Result<Option<&Attribute>, Failure> {
+    let mut found = attrs.iter().filter(|a| a.oid == oid);
+    let first = found.next();
+    if found.next().is_some() || first.is_some_and(|a| a.values.len() != 1) {
+        return Err(Failure::Format(
+            "an attribute appears twice or with several values",
+        ));
+    }
+    Ok(first)
+}
+
+fn single<T: for<'a> Decode<'a>>(
+    attrs: &[Attribute],
+    oid: ObjectIdentifier,
+) -> Result<Option<T>, Failure> {
+    match attribute(attrs, oid)? {
+        None => Ok(None),
+        Some(a) => {
+            let value = a
+                .values
+                .iter()
+                .next()
+                .ok_or(Failure::Format("empty attribute"))?;
+            value
+                .to_der()
+                .ok()
+                .and_then(|der| T::from_der(&der).ok())
+                .map(Some)
+                .ok_or(Failure::Format("malformed attribute value"))
+        }
+    }
+}
+
+fn certificates(signed: &SignedData, extra: &[Certificate]) -> Vec<Certificate> {
+    let mut out: Vec<Certificate> = extra.to_vec();
+    for choice in signed.certificates.iter().flat_map(|set| set.0.iter()) {
+        if let CertificateChoices::Certificate(c) = choice {
+            out.push(c.clone());
+        }
+    }
+    out
+}
+
+fn crls(signed: &SignedData, extra: &[CertificateList]) -> Vec<CertificateList> {
+    let mut out = extra.to_vec();
+    for choice in signed.crls.iter().flat_map(|set| set.0.iter()) {
+        if let RevocationInfoChoice::Crl(crl) = choice {
+            out.push(crl.clone());
+        }
+    }
+    out
+}
+
+fn find_signer<'a>(sid: &SignerIdentifier, pool: &'a [Certificate]) -> Option<&'a Certificate> {
+    pool.iter().find(|c| match sid {
+        SignerIdentifier::IssuerAndSerialNumber(is) => {
+            c.tbs_certificate().issuer() == &is.issuer && c.tbs_certificate().serial_number() == &is.serial_number
+        }
+        SignerIdentifier::SubjectKeyIdentifier(ski) => {
+            matches!(c.tbs_certificate().get_extension::<SubjectKeyIdentifier>(), Ok(Some((_, own))) if own == *ski)
+        }
+    })
+}
+
+/// The ESS binding: the first ESSCertIDv2 must reference `cert`.
+fn ess_binding(
+    signing_certificate: &SigningCertificateV2,
+    cert: &Certificate,
+) -> Result<(), Failure> {
+    let id = signing_certificate
+        .certs
+        .first()
+        .ok_or(Failure::SigningCertificateMismatch)?;
+    let hash = match &id.hash_algorithm {
+        None => HashAlgorithm::Sha256,
+        Some(alg) => hash_of(alg).ok_or(Failure::UnsupportedAlgorithm)?,
+    };
+    let der = cert.to_der().map_err(|_| Failure::Format("certificate"))?;
+    if hash.digest(&der) != id.cert_hash.as_bytes() {
+        return Err(Failure::SigningCertificateMismatch);
+    }
+    if let Some(issuer_serial) = &id.issuer_serial {
+        let issuer_matches = issuer_serial.issuer.iter().any(
+            |n| matches!(n, GeneralName::DirectoryName(name) if name == cert.tbs_certificate().issuer()),
+        );
+        if !issuer_matches || issuer_serial.serial_number != *cert.tbs_certificate().serial_number()
+        {
+            return Err(Failure::SigningCertificateMismatch);
+        }
+    }
+    Ok(())
+}
+
+/// The parts of a SignerInfo check shared by signatures and time-stamp tokens.
+struct Basic {
+    certificate: Certificate,
+    signature_value: Vec<u8>,
+    attrs: Vec<Attribute>,
+}
+
+/// Checks one SignerInfo's structure, signing certificate, ESS binding,
+/// message digest (against `content_digest`) and signature value.
+fn check_signer_info(
+    info: &SignerInfo,
+    raw_info: &[u8],
+    content_type: ObjectIdentifier,
+    pool: &[Certificate],
+    content_digest: &dyn Fn(HashAlgorithm) -> Option<Vec<u8>>,
+    passed: &mut Vec<&'static str>,
+) -> Result<Basic, (Failure, Option<Box<Certificate>>)> {
+    let no_cert = |f| (f, None);
+    let attrs: Vec<Attribute> = info
+        .signed_attrs
+        .as_ref()
+        .ok_or(no_cert(Failure::Format("no signed attributes")))?
+        .iter()
+        .cloned()
+        .collect();
+    let hash = hash_of(&info.digest_alg).ok_or(no_cert(Failure::UnsupportedAlgorithm))?;
+    let algorithm = signature_from_id(&info.signature_algorithm, Some(hash))
+        .ok_or(no_cert(Failure::UnsupportedAlgorithm))?;
+    let consistent = match algorithm {
+        SignatureAlgorithm::Ed25519 => hash == HashAlgorithm::Sha512,
+        other => other.hash() == Some(hash),
+    };
+    if !consistent {
+        return Err(no_cert(Failure::UnsupportedAlgorithm));
+    }
+    let declared_type: ObjectIdentifier = single(&attrs, oid::ID_CONTENT_TYPE)
+        .map_err(no_cert)?
+        .ok_or(no_cert(Failure::Format("no content-type attribute")))?;
+    if declared_type != content_type {
+        return Err(no_cert(Failure::ContentTypeMismatch));
+    }
+    passed.push("content-type");
+    let message_digest: OctetString = single(&attrs, oid::ID_MESSAGE_DIGEST)
+        .map_err(no_cert)?
+        .ok_or(no_cert(Failure::Format("no message-digest attribute")))?;
+    if let Some(protection) =
+        single::<CmsAlgorithmProtection>(&attrs, oid::ID_AA_CMS_ALGORITHM_PROTECTION)
+            .map_err(no_cert)?
+    {
+        let signature_matches = protection
+            .signature_algorithm
+            .as_ref()
+            .is_none_or(|s| signature_from_id(s, Some(hash)) == Some(algorithm));
+        if hash_of(&protection.digest_algorithm) != Some(hash)
+            || !signature_matches
+            || protection.mac_algorithm.is_some()
+        {
+            return Err(no_cert(Failure::UnsupportedAlgorithm));
+        }
+        passed.push("cms-algorithm-protection");
+    }
+    let certificate = find_signer(&info.sid, pool)
+        .cloned()
+        .ok_or(no_cert(Failure::SignerCertificateNotFound))?;
+    let with_cert = |f| (f, Some(Box::new(certificate.clone())));
+    let signing_certificate: SigningCertificateV2 =
+        single(&attrs, oid::ID_AA_SIGNING_CERTIFICATE_V2)
+            .map_err(with_cert)?
+            .ok_or_else(|| with_cert(Failure::SigningCertificateMissing))?;
+    ess_binding(&signing_certificate, &certificate).map_err(with_cert)?;
+    passed.push("signing-certificate-v2");
+    let expected = content_digest(hash)
+        .ok_or_else(|| with_cert(Failure::Format("the document digest is of another hash")))?;
+    if message_digest.as_bytes() != expected.as_slice() {
+        return Err(with_cert(Failure::MessageDigestMismatch));
+    }
+    passed.push("message-digest");
+    let dtbs = raw::signed_attrs_dtbs(raw_info)
+        .ok()
+        .flatten()
+        .ok_or_else(|| with_cert(Failure::Format("signed attributes")))?;
+    let spki = certificate
+        .tbs_certificate()
+        .subject_public_key_info()
+        .to_der()
+        .map_err(|_| with_cert(Failure::Format("public key")))?;
+    let key =
+        PublicKey::from_spki_der(&spki).ok_or_else(|| with_cert(Failure::UnsupportedAlgorithm))?;
+    if !algorithm.fits(key.algorithm) {
+        return Err(with_cert(Failure::UnsupportedAlgorithm));
+    }
+    key.verify(algorithm, &dtbs, info.signature.as_bytes())
+        .map_err(|_| with_cert(Failure::SignatureInvalid))?;
+    passed.push("signature-value");
+    Ok(Basic {
+        certificate,
+        signature_value: info.signature.as_bytes().to_vec(),
+        attrs,
+    })
+}
+
+fn parse_signed_data(bytes: &[u8]) -> Result<SignedData, &'static str> {
+    let info = ContentInfo::from_der(bytes).map_err(|_| "not a DER ContentInfo")?;
+    if info.content_type != oid::ID_SIGNED_DATA {
+        return Err("not a SignedData");
+    }
+    info.content.decode_as().map_err(|_| "malformed SignedData")
+}
+
+/// Verifies a time-stamp token over `signature_value`; returns its genTime.
+fn check_time_stamp(
+    token: &[u8],
+    signature_value: &[u8],
+    options: &VerifyOptions<'_>,
+) -> Result<SystemTime, Failure> {
+    let signed =
+        parse_signed_data(token).map_err(|_| Failure::TimeStampInvalid("not a SignedData"))?;
+    if signed.encap_content_info.econtent_type != oid::ID_CT_TST_INFO {
+        return Err(Failure::TimeStampInvalid("not a TSTInfo"));
+    }
+    let econtent = signed
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .ok_or(Failure::TimeStampInvalid("no TSTInfo"))?;
+    let tst_der = econtent
+        .decode_as::<OctetString>()
+        .map_err(|_| Failure::TimeStampInvalid("TSTInfo"))?
+        .into_bytes();
+    let tst = TstInfo::from_der(&tst_der).map_err(|_| Failure::TimeStampInvalid("TSTInfo"))?;
+    let imprint_hash = hash_of(&tst.message_imprint.hash_algorithm)
+        .ok_or(Failure::TimeStampInvalid("imprint hash"))?;
+    if imprint_hash.digest(signature_value) != tst.message_imprint.hashed_message.as_bytes() {
+        return Err(Failure::TimeStampImprintMismatch);
+    }
+    let pool = certificates(&signed, options.extra_certificates);
+    let raw_infos =
+        raw::signer_infos(token).map_err(|_| Failure::TimeStampInvalid("SignerInfos"))?;
+    let (info, raw_info) = signed
+        .signer_infos
+        .0
+        .iter()
+        .zip(raw_infos.iter())
+        .next()
+        .ok_or(Failure::TimeStampInvalid("no SignerInfo"))?;
+    let digest = |hash: HashAlgorithm| Some(hash.digest(&tst_der));
+    let mut passed = Vec::new();
+    // A TSA may bind its certificate with ESS v1 (RFC 2634) or v2: accept
+    // either here, checking whichever is present.
+    let basic = match check_signer_info(
+        info,
+        raw_info,
+        oid::ID_CT_TST_INFO,
+        &pool,
+        &digest,
+        &mut passed,
+    ) {
+        Ok(basic) => basic,
+        Err((Failure::SigningCertificateMissing, _)) => {
+            return Err(Failure::TimeStampInvalid("no ESS signing certificate"));
+        }
+        Err(_) => return Err(Failure::TimeStampInvalid("signature")),
+    };
+    let _ = basic.attrs;
+    let eku = basic
+        .certificate
+        .tbs_certificate()
+        .get_extension::<ExtendedKeyUsage>();
+    match eku {
+        Ok(Some((true, eku))) if eku.0.len() == 1 && eku.0[0] == oid::ID_KP_TIME_STAMPING => {}
+        _ => return Err(Failure::TsaKeyPurpose),
+    }
+    let gen_time = tst.gen_time.to_system_time();
+    let crls = crls(&signed, options.crls);
+    chain::validate(&basic.certificate, &pool, options.anchors, &crls, gen_time)
+        .map_err(|_| Failure::TimeStampInvalid("TSA certificate path"))?;
+    Ok(gen_time)
+}
+
+fn indication_of(failure: &Failure) -> Indication {
+    use SubIndication as S;
+    match failure {
+        Failure::Format(_) | Failure::ContentTypeMismatch => {
+            Indication::TotalFailed(S::FormatFailure)
+        }
+        Failure::MessageDigestMismatch => Indication::TotalFailed(S::HashFailure),
+        Failure::SignatureInvalid => Indication::TotalFailed(S::SigCryptoFailure),
+        Failure::UnsupportedAlgorithm => Indication::Indeterminate(S::CryptoConstraintsFailure),
+        Failure::SignerCertificateNotFound
+        | Failure::SigningCertificateMissing
+        | Failure::SigningCertificateMismatch => {
+            Indication::Indeterminate(S::NoSigningCertificateFound)
+        }
+        Failure::KeyUsage => Indication::Indeterminate(S::ChainConstraintsFailure),
+        Failure::Chain(ChainFailure::Revoked { .. }) => Indication::TotalFailed(S::Revoked),
+        Failure::Chain(ChainFailure::NotYetValid { .. }) => Indication::TotalFailed(S::NotYetValid),
+        Failure::Chain(ChainFailure::Expired { .. }) => {
+            Indication::Indeterminate(S::OutOfBoundsNoPoe)
+        }
+        Failure::Chain(ChainFailure::NotCa { .. }) => {
+            Indication::Indeterminate(S::ChainConstraintsFailure)
+        }
+        Failure::Chain(_) => Indication::Indeterminate(S::NoCertificateChainFound),
+        Failure::TimeStampImprintMismatch
+        | Failure::TsaKeyPurpose
+        | Failure::TimeStampInvalid(_) => Indication::Indeterminate(S::TimestampFailure),
+    }
+}
+
+/// Verifies every SignerInfo of `signature` over `document`.
+pub fn verify(
+    signature: &[u8],
+    document: Document<'_>,
+    options: &VerifyOptions<'_>,
+) -> VerificationReport {
+    let signed = match parse_signed_data(signature) {
+        Ok(signed) => signed,
+        Err(reason) => return VerificationReport::broken(reason),
+    };
+    let Ok(raw_infos) = raw::signer_infos(signature) else {
+        return VerificationReport::broken("malformed SignerInfos");
+    };
+    if raw_infos.len() != signed.signer_infos.0.len() {
+        return VerificationReport::broken("malformed SignerInfos");
+    }
+    // Hash the document once per digest algorithm used.
+    let mut hashes: Vec<HashAlgorithm> = signed
+        .signer_infos
+        .0
+        .iter()
+        .filter_map(|i| hash_of(&i.digest_alg))
+        .collect();
+    hashes.sort();
+    hashes.dedup();
+    let content_digests: Vec<(HashAlgorithm, Vec<u8>)> = match document {
+        Document::Bytes(bytes) => hashes.iter().map(|h| (*h, h.digest(bytes))).collect(),
+        Document::Reader(reader) => match stream_digests(reader, &hashes) {
+            Ok(d) => d,
+            Err(_) => return VerificationReport::broken("the document could not be read"),
+        },
+        Document::Digest { hash, value } => vec![(hash, value.to_vec())],
+        Document::Enveloped => {
+            let Some(content) = signed
+                .encap_content_info
+                .econtent
+                .as_ref()
+                .and_then(|c| c.decode_as::<OctetString>().ok())
+            else {
+                return VerificationReport::broken("no enveloped content");
+            };
+            hashes
+                .iter()
+                .map(|h| (*h, h.digest(content.as_bytes())))
+                .collect()
+        }
+    };
+    let content_digest = |hash: HashAlgorithm| {
+        content_digests
+            .iter()
+            .find(|(h, _)| *h == hash)
+            .map(|(_, d)| d.clone())
+    };
+    let pool = certificates(&signed, options.extra_certificates);
+    let crls = crls(&signed, options.crls);
+
+    // SET OF SignerInfo decodes sorted; pair each decoded one with its raw
+    // bytes by re-encoding the decoded value's identity.
+    let signers = signed
+        .signer_infos
+        .0
+        .iter()
+        .map(|info| {
+            let raw_info = info
+                .to_der()
+                .ok()
+                .and_then(|der| {
+                    raw_infos
+                        .iter()
+                        .find(|r| **r == der)
+                        .or_else(|| raw_for(info, &raw_infos))
+                        .cloned()
+                })
+                .unwrap_or_default();
+            verify_signer(
+                info,
+                &raw_info,
+                &signed,
+                &pool,
+                &crls,
+                &content_digest,
+                options,
+            )
+        })
+        .collect();
+    VerificationReport {
+        format_error: None,
+        signers,
+    }
+}
+
+/// The raw SignerInfo whose signature value equals `info`'s (when the
+/// received bytes were not DER-sorted and re-encoding differs).
+fn raw_for<'a>(info: &SignerInfo, raw_infos: &'a [Vec<u8>]) -> Option<&'a Vec<u8>> {
+    raw_infos
+        .iter()
+        .find(|r| SignerInfo::from_der(r).is_ok_and(|decoded| decoded.signature == info.signature))
+}
+
+fn stream_digests(
+    reader: &mut dyn Read,
+    hashes: &[HashAlgorithm],
+) -> std::io::Result<Vec<(HashAlgorithm, Vec<u8>)>> {
+    let algorithms = hashes.iter().map(|h| match h {
+        HashAlgorithm::Sha384 => &ring::digest::SHA384,
+        HashAlgorithm::Sha512 => &ring::digest::SHA512,
+        _ => &ring::digest::SHA256,
+    });
+    let mut contexts: Vec<ring::digest::Context> =
+        algorithms.map(ring::digest::Context::new).collect();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let n = reader.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        for context in &mut contexts {
+            context.update(&buffer[..n]);
+        }
+    }
+    Ok(hashes
+        .iter()
+        .zip(contexts)
+        .map(|(h, c)| (*h, c.finish().as_ref().to_vec()))
+        .collect())
+}
+
+fn verify_signer(
+    info: &SignerInfo,
+    raw_info: &[u8],
+    signed: &SignedData,
+    pool: &[Certificate],
+    crls: &[CertificateList],
+    content_digest: &dyn Fn(HashAlgorithm) -> Option<Vec<u8>>,
+    options: &VerifyOptions<'_>,
+) -> SignerReport {
+    let mut report = SignerReport {
+        indication: Indication::TotalPassed,
+        failure: None,
+        passed: Vec::new(),
+        certificate: None,
+        signer: None,
+        claimed_signing_time: None,
+        time_stamped_at: None,
+        level: Level::None,
+        policy: None,
+        commitment: None,
+        signer_attributes: None,
+        revocation: RevocationCoverage::default(),
+    };
+    let fail = |mut report: SignerReport, failure: Failure| {
+        report.indication = indication_of(&failure);
+        report.failure = Some(failure);
+        report
+    };
+    let basic = match check_signer_info(
+        info,
+        raw_info,
+        signed.encap_content_info.econtent_type,
+        pool,
+        content_digest,
+        &mut report.passed,
+    ) {
+        Ok(basic) => basic,
+        Err((failure, certificate)) => {
+            report.signer = certificate.as_deref().map(chain::subject);
+            report.certificate = certificate.map(|c| *c);
+            return fail(report, failure);
+        }
+    };
+    report.signer = Some(chain::subject(&basic.certificate));
+    report.certificate = Some(basic.certificate.clone());
+    report.claimed_signing_time = single::<Time>(&basic.attrs, oid::ID_SIGNING_TIME)
+        .ok()
+        .flatten()
+        .map(|t| SystemTime::from(&t));
+    report.policy = single(&basic.attrs, oid::ID_AA_ETS_SIG_POLICY_ID)
+        .ok()
+        .flatten();
+    report.commitment = single(&basic.attrs, oid::ID_AA_ETS_COMMITMENT_TYPE)
+        .ok()
+        .flatten();
+    report.signer_attributes = single(&basic.attrs, oid::ID_AA_ETS_SIGNER_ATTR_V2)
+        .ok()
+        .flatten();
+
+    let key_usage = basic
+        .certificate
+        .tbs_certificate()
+        .get_extension::<KeyUsage>();
+    match key_usage {
+        Ok(Some((_, ku))) if !(ku.digital_signature() || ku.non_repudiation()) => {
+            return fail(report, Failure::KeyUsage);
+        }
+        Err(_) => return fail(report, Failure::Format("keyUsage")),
+        _ => report.passed.push("key-usage"),
+    }
+
+    // Signature time-stamps: each must be valid; the earliest genTime is
+    // the proof of existence at which the certificate is judged.
+    let unsigned: Vec<Attribute> = info
+        .unsigned_attrs
+        .iter()
+        .flat_map(|a| a.iter().cloned())
+        .collect();
+    let mut stamped: Option<SystemTime> = None;
+    for attr in unsigned
+        .iter()
+        .filter(|a| a.oid == oid::ID_AA_TIME_STAMP_TOKEN)
+    {
+        for value in attr.values.iter() {
+            let Ok(token) = value.to_der() else {
+                return fail(report, Failure::TimeStampInvalid("token"));
+            };
+            match check_time_stamp(&token, &basic.signature_value, options) {
+                Ok(time) => stamped = Some(stamped.map_or(time, |t| t.min(time))),
+                Err(failure) => return fail(report, failure),
+            }
+        }
+    }
+    if stamped.is_some() {
+        report.passed.push("signature-time-stamp");
+    }
+    report.time_stamped_at = stamped;
+    let at = stamped.unwrap_or(options.validation_time);
+    match chain::validate(&basic.certificate, pool, options.anchors, crls, at) {
+        Ok((_, coverage)) => {
+            report.revocation = coverage;
+            report.passed.push("certificate-path");
+        }
+        Err(failure) => return fail(report, Failure::Chain(failure)),
+    }
+    report.level = match (
+        stamped.is_some(),
+        report.revocation.total > 0 && report.revocation.covered == report.revocation.total,
+    ) {
+        (true, true) => Level::BLt,
+        (true, false) => Level::BT,
+        _ => Level::BB,
+    };
+    report
+}

@@ -1,0 +1,302 @@
+//! Our verifier: what we sign and what OpenSSL signs passes; each broken
+//! signature fails with its own specific failure.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use common::*;
+use der::{Decode, Encode};
+use ssa_cades::chain::ChainFailure;
+use ssa_cades::{
+    Document, Failure, Indication, Level, SubIndication, VerificationReport, VerifyOptions, oid,
+    verify,
+};
+use ssa_scdev::HashAlgorithm;
+use ssa_testkit::pki::pki;
+use x509_cert::Certificate;
+
+fn anchors() -> Vec<Certificate> {
+    vec![Certificate::from_der(&pki().ca.cert_der).unwrap()]
+}
+
+fn check(signature: &[u8], document: &[u8], at: SystemTime) -> VerificationReport {
+    let anchors = anchors();
+    verify(
+        signature,
+        Document::Bytes(document),
+        &VerifyOptions {
+            anchors: &anchors,
+            extra_certificates: &[],
+            crls: &[],
+            validation_time: at,
+        },
+    )
+}
+
+fn failure(report: &VerificationReport) -> Failure {
+    assert_eq!(report.signers.len(), 1, "{report:?}");
+    report.signers[0]
+        .failure
+        .clone()
+        .unwrap_or_else(|| panic!("no failure: {report:?}"))
+}
+
+const DOC: &[u8] = b"The signer approves this document.";
+
+#[test]
+fn our_b_b_passes_our_verifier() {
+    let signer = signer();
+    let signature = signer.sign(DOC);
+    let report = check(&signature, DOC, SystemTime::now());
+    assert_eq!(report.indication(), Indication::TotalPassed, "{report:?}");
+    let s = &report.signers[0];
+    assert_eq!(s.level, Level::BB);
+    assert!(
+        s.signer
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Hanako Yamada")
+    );
+    assert!(s.claimed_signing_time.is_some());
+    for check in [
+        "content-type",
+        "signing-certificate-v2",
+        "message-digest",
+        "signature-value",
+        "certificate-path",
+    ] {
+        assert!(s.passed.contains(&check), "{check} not reported");
+    }
+    // The digest and the stream give the same answer.
+    let anchors = anchors();
+    let options = VerifyOptions {
+        anchors: &anchors,
+        extra_certificates: &[],
+        crls: &[],
+        validation_time: SystemTime::now(),
+    };
+    let digest = HashAlgorithm::Sha256.digest(DOC);
+    let by_digest = verify(
+        &signature,
+        Document::Digest {
+            hash: HashAlgorithm::Sha256,
+            value: &digest,
+        },
+        &options,
+    );
+    assert_eq!(by_digest.indication(), Indication::TotalPassed);
+    let mut reader: &[u8] = DOC;
+    let by_stream = verify(&signature, Document::Reader(&mut reader), &options);
+    assert_eq!(by_stream.indication(), Indication::TotalPassed);
+}
+
+#[test]
+fn openssl_cms_sign_cades_passes_our_verifier() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("doc.bin"), DOC).unwrap();
+    let signer = &pki().signer;
+    let out = Command::new("openssl")
+        .args([
+            "cms", "-sign", "-cades", "-binary", "-md", "sha256", "-in", "doc.bin", "-outform",
+            "DER", "-out", "sig.der",
+        ])
+        .arg("-signer")
+        .arg(&signer.cert_pem)
+        .arg("-inkey")
+        .arg(&signer.key_pem)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let signature = std::fs::read(dir.path().join("sig.der")).unwrap();
+    let report = check(&signature, DOC, SystemTime::now());
+    assert_eq!(report.indication(), Indication::TotalPassed, "{report:?}");
+    let report = check(&signature, b"another document", SystemTime::now());
+    assert_eq!(failure(&report), Failure::MessageDigestMismatch);
+}
+
+#[test]
+fn tampered_document() {
+    let signature = signer().sign(DOC);
+    let report = check(
+        &signature,
+        b"The signer approves this documen!",
+        SystemTime::now(),
+    );
+    assert_eq!(failure(&report), Failure::MessageDigestMismatch);
+    assert_eq!(
+        report.indication(),
+        Indication::TotalFailed(SubIndication::HashFailure)
+    );
+}
+
+fn replace(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    let at = haystack
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("needle in signature");
+    let mut out = haystack.to_vec();
+    out[at..at + needle.len()].copy_from_slice(with);
+    out
+}
+
+#[test]
+fn tampered_signature_value() {
+    let signature = signer().sign(DOC);
+    let value = signature_value(&signature);
+    let mut flipped = value.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x01;
+    let report = check(
+        &replace(&signature, &value, &flipped),
+        DOC,
+        SystemTime::now(),
+    );
+    assert_eq!(failure(&report), Failure::SignatureInvalid);
+    assert_eq!(
+        report.indication(),
+        Indication::TotalFailed(SubIndication::SigCryptoFailure)
+    );
+}
+
+fn signature_value(signature: &[u8]) -> Vec<u8> {
+    let info = cms::content_info::ContentInfo::from_der(signature).unwrap();
+    let signed: cms::signed_data::SignedData = info.content.decode_as().unwrap();
+    signed
+        .signer_infos
+        .0
+        .iter()
+        .next()
+        .unwrap()
+        .signature
+        .as_bytes()
+        .to_vec()
+}
+
+#[test]
+fn tampered_signed_attribute() {
+    let signature = signer().sign(DOC);
+    // Change one digit of the signing time, which no other check looks at.
+    let info = cms::content_info::ContentInfo::from_der(&signature).unwrap();
+    let signed: cms::signed_data::SignedData = info.content.decode_as().unwrap();
+    let signer_info = signed.signer_infos.0.iter().next().unwrap();
+    let attrs = signer_info.signed_attrs.as_ref().unwrap();
+    let time_attr = attrs
+        .iter()
+        .find(|a| a.oid == oid::ID_SIGNING_TIME)
+        .unwrap();
+    let time = time_attr.values.iter().next().unwrap().to_der().unwrap();
+    let mut later = time.clone();
+    let last = later.len() - 2;
+    later[last] = if later[last] == b'9' {
+        b'8'
+    } else {
+        later[last] + 1
+    };
+    let report = check(&replace(&signature, &time, &later), DOC, SystemTime::now());
+    assert_eq!(failure(&report), Failure::SignatureInvalid);
+}
+
+fn signed_with(attributes: impl Fn(&mut Vec<x509_cert::attr::Attribute>)) -> Vec<u8> {
+    let signer = signer();
+    let digest = HashAlgorithm::Sha256.digest(DOC);
+    let params = signer.params(&digest, None);
+    let mut attrs = ssa_cades::signed_attributes(&params).unwrap();
+    attributes(&mut attrs);
+    let prepared =
+        ssa_cades::prepare_with_attributes(&signer.certificate, &[], ECDSA, None, attrs).unwrap();
+    let value = ssa_cades::DtbsSigner::sign_dtbs(&signer.scdev_signer(), prepared.dtbs()).unwrap();
+    prepared.complete(value).unwrap()
+}
+
+#[test]
+fn wrong_signing_certificate_v2_hash() {
+    let other = Certificate::from_der(&pki().cosigner.cert_der).unwrap();
+    let signature = signed_with(|attrs| {
+        let ess = attrs
+            .iter_mut()
+            .find(|a| a.oid == oid::ID_AA_SIGNING_CERTIFICATE_V2)
+            .unwrap();
+        let value = ssa_cades::asn1::SigningCertificateV2 {
+            certs: vec![ssa_cades::ess_cert_id(&other).unwrap()],
+            policies: None,
+        };
+        ess.values = der::asn1::SetOfVec::try_from(vec![
+            der::asn1::Any::from_der(&value.to_der().unwrap()).unwrap(),
+        ])
+        .unwrap();
+    });
+    let report = check(&signature, DOC, SystemTime::now());
+    assert_eq!(failure(&report), Failure::SigningCertificateMismatch);
+    assert_eq!(
+        report.indication(),
+        Indication::Indeterminate(SubIndication::NoSigningCertificateFound)
+    );
+}
+
+#[test]
+fn missing_signing_certificate_v2() {
+    let signature =
+        signed_with(|attrs| attrs.retain(|a| a.oid != oid::ID_AA_SIGNING_CERTIFICATE_V2));
+    let report = check(&signature, DOC, SystemTime::now());
+    assert_eq!(failure(&report), Failure::SigningCertificateMissing);
+}
+
+#[test]
+fn certificate_not_chaining_to_the_anchor() {
+    let stranger = signer_for(&pki().stranger);
+    let report = check(&stranger.sign(DOC), DOC, SystemTime::now());
+    assert_eq!(failure(&report), Failure::Chain(ChainFailure::NoPath));
+    assert_eq!(
+        report.indication(),
+        Indication::Indeterminate(SubIndication::NoCertificateChainFound)
+    );
+}
+
+#[test]
+fn expired_certificate_at_validation_time() {
+    let short = signer_for(&pki().short_lived);
+    let signature = short.sign(DOC);
+    assert_eq!(
+        check(&signature, DOC, SystemTime::now()).indication(),
+        Indication::TotalPassed
+    );
+    let later = SystemTime::now() + Duration::from_secs(3 * 86_400);
+    let report = check(&signature, DOC, later);
+    assert!(matches!(
+        failure(&report),
+        Failure::Chain(ChainFailure::Expired { .. })
+    ));
+    assert_eq!(
+        report.indication(),
+        Indication::Indeterminate(SubIndication::OutOfBoundsNoPoe)
+    );
+}
+
+#[test]
+fn truncated_and_garbage_der() {
+    let signature = signer().sign(DOC);
+    for cut in [0, 1, 10, signature.len() / 2, signature.len() - 1] {
+        let report = check(&signature[..cut], DOC, SystemTime::now());
+        assert!(report.format_error.is_some(), "cut at {cut}: {report:?}");
+        assert_eq!(
+            report.indication(),
+            Indication::TotalFailed(SubIndication::FormatFailure)
+        );
+    }
+    for garbage in [&b"\x30\x80\x00\x00"[..], b"not DER at all", &[0xff; 64]] {
+        assert!(
+            check(garbage, DOC, SystemTime::now())
+                .format_error
+                .is_some()
+        );
+    }
+}
