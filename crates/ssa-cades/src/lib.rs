@@ -9,6 +9,7 @@ mod error;
 pub mod oid;
 mod raw;
 mod signer;
+mod tsa;
 mod verify;
 
 pub use builder::{
@@ -17,6 +18,10 @@ pub use builder::{
 };
 pub use error::CadesError;
 pub use signer::{DtbsSigner, FnSigner, ScdevSigner};
+pub use tsa::{
+    HttpTsa, Stamped, TimeStampAuthority, TsaFailure, add_signature_time_stamp, check_response,
+    embed_signature_time_stamp, time_stamp_request,
+};
 pub use verify::{
     Document, Failure, Indication, Level, SignerReport, SubIndication, VerificationReport,
     VerifyOptions, verify,

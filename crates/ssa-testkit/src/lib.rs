@@ -5,6 +5,7 @@
 
 pub mod openssl;
 pub mod pki;
+pub mod tsa;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

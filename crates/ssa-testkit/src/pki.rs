@@ -38,6 +38,7 @@ default_tsa = tsa_config
 serial = tsaserial
 crypto_device = builtin
 default_policy = 1.2.3.4.1
+signer_digest = sha256
 digests = sha256, sha384, sha512
 accuracy = secs:1
 ordering = no
