@@ -6,8 +6,8 @@ use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
+use crate::asn1::SignedData;
 use cms::content_info::ContentInfo;
-use cms::signed_data::SignedData;
 use der::asn1::{Any, Int, OctetString, SetOfVec};
 use der::{Decode, Encode};
 use ssa_scdev::HashAlgorithm;

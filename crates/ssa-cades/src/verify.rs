@@ -5,8 +5,7 @@ use std::time::SystemTime;
 
 use cms::cert::CertificateChoices;
 use cms::content_info::ContentInfo;
-use cms::revocation::RevocationInfoChoice;
-use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
+use cms::signed_data::{SignerIdentifier, SignerInfo};
 use der::asn1::{ObjectIdentifier, OctetString};
 use der::{Decode, Encode};
 use ssa_scdev::{HashAlgorithm, PublicKey, SignatureAlgorithm};
@@ -19,8 +18,8 @@ use x509_cert::time::Time;
 
 use crate::algorithm::{hash_of, signature_from_id};
 use crate::asn1::{
-    CmsAlgorithmProtection, CommitmentTypeIndication, SignaturePolicyIdentifier,
-    SignerAttributesV2, SigningCertificateV2, TstInfo,
+    CmsAlgorithmProtection, CommitmentTypeIndication, RevocationInfoChoice,
+    SignaturePolicyIdentifier, SignedData, SignerAttributesV2, SigningCertificateV2, TstInfo,
 };
 use crate::chain::{self, ChainFailure, RevocationCoverage};
 use crate::{oid, raw};
@@ -246,7 +245,7 @@ fn certificates(signed: &SignedData, extra: &[Certificate]) -> Vec<Certificate> 
 
 fn crls(signed: &SignedData, extra: &[CertificateList]) -> Vec<CertificateList> {
     let mut out = extra.to_vec();
-    for choice in signed.crls.iter().flat_map(|set| set.0.iter()) {
+    for choice in signed.crls.iter().flat_map(|set| set.iter()) {
         if let RevocationInfoChoice::Crl(crl) = choice {
             out.push(crl.clone());
         }

@@ -37,7 +37,7 @@ fn check(signature: &[u8], at: SystemTime) -> VerificationReport {
     )
 }
 
-fn signed_data(signature: &[u8]) -> cms::signed_data::SignedData {
+fn signed_data(signature: &[u8]) -> ssa_cades::asn1::SignedData {
     cms::content_info::ContentInfo::from_der(signature)
         .unwrap()
         .content

@@ -169,7 +169,7 @@ fn tampered_signature_value() {
 
 fn signature_value(signature: &[u8]) -> Vec<u8> {
     let info = cms::content_info::ContentInfo::from_der(signature).unwrap();
-    let signed: cms::signed_data::SignedData = info.content.decode_as().unwrap();
+    let signed: ssa_cades::asn1::SignedData = info.content.decode_as().unwrap();
     signed
         .signer_infos
         .0
@@ -186,7 +186,7 @@ fn tampered_signed_attribute() {
     let signature = signer().sign(DOC);
     // Change one digit of the signing time, which no other check looks at.
     let info = cms::content_info::ContentInfo::from_der(&signature).unwrap();
-    let signed: cms::signed_data::SignedData = info.content.decode_as().unwrap();
+    let signed: ssa_cades::asn1::SignedData = info.content.decode_as().unwrap();
     let signer_info = signed.signer_infos.0.iter().next().unwrap();
     let attrs = signer_info.signed_attrs.as_ref().unwrap();
     let time_attr = attrs

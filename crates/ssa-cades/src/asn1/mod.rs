@@ -4,19 +4,26 @@
 mod algorithm_protection;
 mod content_hints;
 mod ess;
+mod ocsp;
 mod opaque;
 mod policy;
+mod signed_data;
 mod signer_attributes;
 mod tsp;
 
 pub use algorithm_protection::CmsAlgorithmProtection;
 pub use content_hints::ContentHints;
 pub use ess::{EssCertIdV2, IssuerSerial, SigningCertificateV2};
+pub use ocsp::{
+    BasicOcspResponse, CertId, CertStatus, OcspRequest, OcspResponse, OcspResponseStatus, Request,
+    ResponderId, ResponseBytes, ResponseData, RevokedInfo, SingleResponse, TbsRequest,
+};
 pub use opaque::OpaqueSequence;
 pub use policy::{
     CommitmentTypeIndication, CommitmentTypeQualifier, OtherHashAlgAndValue,
     SigPolicyQualifierInfo, SignaturePolicyId, SignaturePolicyIdentifier,
 };
+pub use signed_data::{OtherRevocationInfoFormat, RevocationInfoChoice, SignedData};
 pub use signer_attributes::{
     CertifiedAttributeChoice, SignedAssertion, SignerAttributeChoice, SignerAttributesV2,
 };
