@@ -73,7 +73,7 @@ pub(crate) fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
     let Ok(tbs) = cert.tbs_certificate().to_der() else {
         return false;
     };
-    verify_with(
+    verify_signature(
         issuer,
         cert.signature_algorithm(),
         &tbs,
@@ -81,7 +81,8 @@ pub(crate) fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
     )
 }
 
-fn verify_with(
+/// Whether `signature` over `data` verifies under `issuer`'s key with `algorithm`.
+pub(crate) fn verify_signature(
     issuer: &Certificate,
     algorithm: &spki::AlgorithmIdentifierOwned,
     data: &[u8],
@@ -127,47 +128,61 @@ fn may_issue(cert: &Certificate) -> bool {
     ca && key_usage_ok
 }
 
+/// Revocation values a path is checked against.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RevocationValues<'a> {
+    /// CRLs.
+    pub crls: &'a [CertificateList],
+    /// OCSP responses (DER `OCSPResponse`).
+    pub ocsp: &'a [Vec<u8>],
+}
+
+/// (revoked at or before `at`, covered by some valid revocation data).
 fn revoked(
     cert: &Certificate,
     issuer: &Certificate,
-    crls: &[CertificateList],
+    values: RevocationValues<'_>,
     at: SystemTime,
 ) -> (bool, bool) {
     let mut covered = false;
-    for crl in crls {
-        let tbs = &crl.tbs_cert_list;
-        if tbs.issuer != *issuer.tbs_certificate().subject() {
-            continue;
-        }
-        let Ok(tbs_der) = tbs.to_der() else { continue };
-        if !verify_with(
-            issuer,
-            &crl.signature_algorithm,
-            &tbs_der,
-            crl.signature.raw_bytes(),
-        ) {
+    for crl in values.crls {
+        if !crate::revocation::crl_signed_by(crl, issuer) {
             continue;
         }
         covered = true;
         let serial = cert.tbs_certificate().serial_number();
-        let hit = tbs.revoked_certificates.iter().flatten().any(|entry| {
-            entry.serial_number == *serial && SystemTime::from(&entry.revocation_date) <= at
-        });
+        let hit = crl
+            .tbs_cert_list
+            .revoked_certificates
+            .iter()
+            .flatten()
+            .any(|entry| {
+                entry.serial_number == *serial && SystemTime::from(&entry.revocation_date) <= at
+            });
         if hit {
             return (true, true);
+        }
+    }
+    for response in values.ocsp {
+        match crate::revocation::ocsp_status(response, cert, issuer) {
+            Some(crate::revocation::OcspStatus::Revoked(when)) if when <= at => {
+                return (true, true);
+            }
+            Some(_) => covered = true,
+            None => {}
         }
     }
     (false, covered)
 }
 
 /// Finds a path from `leaf` through `pool` to one of `anchors`, every
-/// certificate valid at `at`, and checks revocation against `crls`.
+/// certificate valid at `at`, and checks revocation against `revocation`.
 /// Returns the path (leaf first, anchor last) and the revocation coverage.
 pub fn validate(
     leaf: &Certificate,
     pool: &[Certificate],
     anchors: &[Certificate],
-    crls: &[CertificateList],
+    revocation: RevocationValues<'_>,
     at: SystemTime,
 ) -> Result<(Vec<Certificate>, RevocationCoverage), ChainFailure> {
     let mut worst = ChainFailure::NoPath;
@@ -219,7 +234,7 @@ pub fn validate(
             return Err(worst);
         };
         coverage.total += 1;
-        let (is_revoked, covered) = revoked(&current, &issuer, crls, at);
+        let (is_revoked, covered) = revoked(&current, &issuer, revocation, at);
         if is_revoked {
             return Err(ChainFailure::Revoked {
                 subject: subject(&current),

@@ -47,6 +47,12 @@ pub enum CadesError {
         /// What went wrong.
         reason: String,
     },
+    /// Revocation data could not be had.
+    #[error("revocation data: {reason}")]
+    Revocation {
+        /// What went wrong.
+        reason: String,
+    },
     /// The signing time cannot be encoded.
     #[error("signing time out of range")]
     SigningTime,

@@ -6,8 +6,12 @@ pub mod asn1;
 mod builder;
 pub mod chain;
 mod error;
+mod extend;
+mod http;
+mod long_term;
 pub mod oid;
 mod raw;
+pub mod revocation;
 mod signer;
 mod tsa;
 mod verify;
@@ -17,6 +21,9 @@ pub use builder::{
     prepare_with_attributes, sign, signed_attributes,
 };
 pub use error::CadesError;
+pub use http::HttpSettings;
+pub use long_term::add_validation_data;
+pub use revocation::{HttpRevocationSource, RevocationData, RevocationSource};
 pub use signer::{DtbsSigner, FnSigner, ScdevSigner};
 pub use tsa::{
     HttpTsa, Stamped, TimeStampAuthority, TsaFailure, add_signature_time_stamp, check_response,

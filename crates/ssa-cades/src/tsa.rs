@@ -2,10 +2,6 @@
 //! of the token as the `signature-time-stamp` unsigned attribute
 //! (EN 319 122-1 §5.3).
 
-use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
-use std::time::Duration;
-
 use crate::asn1::SignedData;
 use cms::content_info::ContentInfo;
 use der::asn1::{Any, Int, OctetString, SetOfVec};
@@ -16,6 +12,7 @@ use x509_cert::ext::pkix::ExtendedKeyUsage;
 
 use crate::algorithm::{digest_algorithm, hash_of};
 use crate::asn1::{MessageImprint, TimeStampReq, TimeStampResp, TstInfo};
+use crate::http::{HttpSettings, Url, fetch};
 use crate::{CadesError, oid, raw};
 
 /// Something that time-stamps a digest and returns an RFC 3161
@@ -121,143 +118,34 @@ pub(crate) fn tst_info(token: &[u8]) -> Result<(TstInfo, SignedData), CadesError
 /// only: a TSA's answer is signed, so transport security adds no integrity.
 #[derive(Clone, Debug)]
 pub struct HttpTsa {
-    host: String,
-    port: u16,
-    path: String,
-    /// Timeout for connecting, and for each read and write.
-    pub timeout: Duration,
-    /// Attempts in all (at least 1), for connection failures and 5xx answers.
-    pub attempts: u32,
-    /// Largest response accepted, in bytes.
-    pub max_response: usize,
+    url: String,
+    /// Timeouts, retries and the size limit.
+    pub settings: HttpSettings,
 }
 
 impl HttpTsa {
     /// A client for `url` (`http://host[:port]/path`).
     pub fn new(url: &str) -> Result<Self, CadesError> {
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| tsa_error("only http:// TSA URLs are supported"))?;
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) => (h, p.parse().map_err(|_| tsa_error("bad port in TSA URL"))?),
-            None => (authority, 80),
-        };
-        if host.is_empty() || path.contains(['\r', '\n', ' ']) || host.contains(['\r', '\n', ' ']) {
-            return Err(tsa_error("bad TSA URL"));
-        }
+        Url::parse(url)
+            .ok_or_else(|| tsa_error("only well-formed http:// TSA URLs are supported"))?;
         Ok(Self {
-            host: host.to_owned(),
-            port,
-            path: path.to_owned(),
-            timeout: Duration::from_secs(10),
-            attempts: 3,
-            max_response: 1 << 20,
+            url: url.to_owned(),
+            settings: HttpSettings::default(),
         })
     }
-
-    fn post_once(&self, body: &[u8]) -> Result<(u16, Vec<u8>), std::io::Error> {
-        let address = (self.host.as_str(), self.port)
-            .to_socket_addrs()?
-            .next()
-            .ok_or_else(|| {
-                std::io::Error::new(std::io::ErrorKind::NotFound, "TSA host not found")
-            })?;
-        let mut stream = TcpStream::connect_timeout(&address, self.timeout)?;
-        stream.set_read_timeout(Some(self.timeout))?;
-        stream.set_write_timeout(Some(self.timeout))?;
-        let head = format!(
-            "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/timestamp-query\r\nAccept: application/timestamp-reply\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            self.path,
-            self.host,
-            body.len()
-        );
-        stream.write_all(head.as_bytes())?;
-        stream.write_all(body)?;
-        let mut response = Vec::new();
-        stream
-            .take(self.max_response as u64 + 8192)
-            .read_to_end(&mut response)?;
-        parse_http_response(&response, self.max_response).ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed HTTP response")
-        })
-    }
-}
-
-/// Status and body of an HTTP/1.x response (Content-Length, chunked, or to
-/// the end of the connection).
-fn parse_http_response(response: &[u8], max: usize) -> Option<(u16, Vec<u8>)> {
-    let split = response.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&response[..split]).ok()?;
-    let body = &response[split + 4..];
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let mut length = None;
-    let mut chunked = false;
-    for line in lines {
-        let (name, value) = line.split_once(':')?;
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            length = Some(value.parse::<usize>().ok()?);
-        } else if name.eq_ignore_ascii_case("transfer-encoding")
-            && value.eq_ignore_ascii_case("chunked")
-        {
-            chunked = true;
-        }
-    }
-    let body = if chunked {
-        let mut out = Vec::new();
-        let mut rest = body;
-        loop {
-            let end = rest.windows(2).position(|w| w == b"\r\n")?;
-            let size = usize::from_str_radix(
-                std::str::from_utf8(&rest[..end])
-                    .ok()?
-                    .split(';')
-                    .next()?
-                    .trim(),
-                16,
-            )
-            .ok()?;
-            rest = &rest[end + 2..];
-            if size == 0 {
-                break;
-            }
-            out.extend_from_slice(rest.get(..size)?);
-            rest = rest.get(size + 2..)?;
-        }
-        out
-    } else if let Some(length) = length {
-        body.get(..length)?.to_vec()
-    } else {
-        body.to_vec()
-    };
-    (body.len() <= max).then_some((status, body))
 }
 
 impl TimeStampAuthority for HttpTsa {
     fn time_stamp(&self, hash: HashAlgorithm, digest: &[u8]) -> Result<Vec<u8>, CadesError> {
         let request = time_stamp_request(hash, digest)?;
         let body = request.to_der()?;
-        let mut last = String::from("no attempt made");
-        for attempt in 0..self.attempts.max(1) {
-            if attempt > 0 {
-                std::thread::sleep(Duration::from_millis(200 * u64::from(attempt)));
-            }
-            match self.post_once(&body) {
-                Ok((200, response)) => return check_response(&request, &response),
-                Ok((status, _)) if status >= 500 => last = format!("HTTP {status}"),
-                Ok((status, _)) => return Err(tsa_error(format!("HTTP {status}"))),
-                Err(e) => last = e.to_string(),
-            }
-        }
-        Err(tsa_error(format!(
-            "unreachable after {} attempts: {last}",
-            self.attempts.max(1)
-        )))
+        let response = fetch(
+            &self.url,
+            Some(("application/timestamp-query", &body)),
+            &self.settings,
+        )
+        .map_err(tsa_error)?;
+        check_response(&request, &response)
     }
 }
 
@@ -375,37 +263,4 @@ pub fn embed_signature_time_stamp(signature: &[u8], token: &[u8]) -> Result<Vec<
         return Err(not("re-encoding would change signed attributes"));
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn http_responses_parse() {
-        let plain = b"HTTP/1.1 200 OK\r\nContent-Type: application/timestamp-reply\r\nContent-Length: 3\r\n\r\nabcdef";
-        assert_eq!(
-            parse_http_response(plain, 100),
-            Some((200, b"abc".to_vec()))
-        );
-        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
-        assert_eq!(
-            parse_http_response(chunked, 100),
-            Some((200, b"abcde".to_vec()))
-        );
-        assert_eq!(parse_http_response(b"garbage", 100), None);
-        assert_eq!(parse_http_response(plain, 2), None);
-        assert_eq!(
-            parse_http_response(b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\nab", 100),
-            None
-        );
-    }
-
-    #[test]
-    fn urls() {
-        assert!(HttpTsa::new("http://127.0.0.1:3180/tsa").is_ok());
-        assert!(HttpTsa::new("https://tsa.example").is_err());
-        assert!(HttpTsa::new("http://host:port/").is_err());
-        assert!(HttpTsa::new("http://a b/").is_err());
-    }
 }

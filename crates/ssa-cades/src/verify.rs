@@ -189,6 +189,7 @@ pub enum Document<'a> {
 
 /// What the verifier trusts and when it judges.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct VerifyOptions<'a> {
     /// Trust anchors, passed in (never global).
     pub anchors: &'a [Certificate],
@@ -196,8 +197,23 @@ pub struct VerifyOptions<'a> {
     pub extra_certificates: &'a [Certificate],
     /// CRLs to use beyond those in the signature.
     pub crls: &'a [CertificateList],
+    /// OCSP responses (DER `OCSPResponse`) to use beyond those in the signature.
+    pub ocsp: &'a [Vec<u8>],
     /// When to validate if no time-stamp proves an earlier time.
     pub validation_time: SystemTime,
+}
+
+impl<'a> VerifyOptions<'a> {
+    /// Trust `anchors`, judge at `validation_time`, nothing else given.
+    pub fn new(anchors: &'a [Certificate], validation_time: SystemTime) -> Self {
+        Self {
+            anchors,
+            extra_certificates: &[],
+            crls: &[],
+            ocsp: &[],
+            validation_time,
+        }
+    }
 }
 
 fn attribute(attrs: &[Attribute], oid: ObjectIdentifier) -> Result<Option<&Attribute>, Failure> {
@@ -243,17 +259,33 @@ fn certificates(signed: &SignedData, extra: &[Certificate]) -> Vec<Certificate> 
     out
 }
 
-fn crls(signed: &SignedData, extra: &[CertificateList]) -> Vec<CertificateList> {
-    let mut out = extra.to_vec();
+/// CRLs and OCSP responses: given, and embedded in the signature.
+fn revocation_values(
+    signed: &SignedData,
+    options: &VerifyOptions<'_>,
+) -> (Vec<CertificateList>, Vec<Vec<u8>>) {
+    let mut crls = options.crls.to_vec();
+    let mut ocsp = options.ocsp.to_vec();
     for choice in signed.crls.iter().flat_map(|set| set.iter()) {
-        if let RevocationInfoChoice::Crl(crl) = choice {
-            out.push(crl.clone());
+        match choice {
+            RevocationInfoChoice::Crl(crl) => crls.push(crl.clone()),
+            RevocationInfoChoice::Other(other)
+                if other.other_rev_info_format == oid::ID_RI_OCSP_RESPONSE =>
+            {
+                if let Ok(der) = other.other_rev_info.to_der() {
+                    ocsp.push(der);
+                }
+            }
+            RevocationInfoChoice::Other(_) => {}
         }
     }
-    out
+    (crls, ocsp)
 }
 
-fn find_signer<'a>(sid: &SignerIdentifier, pool: &'a [Certificate]) -> Option<&'a Certificate> {
+pub(crate) fn find_signer<'a>(
+    sid: &SignerIdentifier,
+    pool: &'a [Certificate],
+) -> Option<&'a Certificate> {
     pool.iter().find(|c| match sid {
         SignerIdentifier::IssuerAndSerialNumber(is) => {
             c.tbs_certificate().issuer() == &is.issuer && c.tbs_certificate().serial_number() == &is.serial_number
@@ -466,8 +498,12 @@ fn check_time_stamp(
         _ => return Err(Failure::TsaKeyPurpose),
     }
     let gen_time = tst.gen_time.to_system_time();
-    let crls = crls(&signed, options.crls);
-    chain::validate(&basic.certificate, &pool, options.anchors, &crls, gen_time)
+    let (crls, ocsp) = revocation_values(&signed, options);
+    let values = chain::RevocationValues {
+        crls: &crls,
+        ocsp: &ocsp,
+    };
+    chain::validate(&basic.certificate, &pool, options.anchors, values, gen_time)
         .map_err(|_| Failure::TimeStampInvalid("TSA certificate path"))?;
     Ok(gen_time)
 }
@@ -556,7 +592,11 @@ pub fn verify(
             .map(|(_, d)| d.clone())
     };
     let pool = certificates(&signed, options.extra_certificates);
-    let crls = crls(&signed, options.crls);
+    let (crls, ocsp) = revocation_values(&signed, options);
+    let values = chain::RevocationValues {
+        crls: &crls,
+        ocsp: &ocsp,
+    };
 
     // SET OF SignerInfo decodes sorted; pair each decoded one with its raw
     // bytes by re-encoding the decoded value's identity.
@@ -581,7 +621,7 @@ pub fn verify(
                 &raw_info,
                 &signed,
                 &pool,
-                &crls,
+                values,
                 &content_digest,
                 options,
             )
@@ -634,7 +674,7 @@ fn verify_signer(
     raw_info: &[u8],
     signed: &SignedData,
     pool: &[Certificate],
-    crls: &[CertificateList],
+    values: chain::RevocationValues<'_>,
     content_digest: &dyn Fn(HashAlgorithm) -> Option<Vec<u8>>,
     options: &VerifyOptions<'_>,
 ) -> SignerReport {
@@ -727,7 +767,7 @@ fn verify_signer(
     }
     report.time_stamped_at = stamped;
     let at = stamped.unwrap_or(options.validation_time);
-    match chain::validate(&basic.certificate, pool, options.anchors, crls, at) {
+    match chain::validate(&basic.certificate, pool, options.anchors, values, at) {
         Ok((_, coverage)) => {
             report.revocation = coverage;
             report.passed.push("certificate-path");

@@ -28,12 +28,7 @@ fn check(signature: &[u8], at: SystemTime) -> VerificationReport {
     verify(
         signature,
         Document::Bytes(DOC),
-        &VerifyOptions {
-            anchors: &anchors,
-            extra_certificates: &[],
-            crls: &[],
-            validation_time: at,
-        },
+        &VerifyOptions::new(&anchors, at),
     )
 }
 
@@ -238,8 +233,8 @@ fn tsa_failure_fails_or_downgrades_as_the_caller_chose() {
         listener.local_addr().unwrap().port()
     };
     let mut client = HttpTsa::new(&format!("http://127.0.0.1:{port}/tsa")).unwrap();
-    client.attempts = 2;
-    client.timeout = Duration::from_millis(300);
+    client.settings.attempts = 2;
+    client.settings.timeout = Duration::from_millis(300);
     let b_b = signer().sign(DOC);
     let error =
         ssa_cades::add_signature_time_stamp(&b_b, &client, HashAlgorithm::Sha256, TsaFailure::Fail)

@@ -28,12 +28,7 @@ fn check(signature: &[u8], document: &[u8], at: SystemTime) -> VerificationRepor
     verify(
         signature,
         Document::Bytes(document),
-        &VerifyOptions {
-            anchors: &anchors,
-            extra_certificates: &[],
-            crls: &[],
-            validation_time: at,
-        },
+        &VerifyOptions::new(&anchors, at),
     )
 }
 
@@ -73,12 +68,7 @@ fn our_b_b_passes_our_verifier() {
     }
     // The digest and the stream give the same answer.
     let anchors = anchors();
-    let options = VerifyOptions {
-        anchors: &anchors,
-        extra_certificates: &[],
-        crls: &[],
-        validation_time: SystemTime::now(),
-    };
+    let options = VerifyOptions::new(&anchors, SystemTime::now());
     let digest = HashAlgorithm::Sha256.digest(DOC);
     let by_digest = verify(
         &signature,

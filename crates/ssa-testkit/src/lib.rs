@@ -5,6 +5,7 @@
 
 pub mod openssl;
 pub mod pki;
+pub mod revocation;
 pub mod tsa;
 
 use std::path::{Path, PathBuf};

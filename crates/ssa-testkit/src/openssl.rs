@@ -190,6 +190,21 @@ pub fn cms_verify_cades(
     ca_pem: &Path,
     purpose_any: bool,
 ) -> (bool, String) {
+    let extra: &[&str] = if purpose_any {
+        &["-purpose", "any"]
+    } else {
+        &[]
+    };
+    cms_verify_cades_with(signature, document, ca_pem, extra)
+}
+
+/// [`cms_verify_cades`] with extra arguments (e.g. `-crl_check`).
+pub fn cms_verify_cades_with(
+    signature: &[u8],
+    document: Option<&[u8]>,
+    ca_pem: &Path,
+    extra: &[&str],
+) -> (bool, String) {
     let dir = tempfile::tempdir().expect("temporary directory");
     std::fs::write(dir.path().join("sig.der"), signature).expect("write signature");
     let ca = ca_pem.to_string_lossy().into_owned();
@@ -211,9 +226,7 @@ pub fn cms_verify_cades(
         std::fs::write(dir.path().join("doc.bin"), document).expect("write document");
         args.extend(["-content", "doc.bin"]);
     }
-    if purpose_any {
-        args.extend(["-purpose", "any"]);
-    }
+    args.extend(extra);
     let out = openssl(&args, dir.path());
     let said = format!(
         "{}{}",

@@ -176,10 +176,10 @@ pub struct ResponseData {
 #[derive(Clone, Debug, PartialEq, Eq, Choice)]
 pub enum ResponderId {
     /// By the responder's name.
-    #[asn1(context_specific = "1", tag_mode = "EXPLICIT")]
+    #[asn1(context_specific = "1", tag_mode = "EXPLICIT", constructed = "true")]
     ByName(Name),
     /// By the SHA-1 hash of the responder's key.
-    #[asn1(context_specific = "2", tag_mode = "EXPLICIT")]
+    #[asn1(context_specific = "2", tag_mode = "EXPLICIT", constructed = "true")]
     ByKey(OctetString),
 }
 
