@@ -9,6 +9,10 @@ pub use ssa_scdev as scdev;
 /// consumption ledger and the SAM. See [`ssa_sad`].
 pub use ssa_sad as sad;
 
+/// CAdES signatures: builder, time-stamps, long-term data, verifier. See
+/// [`ssa_cades`].
+pub use ssa_cades as cades;
+
 pub use ssa_scdev::{
     HashAlgorithm, KeyAlgorithm, KeyId, KeyInfo, KeySpec, PublicKey, Scdev, ScdevError, SignInput,
     SignatureAlgorithm,

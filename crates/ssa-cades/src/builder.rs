@@ -299,21 +299,16 @@ impl PreparedSignature {
     /// exact bytes, or nothing is returned.
     pub fn complete_into(self, existing: &[u8], signature: Vec<u8>) -> Result<Vec<u8>, CadesError> {
         let not = |reason| CadesError::NotExtendable { reason };
-        let info = ContentInfo::from_der(existing).map_err(|_| not("not a DER ContentInfo"))?;
-        if info.content_type != oid::ID_SIGNED_DATA {
-            return Err(not("not a SignedData"));
-        }
-        let mut signed_data: SignedData = info
-            .content
-            .decode_as()
-            .map_err(|_| not("malformed SignedData"))?;
+        let mut signed_data = crate::extend::parse(existing)?;
         if signed_data.encap_content_info.econtent_type != oid::ID_DATA {
             return Err(not("the signed content is not id-data"));
         }
-        let before: Vec<Vec<u8>> =
+        let before =
             crate::raw::signer_infos(existing).map_err(|_| not("malformed SignerInfos"))?;
-        let new_info = self.signer_info(signature)?;
-        signed_data.signer_infos.0.insert(new_info)?;
+        signed_data
+            .signer_infos
+            .0
+            .insert(self.signer_info(signature)?)?;
         if !signed_data
             .digest_algorithms
             .iter()
@@ -323,23 +318,19 @@ impl PreparedSignature {
                 .digest_algorithms
                 .insert(self.digest_alg.clone())?;
         }
-        let mut certificates: Vec<Certificate> = Vec::new();
-        for set in [&signed_data.certificates, &self.signed_data.certificates]
+        let certificates = [&signed_data.certificates, &self.signed_data.certificates]
             .into_iter()
             .flatten()
-        {
-            for choice in set.0.iter() {
-                if let CertificateChoices::Certificate(c) = choice {
-                    certificates.push(c.clone());
-                }
-            }
-        }
+            .flat_map(|set| set.0.iter())
+            .filter_map(|choice| match choice {
+                CertificateChoices::Certificate(c) => Some(c.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>();
         signed_data.certificates = Some(certificate_set(certificates)?);
-        let out = ContentInfo {
-            content_type: oid::ID_SIGNED_DATA,
-            content: Any::encode_from(&signed_data)?,
-        }
-        .to_der()?;
+        let out = crate::extend::reencode(existing, &signed_data)?;
+        // A co-signature must leave every existing SignerInfo whole, unsigned
+        // attributes (time-stamps) included.
         let after = crate::raw::signer_infos(&out)?;
         if !before.iter().all(|b| after.contains(b)) {
             return Err(not("re-encoding would change an existing signature"));

@@ -13,8 +13,11 @@ pub trait DtbsSigner {
     fn sign_dtbs(&self, dtbs: &[u8]) -> Result<Vec<u8>, CadesError>;
 }
 
-/// A key in an SCDev as a [`DtbsSigner`]: it signs the digest of the DTBS
-/// where the SCDev can (so an HSM sees only a digest), else the DTBS itself.
+/// A key in an SCDev as a [`DtbsSigner`]. It hands the SCDev the DTBS as a
+/// message: the SCDev hashes it (the PKCS#11 backend hashes in process and
+/// sends the token only the digest; the soft backend signs with ring in
+/// one pass). Raw-hash mode, where only a digest exists, calls the SCDev
+/// with [`SignInput::Digest`] itself.
 #[derive(Debug)]
 pub struct ScdevSigner<'a> {
     scdev: &'a dyn Scdev,
@@ -39,18 +42,9 @@ impl DtbsSigner for ScdevSigner<'_> {
     }
 
     fn sign_dtbs(&self, dtbs: &[u8]) -> Result<Vec<u8>, CadesError> {
-        let digest;
-        let input = match self.algorithm.hash() {
-            Some(hash) if self.scdev.capabilities().can_sign_digest(self.algorithm) => {
-                digest = hash.digest(dtbs);
-                SignInput::Digest {
-                    hash,
-                    value: &digest,
-                }
-            }
-            _ => SignInput::Message(dtbs),
-        };
-        Ok(self.scdev.sign(self.key, self.algorithm, input)?)
+        Ok(self
+            .scdev
+            .sign(self.key, self.algorithm, SignInput::Message(dtbs))?)
     }
 }
 

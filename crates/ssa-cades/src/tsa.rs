@@ -13,7 +13,7 @@ use x509_cert::ext::pkix::ExtendedKeyUsage;
 use crate::algorithm::{digest_algorithm, hash_of};
 use crate::asn1::{MessageImprint, TimeStampReq, TimeStampResp, TstInfo};
 use crate::http::{HttpSettings, Url, fetch};
-use crate::{CadesError, oid, raw};
+use crate::{CadesError, extend, oid};
 
 /// Something that time-stamps a digest and returns an RFC 3161
 /// `TimeStampToken` (DER `ContentInfo`), already checked against the request.
@@ -217,19 +217,10 @@ pub fn add_signature_time_stamp(
 /// signature value it stamps. The signed attributes keep their exact bytes,
 /// or nothing is returned.
 pub fn embed_signature_time_stamp(signature: &[u8], token: &[u8]) -> Result<Vec<u8>, CadesError> {
-    let not = |reason| CadesError::NotExtendable { reason };
     let (tst, _) = tst_info(token)?;
     let hash = hash_of(&tst.message_imprint.hash_algorithm)
         .ok_or_else(|| tsa_error("unknown imprint hash"))?;
-    let info = ContentInfo::from_der(signature).map_err(|_| not("not a DER ContentInfo"))?;
-    let mut signed: SignedData = info
-        .content
-        .decode_as()
-        .map_err(|_| not("not a SignedData"))?;
-    let before: Vec<Vec<u8>> = raw::signer_infos(signature)?
-        .iter()
-        .filter_map(|r| raw::signed_attrs_dtbs(r).ok().flatten())
-        .collect();
+    let mut signed = extend::parse(signature)?;
     let mut infos: Vec<cms::signed_data::SignerInfo> =
         signed.signer_infos.0.iter().cloned().collect();
     let target = infos
@@ -237,30 +228,19 @@ pub fn embed_signature_time_stamp(signature: &[u8], token: &[u8]) -> Result<Vec<
         .find(|i| {
             hash.digest(i.signature.as_bytes()) == tst.message_imprint.hashed_message.as_bytes()
         })
-        .ok_or_else(|| not("the token stamps no signature value here"))?;
-    let attribute = Attribute {
-        oid: oid::ID_AA_TIME_STAMP_TOKEN,
-        values: SetOfVec::try_from(vec![Any::from_der(token)?])?,
-    };
+        .ok_or(CadesError::NotExtendable {
+            reason: "the token stamps no signature value here",
+        })?;
     let mut unsigned: Vec<Attribute> = target
         .unsigned_attrs
         .iter()
         .flat_map(|a| a.iter().cloned())
         .collect();
-    unsigned.push(attribute);
+    unsigned.push(Attribute {
+        oid: oid::ID_AA_TIME_STAMP_TOKEN,
+        values: SetOfVec::try_from(vec![Any::from_der(token)?])?,
+    });
     target.unsigned_attrs = Some(SetOfVec::try_from(unsigned)?);
     signed.signer_infos.0 = SetOfVec::try_from(infos)?;
-    let out = ContentInfo {
-        content_type: oid::ID_SIGNED_DATA,
-        content: Any::encode_from(&signed)?,
-    }
-    .to_der()?;
-    let after: Vec<Vec<u8>> = raw::signer_infos(&out)?
-        .iter()
-        .filter_map(|r| raw::signed_attrs_dtbs(r).ok().flatten())
-        .collect();
-    if !before.iter().all(|b| after.contains(b)) {
-        return Err(not("re-encoding would change signed attributes"));
-    }
-    Ok(out)
+    extend::reencode(signature, &signed)
 }

@@ -247,3 +247,75 @@ proptest! {
         let _ = SignaturePolicyIdentifier::from_der(&bytes);
     }
 }
+
+fn cert_id() -> impl Strategy<Value = CertId> {
+    (algorithm(), octets(32), octets(32), serial()).prop_map(
+        |(hash_algorithm, issuer_name_hash, issuer_key_hash, serial_number)| CertId {
+            hash_algorithm,
+            issuer_name_hash,
+            issuer_key_hash,
+            serial_number,
+        },
+    )
+}
+
+fn cert_status() -> impl Strategy<Value = CertStatus> {
+    prop_oneof![
+        Just(CertStatus::Good(Null)),
+        Just(CertStatus::Unknown(Null)),
+        time().prop_map(|revocation_time| CertStatus::Revoked(RevokedInfo {
+            revocation_time,
+            revocation_reason: None
+        })),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn ocsp_request(ids in proptest::collection::vec(cert_id(), 1..3)) {
+        round_trip(&OcspRequest {
+            tbs_request: TbsRequest {
+                request_list: ids.into_iter().map(|req_cert| Request { req_cert }).collect(),
+                request_extensions: None,
+            },
+        })?;
+    }
+
+    #[test]
+    fn ocsp_response_data(
+        by_key in any::<bool>(), who in name(), key in octets(20), produced in time(),
+        singles in proptest::collection::vec((cert_id(), cert_status(), time(), proptest::option::of(time())), 1..3),
+    ) {
+        let data = ResponseData {
+            version: None,
+            responder_id: if by_key { ResponderId::ByKey(key) } else { ResponderId::ByName(who) },
+            produced_at: produced,
+            responses: singles.into_iter().map(|(cert_id, cert_status, this_update, next_update)| SingleResponse {
+                cert_id, cert_status, this_update, next_update, single_extensions: None,
+            }).collect(),
+            response_extensions: None,
+        };
+        round_trip(&data)?;
+        let basic = BasicOcspResponse {
+            tbs_response_data: data,
+            signature_algorithm: AlgorithmIdentifierOwned { oid: ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2"), parameters: None },
+            signature: BitString::from_bytes(&[1, 2, 3]).unwrap(),
+            certs: None,
+        };
+        round_trip(&basic)?;
+        let response = OcspResponse {
+            response_status: OcspResponseStatus::Successful,
+            response_bytes: Some(ResponseBytes {
+                response_type: ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.1"),
+                response: OctetString::new(basic.to_der().unwrap()).unwrap(),
+            }),
+        };
+        round_trip(&response)?;
+    }
+
+    #[test]
+    fn other_revocation_info(format in oid(), info in any_value()) {
+        let choice = RevocationInfoChoice::Other(OtherRevocationInfoFormat { other_rev_info_format: format, other_rev_info: info });
+        round_trip(&choice)?;
+    }
+}

@@ -290,3 +290,83 @@ fn truncated_and_garbage_der() {
         );
     }
 }
+
+#[test]
+fn co_signed_document_passes_for_both_signers() {
+    let first = signer();
+    let second = signer_for(&pki().cosigner);
+    let digest = HashAlgorithm::Sha256.digest(DOC);
+    let once = first.sign(DOC);
+    let prepared = ssa_cades::prepare(&second.params(&digest, None)).unwrap();
+    let value = ssa_cades::DtbsSigner::sign_dtbs(&second.scdev_signer(), prepared.dtbs()).unwrap();
+    let twice = prepared.complete_into(&once, value).unwrap();
+    let report = check(&twice, DOC, SystemTime::now());
+    assert_eq!(report.signers.len(), 2);
+    assert_eq!(report.indication(), Indication::TotalPassed, "{report:?}");
+    let mut names: Vec<String> = report
+        .signers
+        .iter()
+        .filter_map(|s| s.signer.clone())
+        .collect();
+    names.sort();
+    assert!(
+        names[0].contains("Hanako Yamada") && names[1].contains("Taro Suzuki"),
+        "{names:?}"
+    );
+    // The first signature is untouched: it still verifies on its own bytes.
+    assert_eq!(
+        check(&once, DOC, SystemTime::now()).indication(),
+        Indication::TotalPassed
+    );
+    // A tampered document fails for both.
+    let report = check(&twice, b"other", SystemTime::now());
+    assert!(
+        report
+            .signers
+            .iter()
+            .all(|s| s.failure == Some(Failure::MessageDigestMismatch))
+    );
+}
+
+#[test]
+fn attributes_found_are_reported() {
+    use ssa_cades::asn1::{CommitmentTypeIndication, SignerAttributeChoice};
+    let signer = signer();
+    let digest = HashAlgorithm::Sha256.digest(DOC);
+    let mut params = signer.params(&digest, None);
+    let proof_of_approval = der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.6.5");
+    params.options.commitment = Some(CommitmentTypeIndication {
+        commitment_type_id: proof_of_approval,
+        commitment_type_qualifier: None,
+    });
+    let role = x509_cert::attr::Attribute {
+        oid: der::asn1::ObjectIdentifier::new_unwrap("2.5.4.72"),
+        values: der::asn1::SetOfVec::try_from(vec![
+            der::asn1::Any::from_der(
+                &der::asn1::Utf8StringRef::new("代表取締役")
+                    .unwrap()
+                    .to_der()
+                    .unwrap(),
+            )
+            .unwrap(),
+        ])
+        .unwrap(),
+    };
+    params.options.signer_attributes =
+        Some(vec![SignerAttributeChoice::ClaimedAttributes(vec![role])]);
+    params.options.mime_type = Some("application/pdf".into());
+    let signature = ssa_cades::sign(&params, &signer.scdev_signer()).unwrap();
+    let report = check(&signature, DOC, SystemTime::now());
+    assert_eq!(report.indication(), Indication::TotalPassed, "{report:?}");
+    let s = &report.signers[0];
+    assert_eq!(
+        s.commitment.as_ref().map(|c| c.commitment_type_id),
+        Some(proof_of_approval)
+    );
+    assert!(
+        matches!(s.signer_attributes.as_deref(), Some([SignerAttributeChoice::ClaimedAttributes(a)]) if a.len() == 1)
+    );
+    let (ok, said) =
+        ssa_testkit::openssl::cms_verify_cades(&signature, Some(DOC), &pki().ca.cert_pem, false);
+    assert!(ok, "{said}");
+}
