@@ -94,6 +94,28 @@ fn attribute(
     })
 }
 
+/// The digest of a document read as a stream (64 KiB at a time), for
+/// [`SignatureParameters::digest`]: a large document need not be in memory.
+pub fn digest_reader(
+    hash: HashAlgorithm,
+    reader: &mut dyn std::io::Read,
+) -> std::io::Result<Vec<u8>> {
+    let algorithm = match hash {
+        HashAlgorithm::Sha384 => &ring::digest::SHA384,
+        HashAlgorithm::Sha512 => &ring::digest::SHA512,
+        _ => &ring::digest::SHA256,
+    };
+    let mut context = ring::digest::Context::new(algorithm);
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let n = reader.read(&mut buffer)?;
+        if n == 0 {
+            return Ok(context.finish().as_ref().to_vec());
+        }
+        context.update(&buffer[..n]);
+    }
+}
+
 /// The ESS reference to `certificate`: SHA-256 of its DER, issuer and serial.
 pub fn ess_cert_id(certificate: &Certificate) -> Result<EssCertIdV2, CadesError> {
     let der = certificate.to_der()?;

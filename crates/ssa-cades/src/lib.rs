@@ -3,6 +3,7 @@
 
 pub mod algorithm;
 pub mod asn1;
+mod ber;
 mod builder;
 pub mod chain;
 mod error;
@@ -17,8 +18,8 @@ mod tsa;
 mod verify;
 
 pub use builder::{
-    PreparedSignature, SignatureParameters, SignedAttributeOptions, ess_cert_id, prepare,
-    prepare_with_attributes, sign, signed_attributes,
+    PreparedSignature, SignatureParameters, SignedAttributeOptions, digest_reader, ess_cert_id,
+    prepare, prepare_with_attributes, sign, signed_attributes,
 };
 pub use error::CadesError;
 pub use http::HttpSettings;

@@ -544,6 +544,20 @@ pub fn verify(
     document: Document<'_>,
     options: &VerifyOptions<'_>,
 ) -> VerificationReport {
+    // Real signers emit BER (indefinite lengths); read it as DER. Signed
+    // attributes, DER by CMS's rule, keep their bytes through this.
+    let normalized;
+    let signature = if ContentInfo::from_der(signature).is_ok() {
+        signature
+    } else {
+        match crate::ber::to_der(signature) {
+            Some(der) => {
+                normalized = der;
+                &normalized
+            }
+            None => return VerificationReport::broken("not a BER or DER ContentInfo"),
+        }
+    };
     let signed = match parse_signed_data(signature) {
         Ok(signed) => signed,
         Err(reason) => return VerificationReport::broken(reason),

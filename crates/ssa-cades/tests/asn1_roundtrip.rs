@@ -319,3 +319,22 @@ proptest! {
         round_trip(&choice)?;
     }
 }
+
+#[test]
+fn signed_data_mirror_round_trips_a_real_signature() {
+    // What the builder writes decodes into the crate's SignedData and
+    // encodes back to the same bytes.
+    let der = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/b-b-openssl.der"),
+    )
+    .unwrap();
+    let info = ContentInfo::from_der(&der).unwrap();
+    let signed: SignedData = info.content.decode_as().unwrap();
+    let again = ContentInfo {
+        content_type: info.content_type,
+        content: Any::encode_from(&signed).unwrap(),
+    }
+    .to_der()
+    .unwrap();
+    assert_eq!(again, der);
+}

@@ -370,3 +370,49 @@ fn attributes_found_are_reported() {
         ssa_testkit::openssl::cms_verify_cades(&signature, Some(DOC), &pki().ca.cert_pem, false);
     assert!(ok, "{said}");
 }
+
+#[test]
+fn ber_from_openssl_stream_passes_and_the_document_can_be_streamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let document = vec![0x5a_u8; 200_000];
+    std::fs::write(dir.path().join("doc.bin"), &document).unwrap();
+    let signer = &pki().signer;
+    let out = Command::new("openssl")
+        .args([
+            "cms", "-sign", "-cades", "-binary", "-stream", "-md", "sha256", "-in", "doc.bin",
+            "-outform", "DER", "-out", "sig.ber",
+        ])
+        .arg("-signer")
+        .arg(&signer.cert_pem)
+        .arg("-inkey")
+        .arg(&signer.key_pem)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let signature = std::fs::read(dir.path().join("sig.ber")).unwrap();
+    assert_eq!(
+        &signature[..2],
+        &[0x30, 0x80],
+        "expected indefinite-length BER from -stream"
+    );
+    let report = check(&signature, &document, SystemTime::now());
+    assert_eq!(report.indication(), Indication::TotalPassed, "{report:?}");
+    // Our builder from a streamed digest, checked by OpenSSL.
+    let ours = signer_for(&pki().signer);
+    let mut reader = std::fs::File::open(dir.path().join("doc.bin")).unwrap();
+    let digest = ssa_cades::digest_reader(HashAlgorithm::Sha256, &mut reader).unwrap();
+    assert_eq!(digest, HashAlgorithm::Sha256.digest(&document));
+    let signature = ssa_cades::sign(&ours.params(&digest, None), &ours.scdev_signer()).unwrap();
+    let (ok, said) = ssa_testkit::openssl::cms_verify_cades(
+        &signature,
+        Some(&document),
+        &pki().ca.cert_pem,
+        false,
+    );
+    assert!(ok, "{said}");
+}
