@@ -43,7 +43,7 @@ fn b_lt_embeds_path_crl_and_ocsp_and_openssl_accepts_it() {
     let b_b = signer.sign(DOC);
     let b_t = ssa_cades::add_signature_time_stamp(
         &b_b,
-        &HttpTsa::new(tsa.url()).unwrap(),
+        &HttpTsa::new(&tsa.url()).unwrap(),
         HashAlgorithm::Sha256,
         TsaFailure::Fail,
     )

@@ -80,7 +80,7 @@ fn force_embed(signature: &[u8], token: &[u8]) -> Vec<u8> {
 fn b_t_token_over_http_from_openssl_ts_reply() {
     let tsa = OpensslTsa::start();
     let b_b = signer().sign(DOC);
-    let client = HttpTsa::new(tsa.url()).unwrap();
+    let client = HttpTsa::new(&tsa.url()).unwrap();
     let stamped =
         ssa_cades::add_signature_time_stamp(&b_b, &client, HashAlgorithm::Sha256, TsaFailure::Fail)
             .unwrap();
@@ -109,7 +109,7 @@ fn time_stamp_proves_existence_before_expiry() {
     let b_b = signer_for(&pki().short_lived).sign(DOC);
     let b_t = ssa_cades::add_signature_time_stamp(
         &b_b,
-        &HttpTsa::new(tsa.url()).unwrap(),
+        &HttpTsa::new(&tsa.url()).unwrap(),
         HashAlgorithm::Sha256,
         TsaFailure::Fail,
     )
@@ -131,7 +131,7 @@ fn time_stamp_proves_existence_before_expiry() {
 fn time_stamp_over_other_data() {
     let tsa = OpensslTsa::start();
     let b_b = signer().sign(DOC);
-    let client = HttpTsa::new(tsa.url()).unwrap();
+    let client = HttpTsa::new(&tsa.url()).unwrap();
     let token = client
         .time_stamp(
             HashAlgorithm::Sha256,
@@ -264,25 +264,7 @@ fn openssl_made_b_t_passes_our_verifier() {
     let tsa = OpensslTsa::start();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("doc.bin"), DOC).unwrap();
-    let identity = &pki().cosigner;
-    let out = Command::new("openssl")
-        .args([
-            "cms", "-sign", "-cades", "-binary", "-md", "sha256", "-in", "doc.bin", "-outform",
-            "DER", "-out", "sig.der",
-        ])
-        .arg("-signer")
-        .arg(&identity.cert_pem)
-        .arg("-inkey")
-        .arg(&identity.key_pem)
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let b_b = std::fs::read(dir.path().join("sig.der")).unwrap();
+    let b_b = ssa_testkit::openssl::cms_sign(&pki().cosigner, DOC, &[]);
     // The token comes from `openssl ts -query` + the OpenSSL TSA.
     let value = signed_data(&b_b)
         .signer_infos
@@ -314,7 +296,7 @@ fn openssl_made_b_t_passes_our_verifier() {
         String::from_utf8_lossy(&out.stderr)
     );
     let query = std::fs::read(dir.path().join("req.tsq")).unwrap();
-    let response = http_post(tsa.url(), &query);
+    let response = http_post(&tsa.url(), &query);
     let response = ssa_cades::asn1::TimeStampResp::from_der(&response).unwrap();
     let token = response.time_stamp_token.unwrap().to_der().unwrap();
     let b_t = ssa_cades::embed_signature_time_stamp(&b_b, &token).unwrap();

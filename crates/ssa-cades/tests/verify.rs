@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use common::*;
@@ -86,27 +85,7 @@ fn our_b_b_passes_our_verifier() {
 
 #[test]
 fn openssl_cms_sign_cades_passes_our_verifier() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("doc.bin"), DOC).unwrap();
-    let signer = &pki().signer;
-    let out = Command::new("openssl")
-        .args([
-            "cms", "-sign", "-cades", "-binary", "-md", "sha256", "-in", "doc.bin", "-outform",
-            "DER", "-out", "sig.der",
-        ])
-        .arg("-signer")
-        .arg(&signer.cert_pem)
-        .arg("-inkey")
-        .arg(&signer.key_pem)
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let signature = std::fs::read(dir.path().join("sig.der")).unwrap();
+    let signature = ssa_testkit::openssl::cms_sign(&pki().signer, DOC, &[]);
     let report = check(&signature, DOC, SystemTime::now());
     assert_eq!(report.indication(), Indication::TotalPassed, "{report:?}");
     let report = check(&signature, b"another document", SystemTime::now());
@@ -376,25 +355,7 @@ fn ber_from_openssl_stream_passes_and_the_document_can_be_streamed() {
     let dir = tempfile::tempdir().unwrap();
     let document = vec![0x5a_u8; 200_000];
     std::fs::write(dir.path().join("doc.bin"), &document).unwrap();
-    let signer = &pki().signer;
-    let out = Command::new("openssl")
-        .args([
-            "cms", "-sign", "-cades", "-binary", "-stream", "-md", "sha256", "-in", "doc.bin",
-            "-outform", "DER", "-out", "sig.ber",
-        ])
-        .arg("-signer")
-        .arg(&signer.cert_pem)
-        .arg("-inkey")
-        .arg(&signer.key_pem)
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let signature = std::fs::read(dir.path().join("sig.ber")).unwrap();
+    let signature = ssa_testkit::openssl::cms_sign(&pki().signer, &document, &["-stream"]);
     assert_eq!(
         &signature[..2],
         &[0x30, 0x80],

@@ -238,3 +238,29 @@ pub fn cms_verify_cades_with(
         said,
     )
 }
+
+/// `openssl cms -sign -cades -binary -md sha256` of `document` by
+/// `identity`, DER out, with `extra` arguments (e.g. `-stream`, `-nodetach`).
+pub fn cms_sign(identity: &crate::pki::Identity, document: &[u8], extra: &[&str]) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    std::fs::write(dir.path().join("doc.bin"), document).expect("write document");
+    let out = Command::new("openssl")
+        .args([
+            "cms", "-sign", "-cades", "-binary", "-md", "sha256", "-in", "doc.bin", "-outform",
+            "DER", "-out", "sig.der",
+        ])
+        .args(extra)
+        .arg("-signer")
+        .arg(&identity.cert_pem)
+        .arg("-inkey")
+        .arg(&identity.key_pem)
+        .current_dir(dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run openssl ({e})"));
+    assert!(
+        out.status.success(),
+        "openssl cms -sign failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(dir.path().join("sig.der")).expect("read signature")
+}

@@ -82,7 +82,8 @@ pub struct TestPki {
     pub tsa_no_eku: Identity,
 }
 
-fn run(dir: &Path, args: &[&str]) {
+/// Runs `openssl ARGS` in `dir`; panics with OpenSSL's words if it fails.
+pub(crate) fn run(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
         .args(args)
         .current_dir(dir)
@@ -97,7 +98,8 @@ fn run(dir: &Path, args: &[&str]) {
     );
 }
 
-fn identity(dir: &Path, name: &str) -> Identity {
+/// Reads `NAME.pem`/`NAME.key` in `dir` as an [`Identity`] (DER and PKCS#8 too).
+pub(crate) fn identity(dir: &Path, name: &str) -> Identity {
     run(
         dir,
         &[

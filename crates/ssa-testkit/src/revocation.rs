@@ -3,16 +3,13 @@
 //! (`GET /ca.crl`) and answers OCSP (`POST /ocsp`, `openssl ocsp` in
 //! one-shot mode). Its certificates name those URLs.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
-use crate::pki::Identity;
+use crate::loopback::LoopbackServer;
+use crate::pki::{Identity, identity, run};
 
 /// A running CA with CRL and OCSP services. Stops when dropped.
 #[derive(Debug)]
@@ -20,24 +17,9 @@ pub struct RevocationCa {
     dir: Arc<tempfile::TempDir>,
     /// The CA certificate and key.
     pub ca: Identity,
-    base: String,
     lock: Arc<Mutex<()>>,
-    stop: Arc<AtomicBool>,
     counter: AtomicUsize,
-    thread: Option<JoinHandle<()>>,
-}
-
-fn run(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run openssl ({e})"));
-    assert!(
-        out.status.success(),
-        "openssl {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    server: LoopbackServer,
 }
 
 fn config(base: &str) -> String {
@@ -97,11 +79,12 @@ impl RevocationCa {
                 .expect("CA directory"),
         );
         let d = dir.path();
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking listener");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let lock = Arc::new(Mutex::new(()));
+        let server = {
+            let (dir, lock) = (Arc::clone(&dir), Arc::clone(&lock));
+            LoopbackServer::start(move |request, body| answer(dir.path(), &lock, request, body))
+        };
+        let base = server.base_url().to_owned();
         std::fs::write(d.join("ca.cnf"), config(&base)).expect("CA config");
         std::fs::write(d.join("index.txt"), "").expect("index");
         std::fs::write(d.join("serial"), "1000\n").expect("serial");
@@ -132,30 +115,12 @@ impl RevocationCa {
             ],
         );
         let ca = identity(d, "ca");
-        let lock = Arc::new(Mutex::new(()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (dir, lock, stop) = (Arc::clone(&dir), Arc::clone(&lock), Arc::clone(&stop));
-            std::thread::spawn(move || {
-                for _ in 0..(10 * 60 * 100) {
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    match listener.accept() {
-                        Ok((stream, _)) => serve(stream, dir.path(), &lock),
-                        Err(_) => std::thread::sleep(Duration::from_millis(10)),
-                    }
-                }
-            })
-        };
         let ca_service = Self {
             dir,
             ca,
-            base,
             lock,
-            stop,
             counter: AtomicUsize::new(0),
-            thread: Some(thread),
+            server,
         };
         ca_service.publish_crl();
         ca_service
@@ -247,105 +212,21 @@ impl RevocationCa {
 
     /// The base URL of the service.
     pub fn base_url(&self) -> &str {
-        &self.base
+        self.server.base_url()
     }
 }
 
-impl Drop for RevocationCa {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+fn answer(dir: &Path, lock: &Mutex<()>, request: &str, body: &[u8]) -> crate::loopback::Answer {
+    let _one = lock.lock().unwrap_or_else(|e| e.into_inner());
+    if request.starts_with("GET /ca.crl ") {
+        std::fs::read(dir.join("ca.crl"))
+            .ok()
+            .map(|b| ("application/pkix-crl", b))
+    } else if request.starts_with("POST /ocsp ") {
+        ocsp(dir, body).map(|b| ("application/ocsp-response", b))
+    } else {
+        None
     }
-}
-
-fn identity(dir: &Path, name: &str) -> Identity {
-    run(
-        dir,
-        &[
-            "x509",
-            "-in",
-            &format!("{name}.pem"),
-            "-outform",
-            "DER",
-            "-out",
-            &format!("{name}.der"),
-        ],
-    );
-    run(
-        dir,
-        &[
-            "pkcs8",
-            "-topk8",
-            "-nocrypt",
-            "-in",
-            &format!("{name}.key"),
-            "-outform",
-            "DER",
-            "-out",
-            &format!("{name}.p8"),
-        ],
-    );
-    Identity {
-        cert_pem: dir.join(format!("{name}.pem")),
-        cert_der: std::fs::read(dir.join(format!("{name}.der"))).expect("certificate"),
-        key_pem: dir.join(format!("{name}.key")),
-        key_pkcs8: std::fs::read(dir.join(format!("{name}.p8"))).expect("key"),
-    }
-}
-
-fn serve(stream: TcpStream, dir: &Path, lock: &Mutex<()>) {
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut reader = BufReader::new(stream);
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-        return;
-    }
-    let mut length = 0usize;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
-    }
-    let mut body = vec![0u8; length.min(1 << 16)];
-    if reader.read_exact(&mut body).is_err() {
-        return;
-    }
-    let answer = {
-        let _one = lock.lock().unwrap_or_else(|e| e.into_inner());
-        if request_line.starts_with("GET /ca.crl ") {
-            std::fs::read(dir.join("ca.crl"))
-                .ok()
-                .map(|b| ("application/pkix-crl", b))
-        } else if request_line.starts_with("POST /ocsp ") {
-            ocsp(dir, &body).map(|b| ("application/ocsp-response", b))
-        } else {
-            None
-        }
-    };
-    let mut stream = reader.into_inner();
-    let (status, content_type, body) = match answer {
-        Some((content_type, body)) => ("200 OK", content_type, body),
-        None => ("404 Not Found", "text/plain", Vec::new()),
-    };
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(&body);
 }
 
 fn ocsp(dir: &Path, request: &[u8]) -> Option<Vec<u8>> {

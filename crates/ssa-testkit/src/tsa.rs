@@ -1,24 +1,16 @@
 //! A real RFC 3161 TSA that nobody here wrote: `openssl ts -reply`, behind
 //! a small HTTP responder on the loopback interface.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
+use crate::loopback::LoopbackServer;
 use crate::pki::{Identity, pki};
 
 /// A running loopback TSA. Stops when dropped.
 #[derive(Debug)]
 pub struct OpensslTsa {
-    url: String,
-    stop: Arc<AtomicBool>,
-    served: Arc<AtomicUsize>,
-    thread: Option<JoinHandle<()>>,
+    server: LoopbackServer,
 }
 
 impl OpensslTsa {
@@ -29,99 +21,22 @@ impl OpensslTsa {
 
     /// Starts a TSA signing with `identity`.
     pub fn start_with(identity: &Identity) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking listener");
-        let url = format!(
-            "http://{}/tsa",
-            listener.local_addr().expect("local address")
-        );
-        let stop = Arc::new(AtomicBool::new(false));
-        let served = Arc::new(AtomicUsize::new(0));
-        let (cert, key) = (identity.cert_pem.clone(), identity.key_pem.clone());
-        let thread = {
-            let (stop, served) = (Arc::clone(&stop), Arc::clone(&served));
-            std::thread::spawn(move || {
-                // Bounded: at most ten minutes, and stops when asked.
-                for _ in 0..(10 * 60 * 100) {
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    match listener.accept() {
-                        Ok((stream, _)) => {
-                            serve(stream, &cert, &key);
-                            served.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Err(_) => std::thread::sleep(Duration::from_millis(10)),
-                    }
-                }
-            })
-        };
-        Self {
-            url,
-            stop,
-            served,
-            thread: Some(thread),
-        }
+        let (cert, key): (PathBuf, PathBuf) = (identity.cert_pem.clone(), identity.key_pem.clone());
+        let server = LoopbackServer::start(move |_request, body| {
+            reply(body, &cert, &key).map(|r| ("application/timestamp-reply", r))
+        });
+        Self { server }
     }
 
     /// The TSA's URL.
-    pub fn url(&self) -> &str {
-        &self.url
+    pub fn url(&self) -> String {
+        format!("{}/tsa", self.server.base_url())
     }
 
     /// Requests answered so far.
     pub fn served(&self) -> usize {
-        self.served.load(Ordering::Relaxed)
+        self.server.served()
     }
-}
-
-impl Drop for OpensslTsa {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn serve(stream: TcpStream, cert: &Path, key: &Path) {
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut reader = BufReader::new(stream);
-    let mut length = 0usize;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
-    }
-    let mut body = vec![0u8; length.min(1 << 16)];
-    if reader.read_exact(&mut body).is_err() {
-        return;
-    }
-    let reply = reply(&body, cert, key);
-    let mut stream = reader.into_inner();
-    let (status, body) = match reply {
-        Some(bytes) => ("200 OK", bytes),
-        None => ("500 Internal Server Error", Vec::new()),
-    };
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: application/timestamp-reply\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(&body);
 }
 
 fn reply(query: &[u8], cert: &Path, key: &Path) -> Option<Vec<u8>> {
