@@ -13,6 +13,9 @@ pub use ssa_sad as sad;
 /// [`ssa_cades`].
 pub use ssa_cades as cades;
 
+/// The tamper-evident signing log. See [`ssa_audit`].
+pub use ssa_audit as audit;
+
 pub use ssa_scdev::{
     HashAlgorithm, KeyAlgorithm, KeyId, KeyInfo, KeySpec, PublicKey, Scdev, ScdevError, SignInput,
     SignatureAlgorithm,

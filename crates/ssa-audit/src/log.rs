@@ -1,0 +1,272 @@
+//! The append-only log: one line per record, `HASH JSON\n`, where HASH is
+//! the SHA-256 of the JSON bytes and the JSON names the previous HASH.
+
+use core::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::AuditError;
+use crate::checkpoint::{CheckpointSigner, checkpoint_message};
+use crate::record::{Entry, Event, Outcome, Record, body_hash, hex};
+use crate::verify::{Problem, scan};
+
+/// When an appended record is on disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `append` returns once the record is fsynced (group commit: one
+    /// fsync covers every record written before it began). The default.
+    #[default]
+    Fsync,
+    /// No fsync: for tests and benchmarks only, never the default.
+    NoSync,
+}
+
+/// How the log behaves.
+#[derive(Clone, Default)]
+pub struct AuditOptions {
+    /// When a record counts as written.
+    pub durability: Durability,
+    /// Signs checkpoints; none are written without it.
+    pub checkpoint_signer: Option<Arc<dyn CheckpointSigner>>,
+    /// Write a checkpoint after this many records (default: never by count).
+    pub checkpoint_every: Option<u64>,
+    /// Write a checkpoint when this many seconds passed since the last one.
+    pub checkpoint_interval: Option<u64>,
+}
+
+impl fmt::Debug for AuditOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuditOptions")
+            .field("durability", &self.durability)
+            .field("checkpoint_signer", &self.checkpoint_signer)
+            .field("checkpoint_every", &self.checkpoint_every)
+            .field("checkpoint_interval", &self.checkpoint_interval)
+            .finish()
+    }
+}
+
+/// Where a record landed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// Its sequence number.
+    pub seq: u64,
+    /// Its hash, hex.
+    pub hash: String,
+}
+
+struct State {
+    next_seq: u64,
+    head: String,
+    len: u64,
+    since_checkpoint: u64,
+    last_checkpoint_time: Option<u64>,
+}
+
+/// The tamper-evident audit log.
+pub struct AuditLog {
+    path: PathBuf,
+    file: File,
+    options: AuditOptions,
+    state: Mutex<State>,
+    sync: Mutex<()>,
+    synced: AtomicU64,
+}
+
+impl fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("path", &self.path)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> AuditError {
+    let path = path.to_path_buf();
+    move |source| AuditError::Io { what, path, source }
+}
+
+impl AuditLog {
+    /// Opens (creating it if needed) the log at `path`. The whole chain is
+    /// verified: a torn last record (a crash mid-write) is cut off; any
+    /// other damage is refused with a typed error and nothing is changed.
+    pub fn open(path: impl AsRef<Path>, options: AuditOptions) -> Result<Self, AuditError> {
+        let path = path.as_ref().to_path_buf();
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(io("read audit log", &path)(e)),
+        };
+        let report = scan(&bytes, None);
+        if let Some(problem) = report
+            .problems
+            .iter()
+            .find(|p| !matches!(p, Problem::TornRecord { .. }))
+        {
+            return Err(AuditError::Broken {
+                problem: problem.clone(),
+            });
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io("open audit log", &path))?;
+        if report.valid_len != bytes.len() as u64 {
+            file.set_len(report.valid_len)
+                .map_err(io("cut torn record", &path))?;
+            file.sync_all().map_err(io("fsync audit log", &path))?;
+        }
+        Ok(Self {
+            state: Mutex::new(State {
+                next_seq: report.records,
+                head: report.head.clone(),
+                len: report.valid_len,
+                since_checkpoint: report.records_since_checkpoint,
+                last_checkpoint_time: report.last_checkpoint_time,
+            }),
+            synced: AtomicU64::new(report.valid_len),
+            sync: Mutex::new(()),
+            path,
+            file,
+            options,
+        })
+    }
+
+    /// Records written so far, and the hash of the last.
+    pub fn head(&self) -> (u64, String) {
+        let state = lock(&self.state);
+        (state.next_seq, state.head.clone())
+    }
+
+    fn write(&self, state: &mut State, time: u64, entry: Entry) -> Result<Receipt, AuditError> {
+        let record = Record {
+            seq: state.next_seq,
+            time,
+            entry,
+            prev: state.head.clone(),
+        };
+        let body = serde_json::to_string(&record).map_err(|e| AuditError::Encoding {
+            reason: e.to_string(),
+        })?;
+        let hash = body_hash(body.as_bytes());
+        let line = format!("{hash} {body}\n");
+        if let Err(e) = (&self.file).write_all(line.as_bytes()) {
+            // Leave no partial record behind for the next append to follow.
+            let _ = self.file.set_len(state.len);
+            return Err(io("append to audit log", &self.path)(e));
+        }
+        state.len += line.len() as u64;
+        state.next_seq += 1;
+        state.head = hash.clone();
+        Ok(Receipt {
+            seq: record.seq,
+            hash,
+        })
+    }
+
+    fn checkpoint_due(&self, state: &State, time: u64) -> bool {
+        if self.options.checkpoint_signer.is_none() || state.since_checkpoint == 0 {
+            return false;
+        }
+        let by_count = self
+            .options
+            .checkpoint_every
+            .is_some_and(|n| state.since_checkpoint >= n);
+        let by_time = self
+            .options
+            .checkpoint_interval
+            .is_some_and(|t| time.saturating_sub(state.last_checkpoint_time.unwrap_or(0)) >= t);
+        by_count || by_time
+    }
+
+    fn write_checkpoint(
+        &self,
+        state: &mut State,
+        time: u64,
+        signer: &dyn CheckpointSigner,
+    ) -> Result<Receipt, AuditError> {
+        let count = state.next_seq;
+        let head = state.head.clone();
+        let signature = signer.sign(&checkpoint_message(count, &head))?;
+        let entry = Entry::new(
+            Event::Checkpoint {
+                count,
+                head,
+                key_id: signer.key_id(),
+                signature: hex(&signature),
+            },
+            "audit",
+            Outcome::Success,
+        );
+        let receipt = self.write(state, time, entry)?;
+        state.since_checkpoint = 0;
+        state.last_checkpoint_time = Some(time);
+        Ok(receipt)
+    }
+
+    /// Appends `entry` at `time` (seconds since the Unix epoch, given by the
+    /// caller). With [`Durability::Fsync`] the record is on disk when this
+    /// returns. A due checkpoint is written right after it.
+    pub fn append(&self, entry: Entry, time: u64) -> Result<Receipt, AuditError> {
+        let (receipt, end) = {
+            let mut state = lock(&self.state);
+            let receipt = self.write(&mut state, time, entry)?;
+            state.since_checkpoint += 1;
+            if self.checkpoint_due(&state, time) {
+                if let Some(signer) = self.options.checkpoint_signer.clone() {
+                    self.write_checkpoint(&mut state, time, signer.as_ref())?;
+                }
+            }
+            (receipt, state.len)
+        };
+        self.make_durable(end)?;
+        Ok(receipt)
+    }
+
+    /// Writes a checkpoint now (if a signer is configured and anything is unsealed).
+    pub fn checkpoint(&self, time: u64) -> Result<Option<Receipt>, AuditError> {
+        let Some(signer) = self.options.checkpoint_signer.clone() else {
+            return Ok(None);
+        };
+        let (receipt, end) = {
+            let mut state = lock(&self.state);
+            if state.since_checkpoint == 0 {
+                return Ok(None);
+            }
+            (
+                self.write_checkpoint(&mut state, time, signer.as_ref())?,
+                state.len,
+            )
+        };
+        self.make_durable(end)?;
+        Ok(Some(receipt))
+    }
+
+    /// Group commit: one fsync at a time; whoever finds its bytes already
+    /// covered by an fsync that began after they were written returns at once.
+    fn make_durable(&self, end: u64) -> Result<(), AuditError> {
+        if self.options.durability == Durability::NoSync {
+            return Ok(());
+        }
+        let _one = lock(&self.sync);
+        if self.synced.load(Ordering::Acquire) >= end {
+            return Ok(());
+        }
+        let covered = lock(&self.state).len;
+        self.file
+            .sync_data()
+            .map_err(io("fsync audit log", &self.path))?;
+        self.synced.fetch_max(covered, Ordering::AcqRel);
+        Ok(())
+    }
+}

@@ -1,0 +1,141 @@
+//! What one audit record says. References and digests only: a record never
+//! holds a PIN, an OTP, a SAD string or key material, and the types here
+//! have no field that could.
+
+use serde::{Deserialize, Serialize};
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Event {
+    /// A credential was enrolled; `evidence` references the identity
+    /// proofing record kept elsewhere (e.g. a case number), never the
+    /// evidence itself.
+    Enrolment {
+        /// Reference to the identity-proofing evidence.
+        evidence: String,
+    },
+    /// A certificate was installed for a credential.
+    CertificateInstall {
+        /// SHA-256 of the certificate, hex.
+        certificate_sha256: String,
+    },
+    /// A signer authenticated and a SAD was issued.
+    Authorization {
+        /// The SAD's id (`jti`), not the SAD.
+        sad_id: String,
+        /// Factor methods used (RFC 8176 names).
+        methods: Vec<String>,
+    },
+    /// A credential was locked after failures.
+    Lockout,
+    /// An administrator unlocked a credential.
+    Unlock,
+    /// The SAM checked a SAD for a signing request.
+    Activation {
+        /// The SAD's id, when it could be read.
+        sad_id: Option<String>,
+    },
+    /// A signature was made.
+    Signature {
+        /// The SAD's id.
+        sad_id: String,
+        /// Signature level reached (B-B, B-T, …).
+        level: String,
+    },
+    /// A key was exported wrapped for backup.
+    KeyBackup,
+    /// A key was restored from a backup.
+    KeyRestore,
+    /// A credential was disabled.
+    CredentialDisabled,
+    /// A signed checkpoint over the records before it.
+    Checkpoint {
+        /// Records sealed (all records before this one).
+        count: u64,
+        /// Hash of the last sealed record, hex.
+        head: String,
+        /// Id of the key that signed.
+        key_id: String,
+        /// The signature, hex.
+        signature: String,
+    },
+}
+
+/// Success, or failure with the reason (a typed error's message, which
+/// never carries secrets).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", content = "reason", rename_all = "snake_case")]
+pub enum Outcome {
+    /// It worked.
+    Success,
+    /// It was refused or failed.
+    Failure(String),
+}
+
+/// One entry to append: everything but the chaining.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// What happened.
+    pub event: Event,
+    /// Who did it (signer, administrator, service).
+    pub actor: String,
+    /// The credential concerned, if any.
+    pub credential: Option<String>,
+    /// The digests concerned (DTBS/R), hex.
+    pub digests: Vec<String>,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+impl Entry {
+    /// An entry with no credential and no digests.
+    pub fn new(event: Event, actor: impl Into<String>, outcome: Outcome) -> Self {
+        Self {
+            event,
+            actor: actor.into(),
+            credential: None,
+            digests: Vec::new(),
+            outcome,
+        }
+    }
+
+    /// The same entry about `credential`.
+    pub fn credential(mut self, credential: impl Into<String>) -> Self {
+        self.credential = Some(credential.into());
+        self
+    }
+
+    /// The same entry about `digests` (raw bytes, stored as hex).
+    pub fn digests<'a>(mut self, digests: impl IntoIterator<Item = &'a [u8]>) -> Self {
+        self.digests = digests.into_iter().map(hex).collect();
+        self
+    }
+}
+
+/// A record as stored: the entry, its place and time, and the chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// 0, 1, 2, … with no gap.
+    pub seq: u64,
+    /// Seconds since the Unix epoch, as given by the caller.
+    pub time: u64,
+    /// The entry.
+    #[serde(flatten)]
+    pub entry: Entry,
+    /// Hash of the previous record (64 zeros for the first), hex.
+    pub prev: String,
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The hash that chains a record: SHA-256 of its body line, hex.
+pub(crate) fn body_hash(body: &[u8]) -> String {
+    hex(ring::digest::digest(&ring::digest::SHA256, body).as_ref())
+}
+
+/// The genesis `prev`.
+pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
