@@ -13,6 +13,9 @@ pub use ssa_sad as sad;
 /// [`ssa_cades`].
 pub use ssa_cades as cades;
 
+/// Algorithm, certificate and request policy. See [`ssa_policy`].
+pub use ssa_policy as policy;
+
 /// The tamper-evident signing log. See [`ssa_audit`].
 pub use ssa_audit as audit;
 

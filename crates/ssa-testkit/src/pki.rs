@@ -32,6 +32,13 @@ basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[encipher_only]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,keyEncipherment
+[qualified]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,nonRepudiation
+1.3.6.1.5.5.7.1.3 = critical,DER:30:14:30:08:06:06:04:00:8E:46:01:01:30:08:06:06:04:00:8E:46:01:04
 [tsa_section]
 default_tsa = tsa_config
 [tsa_config]
@@ -80,6 +87,10 @@ pub struct TestPki {
     pub tsa: Identity,
     /// A TSA certificate without any EKU.
     pub tsa_no_eku: Identity,
+    /// A certificate whose keyUsage allows only keyEncipherment.
+    pub encipher_only: Identity,
+    /// A qualified signer: QcCompliance and QcSSCD statements.
+    pub qualified: Identity,
 }
 
 /// Runs `openssl ARGS` in `dir`; panics with OpenSSL's words if it fails.
@@ -253,6 +264,24 @@ pub fn pki() -> &'static TestPki {
                 "tsa_no_eku",
                 "3650",
                 "4102",
+            ),
+            encipher_only: issue(
+                d,
+                "ca",
+                "encipher",
+                "Encipher Only",
+                "encipher_only",
+                "3650",
+                "4103",
+            ),
+            qualified: issue(
+                d,
+                "ca",
+                "qualified",
+                "Qualified Signer",
+                "qualified",
+                "3650",
+                "4104",
             ),
             ca,
             stranger_ca,
