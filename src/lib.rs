@@ -1,6 +1,16 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod csr;
+mod error;
+pub mod registry;
+pub mod service;
+
+pub use csr::certification_request;
+pub use error::ServiceError;
+pub use registry::{CredentialRecord, CredentialRegistry, FileRegistry, MemoryRegistry};
+pub use service::{EnrolmentRequest, SignOptions, SigningService, SigningServiceBuilder};
+
 /// Signature creation devices: the [`Scdev`] trait, the soft
 /// key store and the PKCS#11 backend. See [`ssa_scdev`].
 pub use ssa_scdev as scdev;

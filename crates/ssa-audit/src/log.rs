@@ -222,15 +222,36 @@ impl AuditLog {
             let mut state = lock(&self.state);
             let receipt = self.write(&mut state, time, entry)?;
             state.since_checkpoint += 1;
-            if self.checkpoint_due(&state, time) {
-                if let Some(signer) = self.options.checkpoint_signer.clone() {
-                    self.write_checkpoint(&mut state, time, signer.as_ref())?;
-                }
+            if self.checkpoint_due(&state, time)
+                && let Some(signer) = self.options.checkpoint_signer.clone()
+            {
+                self.write_checkpoint(&mut state, time, signer.as_ref())?;
             }
             (receipt, state.len)
         };
         self.make_durable(end)?;
         Ok(receipt)
+    }
+
+    /// Appends several entries at `time` with one fsync for all of them
+    /// (durable when this returns, with [`Durability::Fsync`]).
+    pub fn append_all(&self, entries: Vec<Entry>, time: u64) -> Result<Vec<Receipt>, AuditError> {
+        let (receipts, end) = {
+            let mut state = lock(&self.state);
+            let mut receipts = Vec::with_capacity(entries.len());
+            for entry in entries {
+                receipts.push(self.write(&mut state, time, entry)?);
+                state.since_checkpoint += 1;
+            }
+            if self.checkpoint_due(&state, time)
+                && let Some(signer) = self.options.checkpoint_signer.clone()
+            {
+                self.write_checkpoint(&mut state, time, signer.as_ref())?;
+            }
+            (receipts, state.len)
+        };
+        self.make_durable(end)?;
+        Ok(receipts)
     }
 
     /// Writes a checkpoint now (if a signer is configured and anything is unsealed).

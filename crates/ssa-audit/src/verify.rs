@@ -213,7 +213,7 @@ pub fn scan(bytes: &[u8], verifier: Option<&dyn CheckpointVerifier>) -> LogRepor
 }
 
 fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())

@@ -162,10 +162,10 @@ pub fn signed_attributes(params: &SignatureParameters<'_>) -> Result<Vec<Attribu
             actual: params.digest.len(),
         });
     }
-    if let Some(content) = params.content {
-        if params.hash.digest(content) != params.digest {
-            return Err(CadesError::ContentMismatch);
-        }
+    if let Some(content) = params.content
+        && params.hash.digest(content) != params.digest
+    {
+        return Err(CadesError::ContentMismatch);
     }
     let digest_alg = digest_algorithm(params.hash);
     let signature_alg = signature_algorithm(params.algorithm)?;

@@ -198,57 +198,56 @@ impl RevocationSource for HttpRevocationSource {
         let tbs = certificate.tbs_certificate();
         let mut data = RevocationData::default();
         let mut problems = Vec::new();
-        if self.use_crl {
-            if let Ok(Some((_, points))) = tbs.get_extension::<CrlDistributionPoints>() {
-                for point in &points.0 {
-                    let Some(DistributionPointName::FullName(names)) = &point.distribution_point
-                    else {
-                        continue;
-                    };
-                    for uri in uris(names) {
-                        match fetch(&uri, None, &self.settings)
-                            .map_err(|e| format!("{uri}: {e}"))
-                            .and_then(|der| {
-                                CertificateList::from_der(&der)
-                                    .map_err(|_| format!("{uri}: not a DER CRL"))
-                            }) {
-                            Ok(crl) if crl_signed_by(&crl, issuer) => data.crls.push(crl),
-                            Ok(_) => problems.push(format!("{uri}: CRL not signed by the issuer")),
-                            Err(e) => problems.push(e),
-                        }
+        if self.use_crl
+            && let Ok(Some((_, points))) = tbs.get_extension::<CrlDistributionPoints>()
+        {
+            for point in &points.0 {
+                let Some(DistributionPointName::FullName(names)) = &point.distribution_point else {
+                    continue;
+                };
+                for uri in uris(names) {
+                    match fetch(&uri, None, &self.settings)
+                        .map_err(|e| format!("{uri}: {e}"))
+                        .and_then(|der| {
+                            CertificateList::from_der(&der)
+                                .map_err(|_| format!("{uri}: not a DER CRL"))
+                        }) {
+                        Ok(crl) if crl_signed_by(&crl, issuer) => data.crls.push(crl),
+                        Ok(_) => problems.push(format!("{uri}: CRL not signed by the issuer")),
+                        Err(e) => problems.push(e),
                     }
                 }
             }
         }
-        if self.use_ocsp {
-            if let Ok(Some((_, access))) = tbs.get_extension::<AuthorityInfoAccessSyntax>() {
-                let request = OcspRequest {
-                    tbs_request: TbsRequest {
-                        request_list: vec![Request {
-                            req_cert: cert_id(certificate, issuer)?,
-                        }],
-                        request_extensions: None,
-                    },
-                }
-                .to_der()?;
-                let locations: Vec<GeneralName> = access
-                    .0
-                    .iter()
-                    .filter(|d| d.access_method == ID_AD_OCSP)
-                    .map(|d| d.access_location.clone())
-                    .collect();
-                for uri in uris(&locations) {
-                    match fetch(
-                        &uri,
-                        Some(("application/ocsp-request", &request)),
-                        &self.settings,
-                    ) {
-                        Ok(response) if ocsp_status(&response, certificate, issuer).is_some() => {
-                            data.ocsp_responses.push(response)
-                        }
-                        Ok(_) => problems.push(format!("{uri}: unusable OCSP response")),
-                        Err(e) => problems.push(format!("{uri}: {e}")),
+        if self.use_ocsp
+            && let Ok(Some((_, access))) = tbs.get_extension::<AuthorityInfoAccessSyntax>()
+        {
+            let request = OcspRequest {
+                tbs_request: TbsRequest {
+                    request_list: vec![Request {
+                        req_cert: cert_id(certificate, issuer)?,
+                    }],
+                    request_extensions: None,
+                },
+            }
+            .to_der()?;
+            let locations: Vec<GeneralName> = access
+                .0
+                .iter()
+                .filter(|d| d.access_method == ID_AD_OCSP)
+                .map(|d| d.access_location.clone())
+                .collect();
+            for uri in uris(&locations) {
+                match fetch(
+                    &uri,
+                    Some(("application/ocsp-request", &request)),
+                    &self.settings,
+                ) {
+                    Ok(response) if ocsp_status(&response, certificate, issuer).is_some() => {
+                        data.ocsp_responses.push(response)
                     }
+                    Ok(_) => problems.push(format!("{uri}: unusable OCSP response")),
+                    Err(e) => problems.push(format!("{uri}: {e}")),
                 }
             }
         }

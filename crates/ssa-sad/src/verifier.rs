@@ -186,14 +186,13 @@ impl SadVerifier {
             return Err(SadError::BadDigestList);
         }
         let bound = !claims.hashes.is_empty();
-        if bound {
-            if let Some(index) = request
+        if bound
+            && let Some(index) = request
                 .digests
                 .iter()
                 .position(|d| !claims.hashes.contains(d))
-            {
-                return Err(SadError::DigestNotBound { index });
-            }
+        {
+            return Err(SadError::DigestNotBound { index });
         }
         let reservation = self.ledger.reserve(&UseRequest {
             jti: &claims.jti,

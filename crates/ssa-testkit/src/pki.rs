@@ -297,3 +297,49 @@ impl TestPki {
         self.dir.path()
     }
 }
+
+impl TestPki {
+    /// Issues a certificate from a DER PKCS#10 request with the test CA,
+    /// using config section `section` (e.g. "signer") and `days` of
+    /// validity. Returns the certificate DER.
+    pub fn issue_from_csr(&self, csr_der: &[u8], section: &str, days: u32) -> Vec<u8> {
+        static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(9000);
+        let serial = SERIAL
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .to_string();
+        let work = tempfile::tempdir().expect("temporary directory");
+        std::fs::write(work.path().join("req.der"), csr_der).expect("write CSR");
+        let ca_pem = self.ca.cert_pem.to_string_lossy().into_owned();
+        let ca_key = self.ca.key_pem.to_string_lossy().into_owned();
+        let config = self.dir().join("pki.cnf").to_string_lossy().into_owned();
+        run(
+            work.path(),
+            &[
+                "x509",
+                "-req",
+                "-inform",
+                "DER",
+                "-in",
+                "req.der",
+                "-CA",
+                &ca_pem,
+                "-CAkey",
+                &ca_key,
+                "-set_serial",
+                &serial,
+                "-days",
+                &days.to_string(),
+                "-sha256",
+                "-extfile",
+                &config,
+                "-extensions",
+                section,
+                "-outform",
+                "DER",
+                "-out",
+                "cert.der",
+            ],
+        );
+        std::fs::read(work.path().join("cert.der")).expect("read certificate")
+    }
+}

@@ -1,0 +1,80 @@
+//! The facade's error: which layer refused, with that layer's typed error.
+
+use std::path::PathBuf;
+
+/// Why the signing service refused or failed. Never carries a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// The SCDev refused or failed.
+    #[error("SCDev: {0}")]
+    Scdev(#[from] ssa_scdev::ScdevError),
+    /// Authentication or activation was refused.
+    #[error("SAD: {0}")]
+    Sad(#[from] ssa_sad::SadError),
+    /// The CAdES layer failed.
+    #[error("CAdES: {0}")]
+    Cades(#[from] ssa_cades::CadesError),
+    /// A policy refused.
+    #[error("policy: {0}")]
+    Policy(#[from] ssa_policy::PolicyError),
+    /// The audit log failed: nothing is returned that is not recorded.
+    #[error("audit: {0}")]
+    Audit(#[from] ssa_audit::AuditError),
+    /// No such credential.
+    #[error("no credential {credential:?}")]
+    UnknownCredential {
+        /// The id.
+        credential: String,
+    },
+    /// The credential exists already.
+    #[error("credential {credential:?} exists already")]
+    CredentialExists {
+        /// The id.
+        credential: String,
+    },
+    /// The credential is disabled.
+    #[error("credential {credential:?} is disabled")]
+    CredentialDisabled {
+        /// The id.
+        credential: String,
+    },
+    /// No certificate is installed yet.
+    #[error("credential {credential:?} has no certificate")]
+    NoCertificate {
+        /// The id.
+        credential: String,
+    },
+    /// The certificate chain does not reach a trust anchor.
+    #[error("the certificate chain is not valid: {reason}")]
+    Chain {
+        /// Why.
+        reason: String,
+    },
+    /// No built-in SAD issuer is configured.
+    #[error("this service has no built-in SAD issuer")]
+    NoIssuer,
+    /// A request value is unusable.
+    #[error("bad request: {reason}")]
+    BadRequest {
+        /// Why.
+        reason: &'static str,
+    },
+    /// Stored data is corrupt.
+    #[error("corrupt {what}")]
+    Corrupt {
+        /// What.
+        what: &'static str,
+    },
+    /// A file operation failed.
+    #[error("{what} failed on {path}")]
+    Io {
+        /// What.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+}

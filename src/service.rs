@@ -1,0 +1,726 @@
+//! The signing service: enrolment, certificates, authorization, activation
+//! and signing, every step audited. No path reaches the SCDev's signing
+//! key without an `Activation` from the SAM (the CSR at enrolment is the
+//! one signature made without, over the request itself).
+
+use core::fmt;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use der::{Decode, Encode};
+use ssa_audit::{AuditLog, Entry, Event, Outcome};
+use ssa_cades::{
+    Document, RevocationSource, ScdevSigner, SignatureParameters, SignedAttributeOptions,
+    TimeStampAuthority, TsaFailure, VerificationReport, VerifyOptions,
+};
+use ssa_policy::{AlgorithmPolicy, Level, RequestPolicy};
+use ssa_sad::{
+    ActivationRequest, AuthorizationRequest, DeviceKey, HashAlg, Pin, Sad, SadIssuer, SadVerifier,
+    Scal, TotpConfig, TotpSeed,
+};
+use ssa_scdev::{
+    HashAlgorithm, KeyAlgorithm, KeyId, KeySpec, Scdev, SignInput, SignatureAlgorithm,
+};
+use x509_cert::Certificate;
+use x509_cert::name::Name;
+
+use crate::ServiceError;
+use crate::registry::{CredentialRecord, CredentialRegistry};
+
+/// The signature algorithm the service uses for a key.
+pub fn signature_algorithm_for(key: KeyAlgorithm) -> SignatureAlgorithm {
+    match key {
+        KeyAlgorithm::EcP384 => SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha384),
+        KeyAlgorithm::Ed25519 => SignatureAlgorithm::Ed25519,
+        KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
+            SignatureAlgorithm::RsaPkcs1(HashAlgorithm::Sha256)
+        }
+        _ => SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256),
+    }
+}
+
+fn sad_hash(hash: HashAlgorithm) -> HashAlg {
+    match hash {
+        HashAlgorithm::Sha384 => HashAlg::Sha384,
+        HashAlgorithm::Sha512 => HashAlg::Sha512,
+        _ => HashAlg::Sha256,
+    }
+}
+
+fn policy_key(key: KeyAlgorithm) -> ssa_policy::Key {
+    match key {
+        KeyAlgorithm::EcP256 => ssa_policy::Key::EcP256,
+        KeyAlgorithm::EcP384 => ssa_policy::Key::EcP384,
+        KeyAlgorithm::Ed25519 => ssa_policy::Key::Ed25519,
+        other => other
+            .rsa_bits()
+            .map_or(ssa_policy::Key::Other, |b| ssa_policy::Key::Rsa(b as u32)),
+    }
+}
+
+fn policy_hash(hash: HashAlgorithm) -> ssa_policy::Hash {
+    match hash {
+        HashAlgorithm::Sha384 => ssa_policy::Hash::Sha384,
+        HashAlgorithm::Sha512 => ssa_policy::Hash::Sha512,
+        _ => ssa_policy::Hash::Sha256,
+    }
+}
+
+fn secs(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn key_id_of(record: &CredentialRecord) -> Result<KeyId, ServiceError> {
+    let bytes: Option<Vec<u8>> = (0..record.key_id.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(record.key_id.get(i..i + 2)?, 16).ok())
+        .collect();
+    KeyId::new(bytes.ok_or(ServiceError::Corrupt { what: "key id" })?).map_err(ServiceError::from)
+}
+
+/// What to enrol.
+#[derive(Debug)]
+pub struct EnrolmentRequest {
+    /// The credential id.
+    pub credential: String,
+    /// The signer.
+    pub signer: String,
+    /// Reference to the identity-proofing evidence (kept elsewhere).
+    pub evidence: String,
+    /// The key to generate in the SCDev.
+    pub key: KeySpec,
+    /// The SCAL the credential requires.
+    pub scal: Scal,
+    /// The subject for the certification request.
+    pub subject: Name,
+    /// A PIN.
+    pub pin: Option<Pin>,
+    /// A TOTP authenticator.
+    pub totp: Option<(TotpSeed, TotpConfig)>,
+    /// A device key.
+    pub device_key: Option<DeviceKey>,
+}
+
+/// Options of one signing request.
+#[derive(Clone, Debug)]
+pub struct SignOptions {
+    /// The level to produce.
+    pub level: Level,
+    /// Optional signed attributes.
+    pub attributes: SignedAttributeOptions,
+}
+
+impl Default for SignOptions {
+    fn default() -> Self {
+        Self {
+            level: Level::BB,
+            attributes: SignedAttributeOptions::default(),
+        }
+    }
+}
+
+/// The pieces a [`SigningService`] is built from.
+pub struct SigningServiceBuilder {
+    scdev: Arc<dyn Scdev>,
+    sam: SadVerifier,
+    registry: Arc<dyn CredentialRegistry>,
+    audit: Arc<AuditLog>,
+    issuer: Option<SadIssuer>,
+    anchors: Vec<Certificate>,
+    algorithms: AlgorithmPolicy,
+    requests: RequestPolicy,
+    tsa: Option<Box<dyn TimeStampAuthority>>,
+    revocation: Option<Box<dyn RevocationSource>>,
+}
+
+impl SigningServiceBuilder {
+    /// The mandatory pieces: the SCDev, the SAM, the credential registry and the audit log.
+    pub fn new(
+        scdev: Arc<dyn Scdev>,
+        sam: SadVerifier,
+        registry: Arc<dyn CredentialRegistry>,
+        audit: Arc<AuditLog>,
+    ) -> Self {
+        Self {
+            scdev,
+            sam,
+            registry,
+            audit,
+            issuer: None,
+            anchors: Vec::new(),
+            algorithms: AlgorithmPolicy::default(),
+            requests: RequestPolicy::default(),
+            tsa: None,
+            revocation: None,
+        }
+    }
+
+    /// The built-in SAD issuer (authenticator).
+    pub fn issuer(mut self, issuer: SadIssuer) -> Self {
+        self.issuer = Some(issuer);
+        self
+    }
+
+    /// Trust anchors for certificate chains.
+    pub fn anchors(mut self, anchors: Vec<Certificate>) -> Self {
+        self.anchors = anchors;
+        self
+    }
+
+    /// The algorithm policy.
+    pub fn algorithms(mut self, policy: AlgorithmPolicy) -> Self {
+        self.algorithms = policy;
+        self
+    }
+
+    /// The request policy.
+    pub fn requests(mut self, policy: RequestPolicy) -> Self {
+        self.requests = policy;
+        self
+    }
+
+    /// A TSA, for B-T and above.
+    pub fn tsa(mut self, tsa: Box<dyn TimeStampAuthority>) -> Self {
+        self.tsa = Some(tsa);
+        self
+    }
+
+    /// A revocation source, for B-LT.
+    pub fn revocation(mut self, source: Box<dyn RevocationSource>) -> Self {
+        self.revocation = Some(source);
+        self
+    }
+
+    /// The service. Enrolments already in the registry are loaded into the issuer.
+    pub fn build(self) -> Result<SigningService, ServiceError> {
+        if let Some(issuer) = &self.issuer {
+            for record in self.registry.list()? {
+                issuer.restore(&record.id, record.factors.clone())?;
+            }
+        }
+        Ok(SigningService { inner: self })
+    }
+}
+
+/// The remote signing service. See the [module documentation](self).
+pub struct SigningService {
+    inner: SigningServiceBuilder,
+}
+
+impl fmt::Debug for SigningService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningService")
+            .field("scdev", &self.inner.scdev)
+            .field("sam", &self.inner.sam)
+            .field("registry", &self.inner.registry)
+            .field("audit", &self.inner.audit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningService {
+    /// The audit log.
+    pub fn audit(&self) -> &AuditLog {
+        &self.inner.audit
+    }
+
+    /// Appends `entry` with the outcome of `result` (the error's message on
+    /// failure: typed errors carry no secrets), then returns `result`.
+    fn audited<T>(
+        &self,
+        entry: Entry,
+        now: SystemTime,
+        result: Result<T, ServiceError>,
+    ) -> Result<T, ServiceError> {
+        let mut entry = entry;
+        entry.outcome = match &result {
+            Ok(_) => Outcome::Success,
+            Err(e) => Outcome::Failure(e.to_string()),
+        };
+        self.inner.audit.append(entry, secs(now))?;
+        result
+    }
+
+    fn credential(&self, id: &str) -> Result<CredentialRecord, ServiceError> {
+        let record =
+            self.inner
+                .registry
+                .get(id)?
+                .ok_or_else(|| ServiceError::UnknownCredential {
+                    credential: id.to_owned(),
+                })?;
+        if record.disabled {
+            return Err(ServiceError::CredentialDisabled {
+                credential: id.to_owned(),
+            });
+        }
+        Ok(record)
+    }
+
+    /// Enrols a credential: generates its key inside the SCDev, enrols the
+    /// factors, stores the credential, and returns the DER PKCS#10 request
+    /// signed by the new key.
+    pub fn enroll(
+        &self,
+        request: EnrolmentRequest,
+        now: SystemTime,
+    ) -> Result<Vec<u8>, ServiceError> {
+        let entry = Entry::new(
+            Event::Enrolment {
+                evidence: request.evidence.clone(),
+            },
+            request.signer.clone(),
+            Outcome::Success,
+        )
+        .credential(request.credential.clone());
+        let result = self.enroll_inner(request);
+        self.audited(entry, now, result)
+    }
+
+    fn enroll_inner(&self, request: EnrolmentRequest) -> Result<Vec<u8>, ServiceError> {
+        let issuer = self.inner.issuer.as_ref().ok_or(ServiceError::NoIssuer)?;
+        if self.inner.registry.get(&request.credential)?.is_some() {
+            return Err(ServiceError::CredentialExists {
+                credential: request.credential,
+            });
+        }
+        let key = KeyId::new(request.credential.as_bytes().to_vec())?;
+        let info = self
+            .inner
+            .scdev
+            .generate_key(&key, &request.signer, request.key)?;
+        let algorithm = signature_algorithm_for(info.algorithm);
+        let csr = crate::csr::certification_request(
+            &*self.inner.scdev,
+            &key,
+            &info.public_key,
+            algorithm,
+            request.subject,
+        )?;
+        let factors = issuer.enroll(ssa_sad::Enrolment {
+            credential: request.credential.clone(),
+            signer: request.signer.clone(),
+            scal: request.scal,
+            pin: request.pin,
+            totp: request.totp,
+            device_key: request.device_key,
+        })?;
+        self.inner.registry.create(&CredentialRecord {
+            id: request.credential,
+            signer: request.signer,
+            key_id: hex(key.as_bytes()),
+            public_key: info.public_key,
+            chain: Vec::new(),
+            scal: request.scal.level(),
+            disabled: false,
+            factors,
+        })?;
+        Ok(csr)
+    }
+
+    /// Installs the credential's certificate chain (signer's certificate
+    /// first) after checking that its key is the credential's, that it may
+    /// sign, and that it chains to a trust anchor.
+    pub fn install_certificate(
+        &self,
+        credential: &str,
+        chain: &[Certificate],
+        now: SystemTime,
+    ) -> Result<(), ServiceError> {
+        let digest = chain
+            .first()
+            .and_then(|c| c.to_der().ok())
+            .map(|d| HashAlgorithm::Sha256.digest(&d))
+            .unwrap_or_default();
+        let entry = Entry::new(
+            Event::CertificateInstall {
+                certificate_sha256: hex(&digest),
+            },
+            "registrar",
+            Outcome::Success,
+        )
+        .credential(credential);
+        let result = self.install_inner(credential, chain, now);
+        self.audited(entry, now, result)
+    }
+
+    fn install_inner(
+        &self,
+        credential: &str,
+        chain: &[Certificate],
+        now: SystemTime,
+    ) -> Result<(), ServiceError> {
+        let record = self.credential(credential)?;
+        let leaf = chain.first().ok_or(ServiceError::BadRequest {
+            reason: "empty chain",
+        })?;
+        ssa_policy::check_signing_certificate(leaf, &record.public_key, now)?;
+        ssa_cades::chain::validate(
+            leaf,
+            &chain[1..],
+            &self.inner.anchors,
+            Default::default(),
+            now,
+        )
+        .map_err(|e| ServiceError::Chain {
+            reason: format!("{e:?}"),
+        })?;
+        let ders = chain
+            .iter()
+            .map(|c| c.to_der())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| ServiceError::Corrupt {
+                what: "certificate",
+            })?;
+        self.inner
+            .registry
+            .update(credential, &mut |r| r.chain = ders.clone())?;
+        Ok(())
+    }
+
+    /// Authenticates the signer with the built-in issuer and mints a SAD.
+    pub fn authorize(
+        &self,
+        request: &AuthorizationRequest<'_>,
+        now: SystemTime,
+    ) -> Result<Sad, ServiceError> {
+        let methods: Vec<String> = [
+            request.factors.pin.as_ref().map(|_| "pin"),
+            request.factors.otp.as_ref().map(|_| "otp"),
+            request.factors.device.as_ref().map(|_| "pop"),
+        ]
+        .into_iter()
+        .flatten()
+        .map(str::to_owned)
+        .collect();
+        let issuer = self.inner.issuer.as_ref().ok_or(ServiceError::NoIssuer);
+        let result = issuer.and_then(|issuer| {
+            let was_locked = issuer
+                .state(request.credential)
+                .map(|s| s.locked)
+                .unwrap_or(false);
+            let minted = issuer
+                .authorize(request, ssa_sad::UnixTime(secs(now)))
+                .map_err(ServiceError::from);
+            let locked_now = issuer
+                .state(request.credential)
+                .map(|s| s.locked)
+                .unwrap_or(false);
+            if !was_locked && locked_now {
+                self.inner.audit.append(
+                    Entry::new(Event::Lockout, "authenticator", Outcome::Success)
+                        .credential(request.credential),
+                    secs(now),
+                )?;
+            }
+            minted
+        });
+        let sad_id = match &result {
+            Ok(sad) => self
+                .inner
+                .sam
+                .verify_token(sad, ssa_sad::UnixTime(secs(now)))
+                .map(|c| c.jti)
+                .unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let entry = Entry::new(
+            Event::Authorization { sad_id, methods },
+            request.credential,
+            Outcome::Success,
+        )
+        .credential(request.credential)
+        .digests(request.digests.iter().map(Vec::as_slice));
+        self.audited(entry, now, result)
+    }
+
+    /// Unlocks a locked credential (an administrator's act).
+    pub fn unlock(
+        &self,
+        credential: &str,
+        admin: &str,
+        now: SystemTime,
+    ) -> Result<(), ServiceError> {
+        let result = self
+            .inner
+            .issuer
+            .as_ref()
+            .ok_or(ServiceError::NoIssuer)
+            .and_then(|i| i.unlock(credential).map_err(ServiceError::from));
+        self.audited(
+            Entry::new(Event::Unlock, admin, Outcome::Success).credential(credential),
+            now,
+            result,
+        )
+    }
+
+    /// Disables a credential for good (an administrator's act).
+    pub fn disable(
+        &self,
+        credential: &str,
+        admin: &str,
+        now: SystemTime,
+    ) -> Result<(), ServiceError> {
+        let result = self
+            .inner
+            .registry
+            .update(credential, &mut |r| r.disabled = true)
+            .map(|_| ());
+        self.audited(
+            Entry::new(Event::CredentialDisabled, admin, Outcome::Success).credential(credential),
+            now,
+            result,
+        )
+    }
+
+    /// Signs documents, given their digests (document-digest mode): the SAD
+    /// must authorize exactly these digests for this credential. Returns
+    /// one CAdES signature per digest, each recorded in the audit log
+    /// before it is returned.
+    pub fn sign_documents(
+        &self,
+        credential: &str,
+        sad: &Sad,
+        digests: &[Vec<u8>],
+        options: &SignOptions,
+        now: SystemTime,
+    ) -> Result<Vec<Vec<u8>>, ServiceError> {
+        let at = ssa_sad::UnixTime(secs(now));
+        let sad_id = self.inner.sam.verify_token(sad, at).map(|c| c.jti).ok();
+        let failure_entry = || {
+            Entry::new(
+                Event::Activation {
+                    sad_id: sad_id.clone(),
+                },
+                credential,
+                Outcome::Success,
+            )
+            .credential(credential)
+            .digests(digests.iter().map(Vec::as_slice))
+        };
+        let result = self.sign_inner(
+            credential,
+            sad,
+            digests,
+            options,
+            now,
+            |signatures, record, activation| {
+                let level = format!("{:?}", options.level);
+                let mut entries = vec![
+                    Entry::new(
+                        Event::Activation {
+                            sad_id: Some(activation.sad_id().to_owned()),
+                        },
+                        record.signer.clone(),
+                        Outcome::Success,
+                    )
+                    .credential(credential)
+                    .digests(digests.iter().map(Vec::as_slice)),
+                ];
+                for digest in digests {
+                    entries.push(
+                        Entry::new(
+                            Event::Signature {
+                                sad_id: activation.sad_id().to_owned(),
+                                level: level.clone(),
+                            },
+                            record.signer.clone(),
+                            Outcome::Success,
+                        )
+                        .credential(credential)
+                        .digests([digest.as_slice()]),
+                    );
+                }
+                self.inner.audit.append_all(entries, secs(now))?;
+                Ok(signatures)
+            },
+        );
+        match result {
+            Ok(signatures) => Ok(signatures),
+            Err(error) => self.audited(failure_entry(), now, Err(error)),
+        }
+    }
+
+    fn sign_inner(
+        &self,
+        credential: &str,
+        sad: &Sad,
+        digests: &[Vec<u8>],
+        options: &SignOptions,
+        now: SystemTime,
+        record_success: impl FnOnce(
+            Vec<Vec<u8>>,
+            &CredentialRecord,
+            &ssa_sad::Activation,
+        ) -> Result<Vec<Vec<u8>>, ServiceError>,
+    ) -> Result<Vec<Vec<u8>>, ServiceError> {
+        let record = self.credential(credential)?;
+        self.inner.requests.check(options.level, digests.len())?;
+        let der = record
+            .chain
+            .first()
+            .ok_or_else(|| ServiceError::NoCertificate {
+                credential: credential.to_owned(),
+            })?;
+        let certificate = Certificate::from_der(der).map_err(|_| ServiceError::Corrupt {
+            what: "certificate",
+        })?;
+        let chain: Vec<Certificate> = record.chain[1..]
+            .iter()
+            .map(|d| Certificate::from_der(d))
+            .collect::<Result<_, _>>()
+            .map_err(|_| ServiceError::Corrupt {
+                what: "certificate",
+            })?;
+        let key = key_id_of(&record)?;
+        let key_algorithm = ssa_scdev::PublicKey::from_spki_der(&record.public_key)
+            .ok_or(ServiceError::Corrupt { what: "public key" })?
+            .algorithm;
+        let algorithm = signature_algorithm_for(key_algorithm);
+        let hash = ssa_cades::algorithm::signer_digest(algorithm);
+        self.inner.algorithms.check(
+            ssa_policy::Suite {
+                key: policy_key(key_algorithm),
+                hash: policy_hash(hash),
+            },
+            now,
+        )?;
+        ssa_policy::check_signing_certificate(&certificate, &record.public_key, now)?;
+        let scal = if record.scal >= 2 {
+            Scal::Scal2
+        } else {
+            Scal::Scal1
+        };
+        let activation = self.inner.sam.activate(
+            sad,
+            &ActivationRequest {
+                credential,
+                credential_scal: scal,
+                hash_alg: sad_hash(hash),
+                digests,
+            },
+            ssa_sad::UnixTime(secs(now)),
+        )?;
+        // From here the activation is held: dropping it on error releases the digests.
+        let signer = ScdevSigner::new(&*self.inner.scdev, &key, algorithm);
+        let mut signatures = Vec::with_capacity(digests.len());
+        for digest in activation.digests() {
+            let params = SignatureParameters {
+                certificate: &certificate,
+                chain: &chain,
+                algorithm,
+                hash,
+                digest,
+                signing_time: now,
+                content: None,
+                options: options.attributes.clone(),
+            };
+            let mut signature = ssa_cades::sign(&params, &signer)?;
+            if options.level >= Level::BT {
+                let tsa = self.inner.tsa.as_deref().ok_or(ServiceError::BadRequest {
+                    reason: "no TSA configured",
+                })?;
+                signature = ssa_cades::add_signature_time_stamp(
+                    &signature,
+                    tsa,
+                    HashAlgorithm::Sha256,
+                    TsaFailure::Fail,
+                )?
+                .signature;
+            }
+            if options.level >= Level::BLt {
+                let source = self
+                    .inner
+                    .revocation
+                    .as_deref()
+                    .ok_or(ServiceError::BadRequest {
+                        reason: "no revocation source configured",
+                    })?;
+                signature =
+                    ssa_cades::add_validation_data(&signature, &self.inner.anchors, source, now)?;
+            }
+            signatures.push(signature);
+        }
+        let signatures = record_success(signatures, &record, &activation)?;
+        activation.commit()?;
+        Ok(signatures)
+    }
+
+    /// Signs DTBS/R digests the client computed (raw-hash mode, CSC
+    /// signHash): the SAD binds them; the SCDev signs each digest.
+    pub fn sign_hashes(
+        &self,
+        credential: &str,
+        sad: &Sad,
+        hashes: &[Vec<u8>],
+        now: SystemTime,
+    ) -> Result<Vec<Vec<u8>>, ServiceError> {
+        let entry = Entry::new(
+            Event::Activation { sad_id: None },
+            credential,
+            Outcome::Success,
+        )
+        .credential(credential)
+        .digests(hashes.iter().map(Vec::as_slice));
+        let result = (|| {
+            let record = self.credential(credential)?;
+            let key = key_id_of(&record)?;
+            let key_algorithm = ssa_scdev::PublicKey::from_spki_der(&record.public_key)
+                .ok_or(ServiceError::Corrupt { what: "public key" })?
+                .algorithm;
+            let algorithm = signature_algorithm_for(key_algorithm);
+            let hash = algorithm.hash().ok_or(ServiceError::BadRequest {
+                reason: "this key signs messages, not digests",
+            })?;
+            let scal = if record.scal >= 2 {
+                Scal::Scal2
+            } else {
+                Scal::Scal1
+            };
+            let activation = self.inner.sam.activate(
+                sad,
+                &ActivationRequest {
+                    credential,
+                    credential_scal: scal,
+                    hash_alg: sad_hash(hash),
+                    digests: hashes,
+                },
+                ssa_sad::UnixTime(secs(now)),
+            )?;
+            let mut out = Vec::new();
+            for digest in activation.digests() {
+                out.push(self.inner.scdev.sign(
+                    &key,
+                    algorithm,
+                    SignInput::Digest {
+                        hash,
+                        value: digest,
+                    },
+                )?);
+            }
+            activation.commit()?;
+            Ok(out)
+        })();
+        self.audited(entry, now, result)
+    }
+
+    /// Verifies a signature against the service's trust anchors.
+    pub fn verify(
+        &self,
+        signature: &[u8],
+        document: Document<'_>,
+        now: SystemTime,
+    ) -> VerificationReport {
+        ssa_cades::verify(
+            signature,
+            document,
+            &VerifyOptions::new(&self.inner.anchors, now),
+        )
+    }
+}

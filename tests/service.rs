@@ -1,0 +1,385 @@
+//! The facade end to end on the soft SCDev: enrol, certify, authorize,
+//! sign, verify — and every refusal typed and audited.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use der::Decode;
+use ssa::audit::{AuditLog, AuditOptions, Record, scan};
+use ssa::cades::Document;
+use ssa::sad::*;
+use ssa::scdev::soft::SoftScdev;
+use ssa::scdev::{KeyEncryptionKey, KeySpec};
+use ssa::{
+    EnrolmentRequest, FileRegistry, KeyAlgorithm, ServiceError, SignOptions, SigningService,
+    SigningServiceBuilder,
+};
+use ssa_testkit::pki::pki;
+use x509_cert::Certificate;
+
+const PIN: &str = "482916";
+const ISS: &str = "https://idp.ssa.test";
+
+struct Fixture {
+    service: SigningService,
+    seed: TotpSeed,
+    dir: tempfile::TempDir,
+    rogue: SadSigningKey,
+}
+
+fn now() -> SystemTime {
+    SystemTime::now()
+}
+
+fn unix(t: SystemTime) -> UnixTime {
+    UnixTime(t.duration_since(UNIX_EPOCH).unwrap().as_secs())
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, _) = SadSigningKey::generate(SadAlgorithm::Es256).unwrap();
+    let mut config = IssuerConfig::new(ISS, "sam-1");
+    config.pin_policy = PinPolicy {
+        m_cost: 256,
+        t_cost: 1,
+        p_cost: 1,
+        min_len: 4,
+    };
+    let issuer = SadIssuer::new(
+        config,
+        key,
+        SeedKey::generate().unwrap(),
+        Arc::new(MemoryLockoutStore::new()),
+    );
+    let (rogue, _) = SadSigningKey::generate(SadAlgorithm::Es256).unwrap();
+    let sam = SadVerifier::new(SamConfig::new("sam-1"), Arc::new(MemoryLedger::new()))
+        .trust(ISS, issuer.verifying_key())
+        .trust("https://external-idp.test", rogue.verifying_key());
+    let audit =
+        Arc::new(AuditLog::open(dir.path().join("audit.log"), AuditOptions::default()).unwrap());
+    let registry = Arc::new(FileRegistry::open(dir.path().join("registry")).unwrap());
+    let scdev = Arc::new(SoftScdev::in_memory(KeyEncryptionKey::generate().unwrap()));
+    let service = SigningServiceBuilder::new(scdev, sam, registry, audit)
+        .issuer(issuer)
+        .anchors(vec![Certificate::from_der(&pki().ca.cert_der).unwrap()])
+        .build()
+        .unwrap();
+    let seed = TotpSeed::new(b"alice's TOTP seed 123".to_vec()).unwrap();
+    let f = Fixture {
+        service,
+        seed,
+        dir,
+        rogue,
+    };
+    f.enroll("alice/1", 3650);
+    f
+}
+
+impl Fixture {
+    fn enroll(&self, credential: &str, days: u32) {
+        let csr = self
+            .service
+            .enroll(
+                EnrolmentRequest {
+                    credential: credential.into(),
+                    signer: "alice".into(),
+                    evidence: "KYC-2026-0042".into(),
+                    key: KeySpec::new(KeyAlgorithm::EcP256),
+                    scal: Scal::Scal2,
+                    subject: "CN=Alice Example,O=ssa test".parse().unwrap(),
+                    pin: Some(Pin::new(PIN)),
+                    totp: Some((self.seed.clone(), TotpConfig::default())),
+                    device_key: None,
+                },
+                now(),
+            )
+            .unwrap();
+        let cert = Certificate::from_der(&pki().issue_from_csr(&csr, "signer", days)).unwrap();
+        self.service
+            .install_certificate(credential, &[cert], now())
+            .unwrap();
+    }
+
+    fn otp(&self, at: SystemTime) -> Otp {
+        factor::totp::code_at(&self.seed, &TotpConfig::default(), unix(at))
+    }
+
+    fn authorize(
+        &self,
+        credential: &str,
+        digests: &[Vec<u8>],
+        pin: &str,
+        at: SystemTime,
+    ) -> Result<Sad, ServiceError> {
+        self.service.authorize(
+            &AuthorizationRequest {
+                credential,
+                hash_alg: HashAlg::Sha256,
+                digests,
+                num: digests.len() as u32,
+                lifetime: 300,
+                factors: PresentedFactors {
+                    pin: Some(Pin::new(pin)),
+                    otp: Some(self.otp(at)),
+                    device: None,
+                },
+            },
+            at,
+        )
+    }
+
+    fn records(&self) -> Vec<Record> {
+        let text = std::fs::read_to_string(self.dir.path().join("audit.log")).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str(l.split_once(' ').unwrap().1).unwrap())
+            .collect()
+    }
+
+    fn last_failure(&self) -> Record {
+        let record = self.records().pop().unwrap();
+        assert!(
+            matches!(record.entry.outcome, ssa::audit::Outcome::Failure(_)),
+            "{record:?}"
+        );
+        record
+    }
+}
+
+fn digests() -> (Vec<Vec<u8>>, [&'static [u8]; 2]) {
+    let docs: [&'static [u8]; 2] = [b"document one", b"document two"];
+    (
+        docs.iter()
+            .map(|d| ssa::HashAlgorithm::Sha256.digest(d))
+            .collect(),
+        docs,
+    )
+}
+
+#[test]
+fn enrol_certify_authorize_sign_verify() {
+    let f = fixture();
+    let (digests, docs) = digests();
+    let sad = f.authorize("alice/1", &digests, PIN, now()).unwrap();
+    let signatures = f
+        .service
+        .sign_documents("alice/1", &sad, &digests, &SignOptions::default(), now())
+        .unwrap();
+    assert_eq!(signatures.len(), 2);
+    for (signature, doc) in signatures.iter().zip(docs) {
+        let (ok, said) =
+            ssa_testkit::openssl::cms_verify_cades(signature, Some(doc), &pki().ca.cert_pem, false);
+        assert!(ok, "{said}");
+        assert_eq!(
+            f.service
+                .verify(signature, Document::Bytes(doc), now())
+                .indication(),
+            ssa::cades::Indication::TotalPassed
+        );
+    }
+    let log = std::fs::read(f.dir.path().join("audit.log")).unwrap();
+    let report = scan(&log, None);
+    assert!(report.is_intact(), "{:?}", report.problems);
+    // Enrolment, certificate, authorization, activation, two signatures.
+    assert_eq!(report.records, 6);
+    // Nothing secret in the log: not the PIN, the OTP, the SAD, the seed.
+    let text = String::from_utf8(log).unwrap();
+    let otp = f.otp(now());
+    for secret in [PIN, otp.as_str(), sad.as_str(), "alice's TOTP seed"] {
+        assert!(!text.contains(secret), "the audit log holds a secret");
+    }
+}
+
+#[test]
+fn wrong_pin_then_locked() {
+    let f = fixture();
+    let (digests, _) = digests();
+    for _ in 0..5 {
+        let error = f
+            .authorize("alice/1", &digests, "000000", now())
+            .unwrap_err();
+        assert!(
+            matches!(error, ServiceError::Sad(SadError::WrongPin { .. })),
+            "{error:?}"
+        );
+        f.last_failure();
+    }
+    assert!(
+        f.records()
+            .iter()
+            .any(|r| matches!(r.entry.event, ssa::audit::Event::Lockout))
+    );
+    let error = f
+        .authorize("alice/1", &digests, PIN, now() + Duration::from_secs(30))
+        .unwrap_err();
+    assert!(
+        matches!(error, ServiceError::Sad(SadError::Locked { .. })),
+        "{error:?}"
+    );
+    f.last_failure();
+    f.service.unlock("alice/1", "admin", now()).unwrap();
+    f.authorize("alice/1", &digests, PIN, now() + Duration::from_secs(60))
+        .unwrap();
+}
+
+#[test]
+fn replayed_sad_and_digest_not_authorized() {
+    let f = fixture();
+    let (digests, _) = digests();
+    let sad = f.authorize("alice/1", &digests, PIN, now()).unwrap();
+    let other = vec![ssa::HashAlgorithm::Sha256.digest(b"not approved")];
+    let error = f
+        .service
+        .sign_documents("alice/1", &sad, &other, &SignOptions::default(), now())
+        .unwrap_err();
+    assert!(
+        matches!(error, ServiceError::Sad(SadError::DigestNotBound { .. })),
+        "{error:?}"
+    );
+    f.last_failure();
+    f.service
+        .sign_documents("alice/1", &sad, &digests, &SignOptions::default(), now())
+        .unwrap();
+    let error = f
+        .service
+        .sign_documents("alice/1", &sad, &digests, &SignOptions::default(), now())
+        .unwrap_err();
+    assert!(
+        matches!(error, ServiceError::Sad(SadError::SadExhausted { .. })),
+        "{error:?}"
+    );
+    f.last_failure();
+}
+
+#[test]
+fn certificate_for_another_key_is_refused() {
+    let f = fixture();
+    let other = Certificate::from_der(&pki().cosigner.cert_der).unwrap();
+    let error = f
+        .service
+        .install_certificate("alice/1", &[other], now())
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ServiceError::Policy(ssa::policy::PolicyError::KeyMismatch)
+        ),
+        "{error:?}"
+    );
+    f.last_failure();
+}
+
+#[test]
+fn expired_certificate_is_refused_at_signing() {
+    let f = fixture();
+    f.enroll("alice/short", 1);
+    let later = now() + Duration::from_secs(3 * 86_400);
+    let digests = vec![ssa::HashAlgorithm::Sha256.digest(b"late document")];
+    let sad = f.authorize("alice/short", &digests, PIN, later).unwrap();
+    let error = f
+        .service
+        .sign_documents(
+            "alice/short",
+            &sad,
+            &digests,
+            &SignOptions::default(),
+            later,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ServiceError::Policy(ssa::policy::PolicyError::Expired)
+        ),
+        "{error:?}"
+    );
+    f.last_failure();
+}
+
+#[test]
+fn scal1_sad_on_a_scal2_credential_is_refused() {
+    let f = fixture();
+    let digests = vec![ssa::HashAlgorithm::Sha256.digest(b"doc")];
+    let t = unix(now()).0;
+    let sad = f
+        .rogue
+        .mint(&SadClaims {
+            iss: "https://external-idp.test".into(),
+            aud: "sam-1".into(),
+            sub: "alice".into(),
+            cred: "alice/1".into(),
+            hash_alg: HashAlg::Sha256,
+            hashes: digests.clone(),
+            num: 1,
+            scal: Scal::Scal1,
+            amr: vec![Amr::Pin],
+            iat: t,
+            exp: t + 60,
+            jti: "external-1".into(),
+        })
+        .unwrap();
+    let error = f
+        .service
+        .sign_documents("alice/1", &sad, &digests, &SignOptions::default(), now())
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ServiceError::Sad(SadError::ScalTooLow {
+                required: 2,
+                sad: 1
+            })
+        ),
+        "{error:?}"
+    );
+    f.last_failure();
+}
+
+#[test]
+fn disabled_credential_signs_nothing() {
+    let f = fixture();
+    let (digests, _) = digests();
+    let sad = f.authorize("alice/1", &digests, PIN, now()).unwrap();
+    f.service.disable("alice/1", "admin", now()).unwrap();
+    let error = f
+        .service
+        .sign_documents("alice/1", &sad, &digests, &SignOptions::default(), now())
+        .unwrap_err();
+    assert!(
+        matches!(error, ServiceError::CredentialDisabled { .. }),
+        "{error:?}"
+    );
+    f.last_failure();
+}
+
+#[test]
+fn raw_hash_mode_signs_the_bound_dtbs_r() {
+    let f = fixture();
+    let dtbs_r = vec![ssa::HashAlgorithm::Sha256.digest(b"signed attributes built by the client")];
+    let sad = f.authorize("alice/1", &dtbs_r, PIN, now()).unwrap();
+    let values = f
+        .service
+        .sign_hashes("alice/1", &sad, &dtbs_r, now())
+        .unwrap();
+    assert_eq!(values.len(), 1);
+    // The value verifies as a prehashed ECDSA signature under the credential's key.
+    use ssa::CredentialRegistry;
+    let record = FileRegistry::open(f.dir.path().join("registry"))
+        .unwrap()
+        .get("alice/1")
+        .unwrap()
+        .unwrap();
+    let key = ssa::PublicKey::from_spki_der(&record.public_key).unwrap();
+    let message = b"signed attributes built by the client";
+    key.verify(
+        ssa::SignatureAlgorithm::Ecdsa(ssa::HashAlgorithm::Sha256),
+        message,
+        &values[0],
+    )
+    .unwrap();
+    assert!(matches!(
+        f.service.sign_hashes("alice/1", &sad, &dtbs_r, now()),
+        Err(ServiceError::Sad(_))
+    ));
+}
