@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod checkpoint;
 mod csr;
 mod error;
 pub mod registry;
 pub mod service;
 
+pub use checkpoint::ScdevCheckpointSigner;
 pub use csr::certification_request;
 pub use error::ServiceError;
 pub use registry::{CredentialRecord, CredentialRegistry, FileRegistry, MemoryRegistry};
