@@ -72,10 +72,15 @@ fn validity(now: SystemTime, days: u64) -> Result<Validity, Box<dyn std::error::
 }
 
 /// Signs a TBSCertificate with the CA key: the certificate, DER-decoded.
+/// The CA's key and name, which sign every certificate.
+struct Issuer<'a> {
+    scdev: &'a SoftScdev,
+    key: &'a KeyId,
+    name: &'a Name,
+}
+
 fn sign(
-    scdev: &SoftScdev,
-    key: &KeyId,
-    issuer: &Name,
+    issuer: Issuer<'_>,
     subject: Name,
     spki: SubjectPublicKeyInfoOwned,
     serial: u8,
@@ -87,13 +92,15 @@ fn sign(
         version: 2,
         serial_number: SerialNumber::new(&[serial])?,
         signature: algorithm.clone(),
-        issuer: issuer.clone(),
+        issuer: issuer.name.clone(),
         validity,
         subject,
         subject_public_key_info: spki,
         extensions: Some(extensions),
     };
-    let signature = scdev.sign(key, ALGORITHM, SignInput::Message(&tbs.to_der()?))?;
+    let signature = issuer
+        .scdev
+        .sign(issuer.key, ALGORITHM, SignInput::Message(&tbs.to_der()?))?;
     let der = RawCertificate {
         tbs_certificate: tbs,
         signature_algorithm: algorithm,
@@ -122,9 +129,11 @@ impl Ca {
             SubjectKeyIdentifier(key_identifier.clone()).to_extension(&name, &[])?,
         ];
         let certificate = sign(
-            &scdev,
-            &key,
-            &name,
+            Issuer {
+                scdev: &scdev,
+                key: &key,
+                name: &name,
+            },
             name.clone(),
             spki,
             1,
@@ -176,9 +185,11 @@ impl Ca {
         let serial = self.next_serial.get();
         self.next_serial.set(serial.wrapping_add(1));
         sign(
-            &self.scdev,
-            &self.key,
-            &self.name,
+            Issuer {
+                scdev: &self.scdev,
+                key: &self.key,
+                name: &self.name,
+            },
             subject,
             csr.info.public_key,
             serial,
