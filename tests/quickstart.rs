@@ -1,22 +1,32 @@
-//! The README's main job, end to end: the quickstart's outputs pass
-//! `openssl cms -verify -cades`, and its audit chain verifies.
+//! The README's main job, end to end, on the soft SCDev and on a SoftHSM2
+//! token: the outputs pass `openssl cms -verify -cades`, and the audit
+//! chain verifies.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::path::PathBuf;
 use std::process::Command;
 
-/// `target/<profile>/examples/quickstart`, built by `cargo test` with the tests.
-fn quickstart() -> PathBuf {
+/// `target/<profile>/examples/NAME`, built by `cargo test` with the tests.
+fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    profile_dir.join("examples").join("quickstart")
+    profile_dir.join("examples").join(name)
 }
 
 #[test]
-fn quickstart_outputs_pass_openssl_and_the_audit_chain_verifies() {
+fn quickstart_on_the_soft_scdev() {
+    check_example("quickstart");
+}
+
+#[test]
+fn quickstart_on_a_softhsm2_token() {
+    check_example("softhsm");
+}
+
+fn check_example(name: &str) {
     let out = tempfile::tempdir().unwrap();
-    let run = Command::new(quickstart())
+    let run = Command::new(example(name))
         .arg("--out")
         .arg(out.path())
         .output()
@@ -24,22 +34,22 @@ fn quickstart_outputs_pass_openssl_and_the_audit_chain_verifies() {
     let said = String::from_utf8_lossy(&run.stdout);
     assert!(
         run.status.success(),
-        "quickstart failed: {said}{}",
+        "{name} failed: {said}{}",
         String::from_utf8_lossy(&run.stderr)
     );
     assert!(said.contains("replaying the SAD: refused"), "{said}");
-    for name in ["document-1.txt", "document-2.txt"] {
-        let signature = std::fs::read(out.path().join(format!("{name}.p7s"))).unwrap();
-        let document = std::fs::read(out.path().join(name)).unwrap();
+    for document in ["document-1.txt", "document-2.txt"] {
+        let signature = std::fs::read(out.path().join(format!("{document}.p7s"))).unwrap();
+        let bytes = std::fs::read(out.path().join(document)).unwrap();
         let (ok, openssl) = ssa_testkit::openssl::cms_verify_cades(
             &signature,
-            Some(&document),
+            Some(&bytes),
             &out.path().join("ca.pem"),
             false,
         );
-        assert!(ok, "{name}: {openssl}");
-        // The exact command the quickstart prints works as printed.
-        assert!(said.contains(&format!("-in {}/{name}.p7s", out.path().display())));
+        assert!(ok, "{name} {document}: {openssl}");
+        // The command the example prints names these files.
+        assert!(said.contains(&format!("-in {}/{document}.p7s", out.path().display())));
     }
     let log = std::fs::read(out.path().join("audit.log")).unwrap();
     let report = ssa::audit::scan(&log, None);

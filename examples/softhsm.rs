@@ -1,0 +1,28 @@
+//! The quickstart's story with every key on a PKCS#11 token: a throw-away
+//! SoftHSM2 token made for this run (private token directory), found by
+//! label, keys generated on it (sensitive, non-extractable).
+//!
+//! ```text
+//! cargo run --example softhsm [-- --out DIR] [--tsa URL]
+//! ```
+
+#[path = "quickstart/ca.rs"]
+mod ca;
+#[path = "quickstart/flow.rs"]
+mod flow;
+
+use std::sync::Arc;
+
+use ssa::scdev::pkcs11::Pkcs11Scdev;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let (out, tsa) = flow::parse_args("softhsm-out")?;
+    let token = ssa_testkit::softhsm().create_token("quickstart", false);
+    let scdev = Arc::new(Pkcs11Scdev::open(&token.config())?);
+    println!(
+        "SoftHSM2 token {:?} in {}",
+        token.label,
+        ssa_testkit::softhsm().dir().display()
+    );
+    flow::run(scdev, &out, tsa.as_deref())
+}
