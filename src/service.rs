@@ -479,6 +479,57 @@ impl SigningService {
         )
     }
 
+    /// Exports the credential's key wrapped under the SCDev's backup key
+    /// (only for keys generated backup-able; never in plaintext).
+    pub fn backup_key(
+        &self,
+        credential: &str,
+        admin: &str,
+        now: SystemTime,
+    ) -> Result<ssa_scdev::WrappedKey, ServiceError> {
+        let result = self
+            .credential(credential)
+            .and_then(|record| key_id_of(&record))
+            .and_then(|key| {
+                self.inner
+                    .scdev
+                    .export_wrapped(&key)
+                    .map_err(ServiceError::from)
+            });
+        self.audited(
+            Entry::new(Event::KeyBackup, admin, Outcome::Success).credential(credential),
+            now,
+            result,
+        )
+    }
+
+    /// Restores the credential's key from a backup made for it; the
+    /// restored key must be the credential's (same public key).
+    pub fn restore_key(
+        &self,
+        credential: &str,
+        backup: &ssa_scdev::WrappedKey,
+        admin: &str,
+        now: SystemTime,
+    ) -> Result<(), ServiceError> {
+        let result = (|| {
+            let record = self.credential(credential)?;
+            if backup.key_info().public_key != record.public_key {
+                return Err(ServiceError::BadRequest {
+                    reason: "the backup holds another key than the credential's",
+                });
+            }
+            let key = key_id_of(&record)?;
+            self.inner.scdev.import_wrapped(&key, backup)?;
+            Ok(())
+        })();
+        self.audited(
+            Entry::new(Event::KeyRestore, admin, Outcome::Success).credential(credential),
+            now,
+            result,
+        )
+    }
+
     /// Signs documents, given their digests (document-digest mode): the SAD
     /// must authorize exactly these digests for this credential. Returns
     /// one CAdES signature per digest, each recorded in the audit log

@@ -383,3 +383,20 @@ fn raw_hash_mode_signs_the_bound_dtbs_r() {
         Err(ServiceError::Sad(_))
     ));
 }
+
+#[test]
+fn backup_and_restore_are_audited_and_refused_for_a_non_extractable_key() {
+    let f = fixture();
+    // alice/1 was generated without backup: export is refused, and audited.
+    let error = f.service.backup_key("alice/1", "admin", now()).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ServiceError::Scdev(ssa::ScdevError::NotExtractable { .. })
+                | ServiceError::Scdev(ssa::ScdevError::NoBackupKey)
+        ),
+        "{error:?}"
+    );
+    let record = f.last_failure();
+    assert!(matches!(record.entry.event, ssa::audit::Event::KeyBackup));
+}
