@@ -31,7 +31,7 @@ pub struct UseRequest<'a> {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Reservation {
     pub(crate) jti: String,
-    pub(crate) id: u64,
+    pub(crate) id: String,
 }
 
 /// Where SAD consumption is recorded. Implementations must make `reserve`
@@ -51,7 +51,7 @@ pub(crate) struct Entry {
     pub(crate) exp: u64,
     pub(crate) committed: u32,
     pub(crate) used: HashSet<Vec<u8>>,
-    reserved: HashMap<u64, Vec<Vec<u8>>>,
+    reserved: HashMap<String, Vec<Vec<u8>>>,
 }
 
 impl Entry {
@@ -65,6 +65,8 @@ impl Entry {
 pub(crate) struct LedgerState {
     pub(crate) entries: HashMap<String, Entry>,
     next_id: u64,
+    /// Makes reservation ids unique across processes sharing a ledger.
+    prefix: String,
 }
 
 /// What a reservation held, taken out of the state for commit or release.
@@ -112,16 +114,49 @@ impl LedgerState {
             }
         }
         self.next_id += 1;
+        let id = format!("{}{}", self.prefix, self.next_id);
         let digests = if request.bound {
             request.digests.to_vec()
         } else {
             vec![Vec::new(); request.digests.len()]
         };
-        entry.reserved.insert(self.next_id, digests);
+        entry.reserved.insert(id.clone(), digests);
         Ok(Reservation {
             jti: request.jti.to_owned(),
-            id: self.next_id,
+            id,
         })
+    }
+
+    /// A state whose reservation ids start with `prefix`.
+    pub(crate) fn with_prefix(prefix: String) -> Self {
+        Self {
+            prefix,
+            ..Self::default()
+        }
+    }
+
+    /// Records a reservation made elsewhere (another process's journal entry).
+    pub(crate) fn apply_reserve(
+        &mut self,
+        jti: &str,
+        num: u32,
+        exp: u64,
+        id: &str,
+        digests: Vec<Vec<u8>>,
+    ) {
+        let entry = self.entries.entry(jti.to_owned()).or_insert_with(|| Entry {
+            num,
+            exp,
+            ..Entry::default()
+        });
+        entry.reserved.insert(id.to_owned(), digests);
+    }
+
+    /// Drops a reservation made elsewhere, if it is known.
+    pub(crate) fn apply_release(&mut self, jti: &str, id: &str) {
+        if let Some(entry) = self.entries.get_mut(jti) {
+            entry.reserved.remove(id);
+        }
     }
 
     pub(crate) fn take(&mut self, reservation: &Reservation) -> Result<Taken, SadError> {
@@ -143,7 +178,7 @@ impl LedgerState {
     /// Puts a taken reservation back (a durable commit that failed to write).
     pub(crate) fn put_back(&mut self, reservation: &Reservation, taken: Taken) {
         if let Some(entry) = self.entries.get_mut(&reservation.jti) {
-            entry.reserved.insert(reservation.id, taken.digests);
+            entry.reserved.insert(reservation.id.clone(), taken.digests);
         }
     }
 

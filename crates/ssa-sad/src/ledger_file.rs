@@ -1,14 +1,22 @@
-//! A durable ledger: an append-only journal of commits, fsynced before a
-//! commit returns, replayed on open.
+//! A durable ledger that several processes can share: an append-only
+//! journal, replayed on open and caught up under a file lock before every
+//! operation.
 //!
-//! One line per commit: `JSON \t checksum \n`. On open, a torn or damaged
-//! *last* line (a crash mid-append) is cut off; damage anywhere else is
-//! refused, since silently dropping a commit would let a SAD be replayed.
-//! Entries of SADs that expired before a time the caller gives are
-//! compacted away (the journal is rewritten atomically).
+//! One line per event, `JSON \t checksum \n`: a reservation, a release, or
+//! a commit (fsynced before `commit` returns). Every operation holds an
+//! exclusive lock on `JOURNAL.lock`, first reads what other processes
+//! appended, then decides, so two processes never both spend the same use
+//! of a SAD. A reservation left by a process that died stays reserved until
+//! the SAD expires (failing closed).
+//!
+//! On open, a torn or damaged *last* line (a crash mid-append) is cut off;
+//! damage anywhere else is refused, since silently dropping a commit would
+//! let a SAD be replayed. Entries of SADs that expired before a time the
+//! caller gives are compacted away (the journal is replaced atomically;
+//! other processes notice the new file and replay it).
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -20,16 +28,32 @@ use crate::error::{SadError, TokenPart};
 use crate::ledger::{ConsumptionLedger, LedgerState, Reservation, UseRequest, lock};
 use crate::time::UnixTime;
 
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Op {
+    /// Uses spent for good (the reservation `rid`, if named, ends with it).
+    #[default]
+    Commit,
+    /// Uses held while a signature is made.
+    Reserve,
+    /// A reservation given back.
+    Release,
+}
+
 #[derive(Serialize, Deserialize)]
 struct Record {
     jti: String,
     num: u32,
     exp: u64,
-    /// Digests committed (base64url); empty strings for unbound uses.
+    /// Digests (base64url); empty strings for unbound uses.
     uses: Vec<String>,
+    #[serde(default)]
+    op: Op,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rid: Option<String>,
 }
 
-/// The durable, file-backed ledger.
+/// The durable, file-backed, multi-process ledger.
 #[derive(Debug)]
 pub struct FileLedger {
     path: PathBuf,
@@ -40,8 +64,12 @@ pub struct FileLedger {
 struct Inner {
     state: LedgerState,
     journal: File,
-    /// Bytes of whole records in the journal.
+    lock: File,
+    /// Bytes of the journal read and applied so far.
     len: u64,
+    /// The journal file's identity, to notice a compaction by another process.
+    inode: u64,
+    prefix: String,
 }
 
 fn line(record: &Record) -> Result<Vec<u8>, SadError> {
@@ -59,121 +87,290 @@ fn parse_line(text: &str) -> Option<Record> {
     serde_json::from_str(json).ok()
 }
 
+fn decode_uses(record: &Record) -> Result<Vec<Vec<u8>>, SadError> {
+    record
+        .uses
+        .iter()
+        .map(|u| {
+            if u.is_empty() {
+                Ok(Vec::new())
+            } else {
+                b64_decode(u, TokenPart::Payload)
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| SadError::CorruptStore {
+            what: "ledger journal",
+        })
+}
+
+fn apply(state: &mut LedgerState, record: &Record) -> Result<(), SadError> {
+    let uses = decode_uses(record)?;
+    match record.op {
+        Op::Reserve => state.apply_reserve(
+            &record.jti,
+            record.num,
+            record.exp,
+            record.rid.as_deref().unwrap_or_default(),
+            uses,
+        ),
+        Op::Release => state.apply_release(&record.jti, record.rid.as_deref().unwrap_or_default()),
+        Op::Commit => {
+            if let Some(rid) = &record.rid {
+                state.apply_release(&record.jti, rid);
+            }
+            state.apply_commit(&record.jti, record.num, record.exp, uses);
+        }
+    }
+    Ok(())
+}
+
+/// Whole records in `bytes`: the records and the length they span. A
+/// damaged line is an error unless it is the last one (`torn_ok`).
+fn records(bytes: &[u8], torn_ok: bool) -> Result<(Vec<Record>, usize), SadError> {
+    let mut out = Vec::new();
+    let mut good = 0;
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let Some(end) = rest.iter().position(|b| *b == b'\n') else {
+            break; // torn, or still being written by another process
+        };
+        match std::str::from_utf8(&rest[..end]).ok().and_then(parse_line) {
+            Some(record) => out.push(record),
+            None if torn_ok && end + 1 == rest.len() => break,
+            None => {
+                return Err(SadError::CorruptStore {
+                    what: "ledger journal",
+                });
+            }
+        }
+        good += end + 1;
+        rest = &rest[end + 1..];
+    }
+    Ok((out, good))
+}
+
+#[cfg(unix)]
+fn inode(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).map(|m| m.ino()).unwrap_or(0)
+}
+
+#[cfg(not(unix))]
+fn inode(_path: &Path) -> u64 {
+    0
+}
+
+fn process_prefix() -> Result<String, SadError> {
+    let mut nonce = [0u8; 6];
+    crate::seal::random(&mut nonce)?;
+    Ok(format!("{}-{}-", std::process::id(), b64_encode(&nonce)))
+}
+
 impl FileLedger {
     /// Opens (creating it if needed) the journal at `path`, replays it, and
     /// drops the entries of SADs that expired before `drop_expired_before`
     /// (pass the current time less the SAM's clock skew).
     pub fn open(path: impl AsRef<Path>, drop_expired_before: UnixTime) -> Result<Self, SadError> {
         let path = path.as_ref().to_path_buf();
-        let bytes = match std::fs::read(&path) {
+        let lock_path = path.with_extension("lock");
+        let lock_file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io("open ledger lock", &lock_path))?;
+        lock_file.lock().map_err(io("lock ledger", &lock_path))?;
+        Self::load(&path, drop_expired_before, lock_file)
+    }
+
+    fn load(path: &Path, drop_expired_before: UnixTime, lock_file: File) -> Result<Self, SadError> {
+        let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(io("read ledger", &path)(e)),
-        };
-        let mut records = Vec::new();
-        let mut good_len = 0;
-        let mut rest = bytes.as_slice();
-        while !rest.is_empty() {
-            let Some(end) = rest.iter().position(|b| *b == b'\n') else {
-                break; // torn last line
-            };
-            let parsed = std::str::from_utf8(&rest[..end]).ok().and_then(parse_line);
-            match parsed {
-                Some(record) => records.push(record),
-                None if end + 1 == rest.len() => break, // damaged last line
-                None => {
-                    return Err(SadError::CorruptStore {
-                        what: "ledger journal",
-                    });
-                }
+            Err(e) => {
+                let _ = lock_file.unlock();
+                return Err(io("read ledger", path)(e));
             }
-            good_len += end + 1;
-            rest = &rest[end + 1..];
-        }
-        let live: Vec<Record> = records
-            .into_iter()
-            .filter(|r| r.exp >= drop_expired_before.0)
-            .collect();
-        let mut state = LedgerState::default();
-        let mut kept = Vec::new();
-        for record in live {
-            let uses = record
-                .uses
-                .iter()
-                .map(|u| {
-                    if u.is_empty() {
-                        Ok(Vec::new())
-                    } else {
-                        b64_decode(u, TokenPart::Payload)
-                    }
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|_| SadError::CorruptStore {
-                    what: "ledger journal",
-                })?;
-            state.apply_commit(&record.jti, record.num, record.exp, uses);
-            kept.extend(line(&record)?);
-        }
-        if kept.len() != bytes.len() || good_len != bytes.len() {
-            // Something was cut or compacted: rewrite the journal whole.
-            write_atomic(&path, &kept)?;
-        }
-        let journal = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(io("open ledger", &path))?;
-        let len = kept.len() as u64;
+        };
+        let loaded = (|| {
+            let (all, good) = records(&bytes, true)?;
+            let live: Vec<Record> = all
+                .into_iter()
+                .filter(|r| r.exp >= drop_expired_before.0)
+                .collect();
+            let mut kept = Vec::new();
+            let prefix = process_prefix()?;
+            let mut state = LedgerState::with_prefix(prefix.clone());
+            for record in &live {
+                apply(&mut state, record)?;
+                kept.extend(line(record)?);
+            }
+            if kept.len() != bytes.len() || good != bytes.len() {
+                // Something was cut or compacted: replace the journal whole.
+                write_atomic(path, &kept)?;
+            }
+            let journal = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .read(true)
+                .open(path)
+                .map_err(io("open ledger", path))?;
+            Ok((state, journal, kept.len() as u64, prefix))
+        })();
+        let _ = lock_file.unlock();
+        let (state, journal, len, prefix) = loaded?;
         Ok(Self {
-            path,
+            path: path.to_path_buf(),
             inner: Mutex::new(Inner {
                 state,
                 journal,
+                lock: lock_file,
                 len,
+                inode: inode(path),
+                prefix,
             }),
         })
+    }
+
+    /// Runs `operation` under the cross-process lock, after applying what
+    /// other processes appended since the last operation.
+    fn locked<T>(
+        &self,
+        operation: impl FnOnce(&mut Inner) -> Result<T, SadError>,
+    ) -> Result<T, SadError> {
+        let mut inner = lock(&self.inner);
+        inner.lock.lock().map_err(io("lock ledger", &self.path))?;
+        let result = self
+            .catch_up(&mut inner)
+            .and_then(|()| operation(&mut inner));
+        let _ = inner.lock.unlock();
+        result
+    }
+
+    fn catch_up(&self, inner: &mut Inner) -> Result<(), SadError> {
+        let current = inode(&self.path);
+        if current != inner.inode {
+            // Another process compacted the journal: start again from it.
+            inner.journal = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .read(true)
+                .open(&self.path)
+                .map_err(io("reopen ledger", &self.path))?;
+            inner.state = LedgerState::with_prefix(inner.prefix.clone());
+            inner.len = 0;
+            inner.inode = current;
+        }
+        let mut tail = Vec::new();
+        inner
+            .journal
+            .seek(SeekFrom::Start(inner.len))
+            .and_then(|_| inner.journal.read_to_end(&mut tail))
+            .map_err(io("read ledger", &self.path))?;
+        let (new, good) = records(&tail, false)?;
+        for record in &new {
+            apply(&mut inner.state, record)?;
+        }
+        inner.len += good as u64;
+        Ok(())
+    }
+
+    fn append(&self, inner: &mut Inner, record: &Record, sync: bool) -> Result<(), SadError> {
+        let bytes = line(record)?;
+        let written = inner
+            .journal
+            .write_all(&bytes)
+            .and_then(|()| {
+                if sync {
+                    inner.journal.sync_data()
+                } else {
+                    Ok(())
+                }
+            })
+            .map_err(io("append to ledger", &self.path));
+        match written {
+            Ok(()) => {
+                inner.len += bytes.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                // Cut a partly written record, so later appends stay whole.
+                let _ = inner.journal.set_len(inner.len);
+                Err(e)
+            }
+        }
     }
 }
 
 impl ConsumptionLedger for FileLedger {
     fn reserve(&self, request: &UseRequest<'_>) -> Result<Reservation, SadError> {
-        lock(&self.inner).state.reserve(request)
+        self.locked(|inner| {
+            let reservation = inner.state.reserve(request)?;
+            let record = Record {
+                jti: request.jti.to_owned(),
+                num: request.num,
+                exp: request.exp,
+                uses: request
+                    .digests
+                    .iter()
+                    .map(|d| {
+                        if request.bound {
+                            b64_encode(d)
+                        } else {
+                            String::new()
+                        }
+                    })
+                    .collect(),
+                op: Op::Reserve,
+                rid: Some(reservation.id.clone()),
+            };
+            if let Err(e) = self.append(inner, &record, false) {
+                let _ = inner.state.take(&reservation);
+                return Err(e);
+            }
+            Ok(reservation)
+        })
     }
 
     fn commit(&self, reservation: &Reservation) -> Result<(), SadError> {
-        let mut inner = lock(&self.inner);
-        let taken = inner.state.take(reservation)?;
-        let record = Record {
-            jti: reservation.jti.clone(),
-            num: taken.num,
-            exp: taken.exp,
-            uses: taken.digests.iter().map(|d| b64_encode(d)).collect(),
-        };
-        let bytes = line(&record)?;
-        let written = inner
-            .journal
-            .write_all(&bytes)
-            .and_then(|()| inner.journal.sync_data())
-            .map_err(io("append to ledger", &self.path));
-        match written {
-            Ok(()) => {
-                inner.len += bytes.len() as u64;
-                inner
-                    .state
-                    .apply_commit(&reservation.jti, taken.num, taken.exp, taken.digests);
-                Ok(())
+        self.locked(|inner| {
+            let taken = inner.state.take(reservation)?;
+            let record = Record {
+                jti: reservation.jti.clone(),
+                num: taken.num,
+                exp: taken.exp,
+                uses: taken.digests.iter().map(|d| b64_encode(d)).collect(),
+                op: Op::Commit,
+                rid: Some(reservation.id.clone()),
+            };
+            match self.append(inner, &record, true) {
+                Ok(()) => {
+                    inner
+                        .state
+                        .apply_commit(&reservation.jti, taken.num, taken.exp, taken.digests);
+                    Ok(())
+                }
+                Err(e) => {
+                    inner.state.put_back(reservation, taken);
+                    Err(e)
+                }
             }
-            Err(e) => {
-                // Cut a partly written record, so later appends stay whole.
-                let len = inner.len;
-                let _ = inner.journal.set_len(len);
-                inner.state.put_back(reservation, taken);
-                Err(e)
-            }
-        }
+        })
     }
 
     fn release(&self, reservation: &Reservation) -> Result<(), SadError> {
-        lock(&self.inner).state.take(reservation).map(|_| ())
+        self.locked(|inner| {
+            let taken = inner.state.take(reservation)?;
+            let record = Record {
+                jti: reservation.jti.clone(),
+                num: taken.num,
+                exp: taken.exp,
+                uses: Vec::new(),
+                op: Op::Release,
+                rid: Some(reservation.id.clone()),
+            };
+            self.append(inner, &record, false)
+        })
     }
 }

@@ -197,7 +197,8 @@ fn file_ledger_cuts_a_torn_last_record_and_refuses_damage_in_the_middle() {
     }
     drop(w);
     let journal = std::fs::read(&path).unwrap();
-    assert_eq!(journal.iter().filter(|b| **b == b'\n').count(), 2);
+    // A reservation and a commit per signature.
+    assert_eq!(journal.iter().filter(|b| **b == b'\n').count(), 4);
 
     // A crash in the middle of a third append.
     let mut torn = journal.clone();
@@ -295,4 +296,72 @@ fn file_lockout_restart_keeps_a_lock_locked() {
         )
         .unwrap_err();
     assert!(matches!(error, SadError::Locked { .. }));
+}
+
+/// Two ledgers on one journal stand for two processes (each has its own
+/// state and file handles; the file lock excludes them from each other).
+#[test]
+fn file_ledger_shared_by_two_handles_spends_each_use_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.journal");
+    let one: Arc<dyn ConsumptionLedger> = Arc::new(FileLedger::open(&path, NOW).unwrap());
+    let two: Arc<dyn ConsumptionLedger> = Arc::new(FileLedger::open(&path, NOW).unwrap());
+    let digests = digests(1);
+    let request = UseRequest {
+        jti: "shared-1",
+        num: 1,
+        exp: NOW.0 + 300,
+        digests: &digests,
+        bound: true,
+    };
+    let reservation = one.reserve(&request).unwrap();
+    // While one holds it, the other cannot take it.
+    assert!(two.reserve(&request).is_err());
+    one.commit(&reservation).unwrap();
+    assert!(matches!(
+        two.reserve(&request).unwrap_err(),
+        SadError::SadExhausted { .. }
+    ));
+
+    // A race across the two handles: exactly `num` successes.
+    const NUM: u32 = 25;
+    let successes = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for ledger in [&one, &two] {
+            let successes = &successes;
+            s.spawn(move || {
+                for i in 0..2_000u32 {
+                    let digest = [i.to_be_bytes().to_vec()];
+                    let request = UseRequest {
+                        jti: "shared-2",
+                        num: NUM,
+                        exp: NOW.0 + 300,
+                        digests: &digest,
+                        bound: false,
+                    };
+                    if let Ok(r) = ledger.reserve(&request) {
+                        ledger.commit(&r).unwrap();
+                        successes.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(successes.into_inner(), NUM as usize);
+
+    // A third opener compacts (drops nothing here) and the others keep working.
+    drop(FileLedger::open(&path, UnixTime(NOW.0 + 301)).unwrap());
+    let fresh = UseRequest {
+        jti: "shared-3",
+        num: 1,
+        exp: NOW.0 + 900,
+        digests: &digests,
+        bound: true,
+    };
+    let r = two.reserve(&fresh).unwrap();
+    two.commit(&r).unwrap();
+    assert!(matches!(
+        one.reserve(&fresh).unwrap_err(),
+        SadError::SadExhausted { .. }
+    ));
 }
