@@ -1,0 +1,216 @@
+//! Two processes share one credential registry, key store and ledger
+//! directory: a SAD consumed by one is refused by the other, even when both
+//! try at the same moment.
+//!
+//! Own harness: the binary is the parent (no arguments) and a signer
+//! (`sign DIR`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use der::Decode;
+use ssa::audit::{AuditLog, AuditOptions};
+use ssa::sad::*;
+use ssa::scdev::soft::{DirectoryKeyStore, SoftScdev};
+use ssa::scdev::{KeyEncryptionKey, KeySpec};
+use ssa::{
+    EnrolmentRequest, FileRegistry, HashAlgorithm, KeyAlgorithm, SignOptions, SigningService,
+    SigningServiceBuilder,
+};
+use x509_cert::Certificate;
+
+/// A service over the shared directory; `anchors` for installing certificates.
+fn service(dir: &Path, audit_name: &str, anchors: Vec<Certificate>) -> SigningService {
+    let kek: [u8; 32] = std::fs::read(dir.join("kek")).unwrap().try_into().unwrap();
+    let issuer_key = SadSigningKey::from_pkcs8(
+        SadAlgorithm::Es256,
+        &std::fs::read(dir.join("issuer.p8")).unwrap(),
+    )
+    .unwrap();
+    let seed_key: [u8; 32] = std::fs::read(dir.join("seed-key"))
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let mut config = IssuerConfig::new("iss", "sam");
+    config.pin_policy = PinPolicy {
+        m_cost: 64,
+        t_cost: 1,
+        p_cost: 1,
+        min_len: 4,
+    };
+    let issuer = SadIssuer::new(
+        config,
+        issuer_key,
+        SeedKey::from_bytes(seed_key),
+        Arc::new(FileLockoutStore::open(dir.join("lockout")).unwrap()),
+    );
+    let now = UnixTime(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    );
+    let sam = SadVerifier::new(
+        SamConfig::new("sam"),
+        Arc::new(FileLedger::open(dir.join("ledger.journal"), now).unwrap()),
+    )
+    .trust("iss", issuer.verifying_key());
+    SigningServiceBuilder::new(
+        Arc::new(SoftScdev::new(
+            DirectoryKeyStore::open(dir.join("keys")).unwrap(),
+            KeyEncryptionKey::from_bytes(kek),
+        )),
+        sam,
+        Arc::new(FileRegistry::open(dir.join("registry")).unwrap()),
+        Arc::new(AuditLog::open(dir.join(audit_name), AuditOptions::default()).unwrap()),
+    )
+    .issuer(issuer)
+    .anchors(anchors)
+    .build()
+    .unwrap()
+}
+
+fn sign(dir: &Path) -> Result<(), String> {
+    let service = service(
+        dir,
+        &format!("audit-{}.log", std::process::id()),
+        Vec::new(),
+    );
+    let sad = Sad::new(std::fs::read_to_string(dir.join("sad")).unwrap());
+    let digests = vec![std::fs::read(dir.join("digest")).unwrap()];
+    service
+        .sign_documents(
+            "shared/1",
+            &sad,
+            &digests,
+            &SignOptions::default(),
+            SystemTime::now(),
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+fn parent() -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let d = dir.path();
+    let mut kek = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut kek)
+        .map_err(|_| "rng")?;
+    std::fs::write(d.join("kek"), kek).map_err(|e| e.to_string())?;
+    std::fs::write(d.join("seed-key"), [7u8; 32]).map_err(|e| e.to_string())?;
+    let (_, pkcs8) = SadSigningKey::generate(SadAlgorithm::Es256).map_err(|e| e.to_string())?;
+    std::fs::write(d.join("issuer.p8"), &*pkcs8).map_err(|e| e.to_string())?;
+
+    let anchors = vec![Certificate::from_der(&ssa_testkit::pki::pki().ca.cert_der).unwrap()];
+    let service = service(d, "audit-parent.log", anchors);
+    let now = SystemTime::now();
+    let csr = service
+        .enroll(
+            EnrolmentRequest {
+                credential: "shared/1".into(),
+                signer: "s".into(),
+                evidence: "e".into(),
+                key: KeySpec::new(KeyAlgorithm::EcP256),
+                scal: Scal::Scal1,
+                subject: "CN=Shared".parse().unwrap(),
+                pin: Some(Pin::new("1234")),
+                totp: None,
+                device_key: None,
+            },
+            now,
+        )
+        .map_err(|e| e.to_string())?;
+    let cert =
+        Certificate::from_der(&ssa_testkit::pki::pki().issue_from_csr(&csr, "signer", 30)).unwrap();
+    service
+        .install_certificate("shared/1", &[cert], now)
+        .map_err(|e| e.to_string())?;
+    let digests = vec![HashAlgorithm::Sha256.digest(b"one document, one signature")];
+    let sad = service
+        .authorize(
+            &AuthorizationRequest {
+                credential: "shared/1",
+                hash_alg: HashAlg::Sha256,
+                digests: &digests,
+                num: 1,
+                lifetime: 120,
+                factors: PresentedFactors {
+                    pin: Some(Pin::new("1234")),
+                    ..PresentedFactors::default()
+                },
+            },
+            now,
+        )
+        .map_err(|e| e.to_string())?;
+    std::fs::write(d.join("sad"), sad.as_str()).map_err(|e| e.to_string())?;
+    std::fs::write(d.join("digest"), &digests[0]).map_err(|e| e.to_string())?;
+
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    // Both start before either finishes.
+    let running: Vec<_> = (0..2)
+        .map(|_| {
+            Command::new(&exe)
+                .arg("sign")
+                .arg(d)
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let children: Vec<_> = running
+        .into_iter()
+        .map(|child| child.wait_with_output())
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let outcomes: Vec<String> = children
+        .iter()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .collect();
+    let signed = outcomes.iter().filter(|o| *o == "signed").count();
+    if signed != 1 {
+        return Err(format!(
+            "expected exactly one process to sign, got {outcomes:?}"
+        ));
+    }
+    let refused = outcomes
+        .iter()
+        .find(|o| *o != "signed")
+        .cloned()
+        .unwrap_or_default();
+    if !refused.contains("SAD") {
+        return Err(format!(
+            "the other process was refused for another reason: {refused}"
+        ));
+    }
+    // And this process, sharing the same directory, is refused too.
+    if sign(d).is_ok() {
+        return Err("a third signature under a spent SAD".into());
+    }
+    println!("two_processes: one signed, the other refused: {refused}");
+    Ok(())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("sign") {
+        match sign(Path::new(
+            args.get(2).map(String::as_str).unwrap_or_default(),
+        )) {
+            Ok(()) => println!("signed"),
+            Err(e) => println!("refused: {e}"),
+        }
+        return;
+    }
+    match parent() {
+        Ok(()) => println!("test result: ok. 1 passed; 0 failed; 0 ignored"),
+        Err(e) => {
+            println!("a_sad_consumed_by_one_process_is_refused_by_the_other: {e}");
+            println!("test result: FAILED. 0 passed; 1 failed; 0 ignored");
+            std::process::exit(1);
+        }
+    }
+}
