@@ -21,6 +21,9 @@ pub enum ServiceError {
     /// The audit log failed: nothing is returned that is not recorded.
     #[error("audit: {0}")]
     Audit(#[from] ssa_audit::AuditError),
+    /// A delegation attribute certificate was refused.
+    #[error("delegation: {0}")]
+    Delegation(#[from] ssa_cades::delegation::DelegationError),
     /// No such credential.
     #[error("no credential {credential:?}")]
     UnknownCredential {

@@ -11,7 +11,9 @@ pub use checkpoint::ScdevCheckpointSigner;
 pub use csr::certification_request;
 pub use error::ServiceError;
 pub use registry::{CredentialRecord, CredentialRegistry, FileRegistry, MemoryRegistry};
-pub use service::{EnrolmentRequest, SignOptions, SigningService, SigningServiceBuilder};
+pub use service::{
+    DelegationSource, EnrolmentRequest, SignOptions, SigningService, SigningServiceBuilder,
+};
 
 /// Signature creation devices: the [`Scdev`] trait, the soft
 /// key store and the PKCS#11 backend. See [`ssa_scdev`].

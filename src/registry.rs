@@ -32,6 +32,12 @@ pub struct CredentialRecord {
     pub disabled: bool,
     /// The authenticator's enrolment.
     pub factors: EnrolledFactors,
+    /// A role the signer claims (electronic delegation, type a).
+    #[serde(default)]
+    pub claimed_role: Option<String>,
+    /// RFC 5755 attribute certificates (DER) for the signer (types b and c).
+    #[serde(default)]
+    pub delegations: Vec<Vec<u8>>,
 }
 
 /// Storage of credentials. `update` must be atomic per credential, also

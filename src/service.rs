@@ -125,6 +125,13 @@ impl Default for SignOptions {
     }
 }
 
+/// Where a provider keeps delegations in its own database (electronic
+/// delegation, type d): attribute certificates (DER) for a credential.
+pub trait DelegationSource: Send + Sync {
+    /// The attribute certificates that currently apply to `credential`.
+    fn delegations(&self, credential: &str) -> Result<Vec<Vec<u8>>, ServiceError>;
+}
+
 /// The pieces a [`SigningService`] is built from.
 pub struct SigningServiceBuilder {
     scdev: Arc<dyn Scdev>,
@@ -137,6 +144,8 @@ pub struct SigningServiceBuilder {
     requests: RequestPolicy,
     tsa: Option<Box<dyn TimeStampAuthority>>,
     revocation: Option<Box<dyn RevocationSource>>,
+    attribute_authorities: Vec<Certificate>,
+    delegation_source: Option<Box<dyn DelegationSource>>,
 }
 
 impl SigningServiceBuilder {
@@ -158,7 +167,22 @@ impl SigningServiceBuilder {
             requests: RequestPolicy::default(),
             tsa: None,
             revocation: None,
+            attribute_authorities: Vec::new(),
+            delegation_source: None,
         }
+    }
+
+    /// Attribute authorities trusted to issue delegation attribute
+    /// certificates (a company's representative, a delegation provider).
+    pub fn attribute_authorities(mut self, authorities: Vec<Certificate>) -> Self {
+        self.attribute_authorities = authorities;
+        self
+    }
+
+    /// A provider's database of delegations.
+    pub fn delegation_source(mut self, source: Box<dyn DelegationSource>) -> Self {
+        self.delegation_source = Some(source);
+        self
     }
 
     /// The built-in SAD issuer (authenticator).
@@ -320,6 +344,8 @@ impl SigningService {
             scal: request.scal.level(),
             disabled: false,
             factors,
+            claimed_role: None,
+            delegations: Vec::new(),
         })?;
         Ok(csr)
     }
@@ -477,6 +503,112 @@ impl SigningService {
             now,
             result,
         )
+    }
+
+    /// Sets the credential's claimed role and delegation attribute
+    /// certificates, after checking each: its holder is the credential's
+    /// certificate, it is valid now, a trusted attribute authority signed it.
+    pub fn set_delegation(
+        &self,
+        credential: &str,
+        claimed_role: Option<String>,
+        certificates: Vec<Vec<u8>>,
+        admin: &str,
+        now: SystemTime,
+    ) -> Result<(), ServiceError> {
+        let entry = Entry::new(
+            Event::Delegation {
+                count: certificates.len() as u64,
+                certificates_sha256: certificates
+                    .iter()
+                    .map(|c| hex(&HashAlgorithm::Sha256.digest(c)))
+                    .collect(),
+            },
+            admin,
+            Outcome::Success,
+        )
+        .credential(credential);
+        let result = (|| {
+            let record = self.credential(credential)?;
+            let holder = record
+                .chain
+                .first()
+                .ok_or_else(|| ServiceError::NoCertificate {
+                    credential: credential.to_owned(),
+                })
+                .and_then(|der| {
+                    Certificate::from_der(der).map_err(|_| ServiceError::Corrupt {
+                        what: "certificate",
+                    })
+                })?;
+            for der in &certificates {
+                ssa_cades::delegation::check_delegation(
+                    der,
+                    &holder,
+                    &self.inner.attribute_authorities,
+                    now,
+                )?;
+            }
+            self.inner.registry.update(credential, &mut |r| {
+                r.claimed_role = claimed_role.clone();
+                r.delegations = certificates.clone();
+            })?;
+            Ok(())
+        })();
+        self.audited(entry, now, result)
+    }
+
+    /// The signer-attributes-v2 value for a signature by `record` at `now`:
+    /// the claimed role and every delegation, each checked again at the
+    /// signing time. `None` if there is nothing to carry.
+    fn signer_attributes(
+        &self,
+        record: &CredentialRecord,
+        certificate: &Certificate,
+        now: SystemTime,
+    ) -> Result<Option<ssa_cades::asn1::SignerAttributesV2>, ServiceError> {
+        use ssa_cades::asn1::{CertifiedAttributeChoice, OpaqueSequence, SignerAttributeChoice};
+        let mut delegations = record.delegations.clone();
+        if let Some(source) = &self.inner.delegation_source {
+            delegations.extend(source.delegations(&record.id)?);
+        }
+        let mut value = Vec::new();
+        if let Some(role) = &record.claimed_role {
+            let text = der::asn1::Utf8StringRef::new(role)
+                .map_err(|_| ServiceError::BadRequest { reason: "role" })?;
+            let any = der::asn1::Any::from_der(
+                &text
+                    .to_der()
+                    .map_err(|_| ServiceError::BadRequest { reason: "role" })?,
+            )
+            .map_err(|_| ServiceError::BadRequest { reason: "role" })?;
+            value.push(SignerAttributeChoice::ClaimedAttributes(vec![
+                x509_cert::attr::Attribute {
+                    // id-at-role (X.520 / RFC 5755 §4.4.5).
+                    oid: der::asn1::ObjectIdentifier::new_unwrap("2.5.4.72"),
+                    values: der::asn1::SetOfVec::try_from(vec![any])
+                        .map_err(|_| ServiceError::BadRequest { reason: "role" })?,
+                },
+            ]));
+        }
+        if !delegations.is_empty() {
+            let mut certified = Vec::new();
+            for der in &delegations {
+                ssa_cades::delegation::check_delegation(
+                    der,
+                    certificate,
+                    &self.inner.attribute_authorities,
+                    now,
+                )?;
+                let sequence =
+                    OpaqueSequence::from_der_sequence(der).map_err(|_| ServiceError::Corrupt {
+                        what: "attribute certificate",
+                    })?;
+                certified.push(CertifiedAttributeChoice::AttributeCertificate(sequence));
+            }
+            value.push(SignerAttributeChoice::CertifiedAttributesV2(certified));
+        }
+        Ok((!value.is_empty()).then_some(value))
     }
 
     /// Exports the credential's key wrapped under the SCDev's backup key
@@ -648,6 +780,10 @@ impl SigningService {
         } else {
             Scal::Scal1
         };
+        let mut attributes = options.attributes.clone();
+        if attributes.signer_attributes.is_none() {
+            attributes.signer_attributes = self.signer_attributes(&record, &certificate, now)?;
+        }
         let activation = self.inner.sam.activate(
             sad,
             &ActivationRequest {
@@ -670,7 +806,7 @@ impl SigningService {
                 digest,
                 signing_time: now,
                 content: None,
-                options: options.attributes.clone(),
+                options: attributes.clone(),
             };
             let mut signature = ssa_cades::sign(&params, &signer)?;
             if options.level >= Level::BT {
@@ -768,10 +904,8 @@ impl SigningService {
         document: Document<'_>,
         now: SystemTime,
     ) -> VerificationReport {
-        ssa_cades::verify(
-            signature,
-            document,
-            &VerifyOptions::new(&self.inner.anchors, now),
-        )
+        let options = VerifyOptions::new(&self.inner.anchors, now)
+            .with_attribute_authorities(&self.inner.attribute_authorities);
+        ssa_cades::verify(signature, document, &options)
     }
 }

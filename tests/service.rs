@@ -64,6 +64,10 @@ fn fixture() -> Fixture {
     let service = SigningServiceBuilder::new(scdev, sam, registry, audit)
         .issuer(issuer)
         .anchors(vec![Certificate::from_der(&pki().ca.cert_der).unwrap()])
+        // The company's representative, who issues delegations.
+        .attribute_authorities(vec![
+            Certificate::from_der(&pki().cosigner.cert_der).unwrap(),
+        ])
         .build()
         .unwrap();
     let seed = TotpSeed::new(b"alice's TOTP seed 123".to_vec()).unwrap();
@@ -399,4 +403,188 @@ fn backup_and_restore_are_audited_and_refused_for_a_non_extractable_key() {
     );
     let record = f.last_failure();
     assert!(matches!(record.entry.event, ssa::audit::Event::KeyBackup));
+}
+
+/// An RFC 5755 attribute certificate for `holder`, issued and signed by the
+/// test PKI's `cosigner` (standing for the company's representative).
+fn delegation_for(
+    holder: &Certificate,
+    valid_from: SystemTime,
+    valid_until: SystemTime,
+) -> Vec<u8> {
+    use der::Encode;
+    use ssa::cades::asn1::*;
+    use x509_cert::ext::pkix::name::GeneralName;
+    let representative = Certificate::from_der(&pki().cosigner.cert_der).unwrap();
+    let algorithm = ssa::cades::algorithm::signature_algorithm(ssa::SignatureAlgorithm::Ecdsa(
+        ssa::HashAlgorithm::Sha256,
+    ))
+    .unwrap();
+    let role = der::asn1::Any::from_der(
+        &der::asn1::Utf8StringRef::new("代表取締役の代理人")
+            .unwrap()
+            .to_der()
+            .unwrap(),
+    )
+    .unwrap();
+    let info = AttributeCertificateInfo {
+        version: 1,
+        holder: Holder {
+            base_certificate_id: Some(AcIssuerSerial {
+                issuer: vec![GeneralName::DirectoryName(
+                    holder.tbs_certificate().issuer().clone(),
+                )],
+                serial: holder.tbs_certificate().serial_number().clone(),
+                issuer_uid: None,
+            }),
+            entity_name: None,
+        },
+        issuer: AttCertIssuer::V2Form(V2Form {
+            issuer_name: Some(vec![GeneralName::DirectoryName(
+                representative.tbs_certificate().subject().clone(),
+            )]),
+            base_certificate_id: None,
+        }),
+        signature: algorithm.clone(),
+        serial_number: x509_cert::serial_number::SerialNumber::new(&[0x42]).unwrap(),
+        attr_cert_validity_period: AttCertValidityPeriod {
+            not_before_time: der::asn1::GeneralizedTime::from_system_time(valid_from).unwrap(),
+            not_after_time: der::asn1::GeneralizedTime::from_system_time(valid_until).unwrap(),
+        },
+        attributes: vec![x509_cert::attr::Attribute {
+            oid: der::asn1::ObjectIdentifier::new_unwrap("2.5.4.72"),
+            values: der::asn1::SetOfVec::try_from(vec![role]).unwrap(),
+        }],
+        issuer_unique_id: None,
+        extensions: None,
+    };
+    let rng = ring::rand::SystemRandom::new();
+    let key = ring::signature::EcdsaKeyPair::from_pkcs8(
+        &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        &pki().cosigner.key_pkcs8,
+        &rng,
+    )
+    .unwrap();
+    let signature = key.sign(&rng, &info.to_der().unwrap()).unwrap();
+    AttributeCertificate {
+        acinfo: info,
+        signature_algorithm: algorithm,
+        signature_value: der::asn1::BitString::from_bytes(signature.as_ref()).unwrap(),
+    }
+    .to_der()
+    .unwrap()
+}
+
+fn alice_certificate(f: &Fixture) -> Certificate {
+    use ssa::CredentialRegistry;
+    let record = FileRegistry::open(f.dir.path().join("registry"))
+        .unwrap()
+        .get("alice/1")
+        .unwrap()
+        .unwrap();
+    Certificate::from_der(&record.chain[0]).unwrap()
+}
+
+#[test]
+fn delegation_is_carried_checked_and_reported() {
+    let f = fixture();
+    let alice = alice_certificate(&f);
+    let ac = delegation_for(
+        &alice,
+        now() - Duration::from_secs(3600),
+        now() + Duration::from_secs(86_400),
+    );
+    f.service
+        .set_delegation("alice/1", Some("購買部長".into()), vec![ac], "admin", now())
+        .unwrap();
+    let (digests, docs) = digests();
+    let sad = f.authorize("alice/1", &digests, PIN, now()).unwrap();
+    let signatures = f
+        .service
+        .sign_documents("alice/1", &sad, &digests, &SignOptions::default(), now())
+        .unwrap();
+    let (ok, said) = ssa_testkit::openssl::cms_verify_cades(
+        &signatures[0],
+        Some(docs[0]),
+        &pki().ca.cert_pem,
+        false,
+    );
+    assert!(ok, "{said}");
+    let report = f
+        .service
+        .verify(&signatures[0], Document::Bytes(docs[0]), now());
+    assert_eq!(report.indication(), ssa::cades::Indication::TotalPassed);
+    let delegations = &report.signers[0].delegations;
+    assert_eq!(delegations.len(), 1);
+    let delegation = delegations[0].as_ref().unwrap();
+    assert!(
+        delegation.issuer.contains("Taro Suzuki"),
+        "{}",
+        delegation.issuer
+    );
+    assert!(matches!(
+        report.signers[0].signer_attributes.as_deref(),
+        Some([
+            ssa::cades::asn1::SignerAttributeChoice::ClaimedAttributes(_),
+            ssa::cades::asn1::SignerAttributeChoice::CertifiedAttributesV2(_)
+        ])
+    ));
+}
+
+#[test]
+fn delegation_for_another_holder_is_refused() {
+    let f = fixture();
+    let someone_else = Certificate::from_der(&pki().signer.cert_der).unwrap();
+    let ac = delegation_for(
+        &someone_else,
+        now() - Duration::from_secs(3600),
+        now() + Duration::from_secs(86_400),
+    );
+    let error = f
+        .service
+        .set_delegation("alice/1", None, vec![ac], "admin", now())
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ServiceError::Delegation(ssa::cades::delegation::DelegationError::WrongHolder)
+        ),
+        "{error:?}"
+    );
+    let record = f.last_failure();
+    assert!(matches!(
+        record.entry.event,
+        ssa::audit::Event::Delegation { .. }
+    ));
+}
+
+#[test]
+fn expired_delegation_is_refused_at_signing() {
+    let f = fixture();
+    let alice = alice_certificate(&f);
+    let ac = delegation_for(
+        &alice,
+        now() - Duration::from_secs(3600),
+        now() + Duration::from_secs(600),
+    );
+    f.service
+        .set_delegation("alice/1", None, vec![ac], "admin", now())
+        .unwrap();
+    let later = now() + Duration::from_secs(1200);
+    let digests = vec![ssa::HashAlgorithm::Sha256.digest(b"after the delegation ended")];
+    let sad = f.authorize("alice/1", &digests, PIN, later).unwrap();
+    let error = f
+        .service
+        .sign_documents("alice/1", &sad, &digests, &SignOptions::default(), later)
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ServiceError::Delegation(
+                ssa::cades::delegation::DelegationError::NotValidAtSigningTime
+            )
+        ),
+        "{error:?}"
+    );
+    f.last_failure();
 }

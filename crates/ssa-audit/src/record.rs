@@ -44,6 +44,13 @@ pub enum Event {
         /// Signature level reached (B-B, B-T, …).
         level: String,
     },
+    /// Delegation attribute certificates were set for a credential.
+    Delegation {
+        /// How many attribute certificates.
+        count: u64,
+        /// SHA-256 of each, hex.
+        certificates_sha256: Vec<String>,
+    },
     /// A key was exported wrapped for backup.
     KeyBackup,
     /// A key was restored from a backup.

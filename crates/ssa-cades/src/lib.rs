@@ -6,6 +6,7 @@ pub mod asn1;
 mod ber;
 mod builder;
 pub mod chain;
+pub mod delegation;
 mod error;
 mod extend;
 mod http;

@@ -137,6 +137,9 @@ pub struct SignerReport {
     pub signer_attributes: Option<SignerAttributesV2>,
     /// Revocation data found for the path.
     pub revocation: RevocationCoverage,
+    /// Each delegation attribute certificate carried, checked against the
+    /// signer's certificate at the claimed signing time.
+    pub delegations: Vec<Result<crate::delegation::Delegation, crate::delegation::DelegationError>>,
 }
 
 /// The result of verifying a CMS signature.
@@ -201,6 +204,8 @@ pub struct VerifyOptions<'a> {
     pub ocsp: &'a [Vec<u8>],
     /// When to validate if no time-stamp proves an earlier time.
     pub validation_time: SystemTime,
+    /// Attribute authorities trusted for delegation attribute certificates.
+    pub attribute_authorities: &'a [Certificate],
 }
 
 impl<'a> VerifyOptions<'a> {
@@ -212,7 +217,14 @@ impl<'a> VerifyOptions<'a> {
             crls: &[],
             ocsp: &[],
             validation_time,
+            attribute_authorities: &[],
         }
+    }
+
+    /// The same options, trusting `authorities` for delegations.
+    pub fn with_attribute_authorities(mut self, authorities: &'a [Certificate]) -> Self {
+        self.attribute_authorities = authorities;
+        self
     }
 }
 
@@ -705,6 +717,7 @@ fn verify_signer(
         commitment: None,
         signer_attributes: None,
         revocation: RevocationCoverage::default(),
+        delegations: Vec::new(),
     };
     let fail = |mut report: SignerReport, failure: Failure| {
         report.indication = indication_of(&failure);
@@ -742,6 +755,28 @@ fn verify_signer(
         .ok()
         .flatten();
 
+    if let Some(attributes) = &report.signer_attributes {
+        let at = report
+            .claimed_signing_time
+            .unwrap_or(options.validation_time);
+        for choice in attributes {
+            if let crate::asn1::SignerAttributeChoice::CertifiedAttributesV2(certified) = choice {
+                for item in certified {
+                    if let crate::asn1::CertifiedAttributeChoice::AttributeCertificate(sequence) =
+                        item
+                    {
+                        let der = sequence.to_der().unwrap_or_default();
+                        report.delegations.push(crate::delegation::check_delegation(
+                            &der,
+                            &basic.certificate,
+                            options.attribute_authorities,
+                            at,
+                        ));
+                    }
+                }
+            }
+        }
+    }
     let key_usage = basic
         .certificate
         .tbs_certificate()

@@ -338,3 +338,38 @@ fn signed_data_mirror_round_trips_a_real_signature() {
     .unwrap();
     assert_eq!(again, der);
 }
+
+proptest! {
+    #[test]
+    fn attribute_certificate(
+        holder in proptest::option::of((name(), serial())), entity in proptest::option::of(name()),
+        issuer in name(), alg in algorithm(), serial in serial(), from in time(), until in time(),
+        attributes in proptest::collection::vec(attribute(), 0..3), signature in proptest::collection::vec(any::<u8>(), 0..72),
+    ) {
+        round_trip(&AttributeCertificate {
+            acinfo: AttributeCertificateInfo {
+                version: 1,
+                holder: Holder {
+                    base_certificate_id: holder.map(|(issuer, serial)| AcIssuerSerial {
+                        issuer: vec![GeneralName::DirectoryName(issuer)],
+                        serial,
+                        issuer_uid: None,
+                    }),
+                    entity_name: entity.map(|n| vec![GeneralName::DirectoryName(n)]),
+                },
+                issuer: AttCertIssuer::V2Form(V2Form {
+                    issuer_name: Some(vec![GeneralName::DirectoryName(issuer)]),
+                    base_certificate_id: None,
+                }),
+                signature: alg.clone(),
+                serial_number: serial,
+                attr_cert_validity_period: AttCertValidityPeriod { not_before_time: from, not_after_time: until },
+                attributes,
+                issuer_unique_id: None,
+                extensions: None,
+            },
+            signature_algorithm: alg,
+            signature_value: BitString::from_bytes(&signature).unwrap(),
+        })?;
+    }
+}

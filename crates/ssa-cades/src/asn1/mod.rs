@@ -2,6 +2,7 @@
 //! their definitions. Each doc comment quotes the ASN.1 and names its source.
 
 mod algorithm_protection;
+mod attribute_certificate;
 mod content_hints;
 mod ess;
 mod ocsp;
@@ -12,6 +13,10 @@ mod signer_attributes;
 mod tsp;
 
 pub use algorithm_protection::CmsAlgorithmProtection;
+pub use attribute_certificate::{
+    AcIssuerSerial, AttCertIssuer, AttCertValidityPeriod, AttributeCertificate,
+    AttributeCertificateInfo, Holder, V2Form,
+};
 pub use content_hints::ContentHints;
 pub use ess::{EssCertIdV2, IssuerSerial, SigningCertificateV2};
 pub use ocsp::{

@@ -1,0 +1,107 @@
+//! Electronic delegation (電子委任状): an RFC 5755 attribute certificate
+//! saying that the holder of a signing certificate may act for someone
+//! (a company, through its representative or a delegation provider).
+
+use std::time::SystemTime;
+
+use der::{Decode, Encode};
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::name::GeneralName;
+
+use crate::asn1::{AttCertIssuer, AttributeCertificate};
+use crate::chain::verify_signature;
+
+/// Why a delegation was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DelegationError {
+    /// Not a DER attribute certificate of this profile.
+    #[error("malformed attribute certificate: {reason}")]
+    Malformed {
+        /// Why.
+        reason: &'static str,
+    },
+    /// The holder is not the signer's certificate.
+    #[error("the attribute certificate's holder is not the signer's certificate")]
+    WrongHolder,
+    /// The signing time is outside the validity period.
+    #[error("the attribute certificate is not valid at the signing time")]
+    NotValidAtSigningTime,
+    /// No trusted attribute authority issued and signed it.
+    #[error("the attribute certificate's issuer is not trusted, or its signature does not verify")]
+    UntrustedIssuer,
+}
+
+/// A checked delegation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Delegation {
+    /// The attribute authority (representative, delegation provider).
+    pub issuer: String,
+    /// The certified attributes' types.
+    pub attributes: Vec<der::asn1::ObjectIdentifier>,
+    /// The certificate itself.
+    pub certificate: AttributeCertificate,
+}
+
+/// Checks an attribute certificate (DER) for `holder` at `at`: its holder's
+/// baseCertificateID names `holder` (issuer and serial), `at` is inside its
+/// validity period, and one of `issuers` (trusted attribute authorities)
+/// is named as its issuer and signed it. The most specific failure wins.
+pub fn check_delegation(
+    der: &[u8],
+    holder: &Certificate,
+    issuers: &[Certificate],
+    at: SystemTime,
+) -> Result<Delegation, DelegationError> {
+    let ac = AttributeCertificate::from_der(der)
+        .map_err(|_| DelegationError::Malformed { reason: "not DER" })?;
+    let info = &ac.acinfo;
+    if info.version != 1 {
+        return Err(DelegationError::Malformed {
+            reason: "not a v2 attribute certificate",
+        });
+    }
+    let base = info
+        .holder
+        .base_certificate_id
+        .as_ref()
+        .ok_or(DelegationError::WrongHolder)?;
+    let names_holder_issuer = base
+        .issuer
+        .iter()
+        .any(|n| matches!(n, GeneralName::DirectoryName(name) if name == holder.tbs_certificate().issuer()));
+    if !names_holder_issuer || base.serial != *holder.tbs_certificate().serial_number() {
+        return Err(DelegationError::WrongHolder);
+    }
+    let period = &info.attr_cert_validity_period;
+    if at < period.not_before_time.to_system_time() || at > period.not_after_time.to_system_time() {
+        return Err(DelegationError::NotValidAtSigningTime);
+    }
+    let AttCertIssuer::V2Form(form) = &info.issuer else {
+        return Err(DelegationError::Malformed {
+            reason: "v1Form issuer",
+        });
+    };
+    let issuer_names = form
+        .issuer_name
+        .as_ref()
+        .ok_or(DelegationError::UntrustedIssuer)?;
+    let tbs = info
+        .to_der()
+        .map_err(|_| DelegationError::Malformed { reason: "acinfo" })?;
+    let issuer = issuers
+        .iter()
+        .find(|candidate| {
+            issuer_names
+                .iter()
+                .any(|n| matches!(n, GeneralName::DirectoryName(name) if name == candidate.tbs_certificate().subject()))
+                && verify_signature(candidate, &ac.signature_algorithm, &tbs, ac.signature_value.raw_bytes())
+        })
+        .ok_or(DelegationError::UntrustedIssuer)?;
+    Ok(Delegation {
+        issuer: issuer.tbs_certificate().subject().to_string(),
+        attributes: info.attributes.iter().map(|a| a.oid).collect(),
+        certificate: ac,
+    })
+}
