@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every row of BENCHMARKS.md's table, in one run on one machine, and
+# prints one JSON object per row. Usage: bash benches/run_table.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+D=${1:-10}
+cargo build -q --release --example hsm_bench
+B=target/release/examples/hsm_bench
+row() { printf '%s\t' "$1"; shift; "$@" --duration "$D" --json 2>/dev/null; }
+row "ring P-256, 1 thread"                    $B --backend ring --threads 1
+row "soft SCDev raw P-256, 1 thread"          $B --backend soft --alg p256 --threads 1 --mode raw
+row "soft pipeline, batch 100, fsync, 1 thr"  $B --backend soft --alg p256 --threads 1 --mode pipeline --batch 100
+row "soft pipeline, batch 1, fsync, 1 thr"    $B --backend soft --alg p256 --threads 1 --mode pipeline --batch 1
+row "SoftHSM2 raw C_Sign P-256, 1 thread"     $B --backend pkcs11 --alg p256 --threads 1 --mode raw
+row "SoftHSM2 pipeline, batch 100, 1 thread"  $B --backend pkcs11 --alg p256 --threads 1 --mode pipeline --batch 100
+row "ring P-256, 2 threads"                   $B --backend ring --threads 2
+row "soft SCDev raw P-256, 2 threads"         $B --backend soft --alg p256 --threads 2 --mode raw
+row "SoftHSM2 raw C_Sign P-256, 2 threads"    $B --backend pkcs11 --alg p256 --threads 2 --mode raw
+row "soft pipeline, batch 100, fsync, 2 thr"  $B --backend soft --alg p256 --threads 2 --mode pipeline --batch 100
+row "soft pipeline, batch 100, no fsync, 2 thr" $B --backend soft --alg p256 --threads 2 --mode pipeline --batch 100 --no-fsync
+row "soft pipeline, batch 1, fsync, 2 thr"    $B --backend soft --alg p256 --threads 2 --mode pipeline --batch 1
+row "soft pipeline, batch 1, no fsync, 2 thr" $B --backend soft --alg p256 --threads 2 --mode pipeline --batch 1 --no-fsync
+printf '%s\t' "Python cryptography PKCS7SignatureBuilder, 1 thread"
+python3 benches/peer/pkcs7_sign.py --duration "$D"

@@ -1,0 +1,456 @@
+//! The operators' harness: signatures per second out of an SCDev, raw or
+//! through the whole pipeline (SAD verification, CAdES B-B, audit).
+//!
+//! ```text
+//! cargo run --release --example hsm_bench -- \
+//!     --backend ring|soft|pkcs11 [--module PATH --token LABEL --pin-env VAR] \
+//!     --alg p256|p384|ed25519|rsa2048|rsa3072 --threads N --duration SECONDS \
+//!     --mode raw|pipeline [--batch K] [--no-fsync] [--json]
+//! ```
+//!
+//! `--backend ring` (raw mode, P-256 only) times ring's ECDSA P-256 signing
+//! alone: the primitive every ratio is measured against.
+//! With `--backend pkcs11` and no `--module`, a throw-away SoftHSM2 token is
+//! set up for the run. `--mode pipeline` mints one SCAL2 SAD per batch of K
+//! digests outside the timed section (the identity provider's work) and
+//! times `SigningService::sign_documents` for the batch: SAD verification,
+//! ledger, CAdES B-B per digest and the audit records (fsynced unless
+//! `--no-fsync`). Latencies are per operation: one signature (raw) or one
+//! batch (pipeline).
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use der::Decode;
+use ssa::audit::{AuditLog, AuditOptions, Durability};
+use ssa::sad::*;
+use ssa::scdev::pkcs11::{Pkcs11Config, Pkcs11Scdev};
+use ssa::scdev::soft::SoftScdev;
+use ssa::scdev::{BackupKey, KeyEncryptionKey, KeyId, KeySpec, Pin as TokenPin};
+use ssa::{
+    EnrolmentRequest, HashAlgorithm, KeyAlgorithm, MemoryRegistry, Scdev, SignInput, SignOptions,
+    SigningServiceBuilder,
+};
+use x509_cert::Certificate;
+
+#[derive(Debug)]
+struct Args {
+    backend: String,
+    module: Option<String>,
+    token: Option<String>,
+    pin_env: Option<String>,
+    alg: KeyAlgorithm,
+    threads: usize,
+    duration: u64,
+    pipeline: bool,
+    batch: usize,
+    fsync: bool,
+    json: bool,
+}
+
+fn parse() -> Result<Args, Box<dyn std::error::Error>> {
+    let mut a = Args {
+        backend: "soft".into(),
+        module: None,
+        token: None,
+        pin_env: None,
+        alg: KeyAlgorithm::EcP256,
+        threads: 1,
+        duration: 10,
+        pipeline: false,
+        batch: 1,
+        fsync: true,
+        json: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--backend" => a.backend = value()?,
+            "--module" => a.module = Some(value()?),
+            "--token" => a.token = Some(value()?),
+            "--pin-env" => a.pin_env = Some(value()?),
+            "--alg" => {
+                a.alg = match value()?.as_str() {
+                    "p256" => KeyAlgorithm::EcP256,
+                    "p384" => KeyAlgorithm::EcP384,
+                    "ed25519" => KeyAlgorithm::Ed25519,
+                    "rsa2048" => KeyAlgorithm::Rsa2048,
+                    "rsa3072" => KeyAlgorithm::Rsa3072,
+                    other => return Err(format!("unknown --alg {other}").into()),
+                }
+            }
+            "--threads" => a.threads = value()?.parse()?,
+            "--duration" => a.duration = value()?.parse()?,
+            "--mode" => a.pipeline = value()? == "pipeline",
+            "--batch" => a.batch = value()?.parse()?,
+            "--no-fsync" => a.fsync = false,
+            "--json" => a.json = true,
+            other => return Err(format!("unknown argument {other}").into()),
+        }
+    }
+    if a.threads == 0 || a.batch == 0 {
+        return Err("--threads and --batch must be at least 1".into());
+    }
+    Ok(a)
+}
+
+fn scdev(args: &Args) -> Result<Arc<dyn Scdev>, Box<dyn std::error::Error>> {
+    if args.backend == "soft" {
+        let backup = BackupKey::generate()?;
+        return Ok(Arc::new(
+            SoftScdev::in_memory(KeyEncryptionKey::generate()?).with_backup_key(backup),
+        ));
+    }
+    let config = match &args.module {
+        Some(module) => {
+            let token = args
+                .token
+                .clone()
+                .ok_or("--token is needed with --module")?;
+            let pin = std::env::var(
+                args.pin_env
+                    .as_deref()
+                    .ok_or("--pin-env is needed with --module")?,
+            )?;
+            Pkcs11Config::new(module, token, TokenPin::new(pin))
+        }
+        None => ssa_testkit::softhsm()
+            .create_token("hsm-bench", false)
+            .config(),
+    };
+    Ok(Arc::new(Pkcs11Scdev::open(&config)?))
+}
+
+/// Peak resident set size of this process, from /proc (Linux).
+fn peak_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = parse()?;
+    if args.backend == "ring" {
+        return run_ring(&args);
+    }
+    let scdev = scdev(&args)?;
+    let signature_algorithm = ssa::service::signature_algorithm_for(args.alg);
+    let stop = AtomicBool::new(false);
+    let count = AtomicU64::new(0);
+    let work = tempfile::tempdir()?;
+
+    if !args.pipeline {
+        let id = KeyId::new(b"bench-key".to_vec())?;
+        if scdev.capabilities().generate.contains(&args.alg) {
+            scdev.generate_key(&id, "bench", KeySpec::new(args.alg))?;
+        } else {
+            let bits = args
+                .alg
+                .rsa_bits()
+                .ok_or("this backend cannot generate that key")?;
+            let backup = BackupKey::generate()?;
+            let soft =
+                SoftScdev::in_memory(KeyEncryptionKey::generate()?).with_backup_key(backup.clone());
+            let wrapped = SoftScdev::seal_for_import(
+                &backup,
+                &id,
+                "bench",
+                KeySpec::new(args.alg),
+                zeroize::Zeroizing::new(ssa_testkit::openssl::rsa_pkcs8(bits)),
+            )?;
+            soft.import_wrapped(&id, &wrapped)?;
+            return run_raw(&args, Arc::new(soft), id, signature_algorithm);
+        }
+        return run_raw(&args, scdev, id, signature_algorithm);
+    }
+
+    // Pipeline set-up: a service with an SCAL2 credential and a certificate.
+    let (svc, minting) = {
+        let (issuer_key, pkcs8) = SadSigningKey::generate(SadAlgorithm::Es256)?;
+        let minting = SadSigningKey::from_pkcs8(SadAlgorithm::Es256, &pkcs8)?;
+        let mut config = IssuerConfig::new("bench-idp", "bench-sam");
+        config.pin_policy = PinPolicy {
+            m_cost: 64,
+            t_cost: 1,
+            p_cost: 1,
+            min_len: 4,
+        };
+        config.max_count = 100_000;
+        let issuer = SadIssuer::new(
+            config,
+            issuer_key,
+            SeedKey::generate()?,
+            Arc::new(MemoryLockoutStore::new()),
+        );
+        let sam = SadVerifier::new(SamConfig::new("bench-sam"), Arc::new(MemoryLedger::new()))
+            .trust("bench-idp", issuer.verifying_key());
+        let audit = AuditLog::open(
+            work.path().join("audit.log"),
+            AuditOptions {
+                durability: if args.fsync {
+                    Durability::Fsync
+                } else {
+                    Durability::NoSync
+                },
+                ..AuditOptions::default()
+            },
+        )?;
+        let svc = SigningServiceBuilder::new(
+            Arc::clone(&scdev),
+            sam,
+            Arc::new(MemoryRegistry::new()),
+            Arc::new(audit),
+        )
+        .issuer(issuer)
+        .requests(ssa::policy::RequestPolicy {
+            max_digests_per_sad: args.batch.max(100),
+            ..Default::default()
+        })
+        .anchors(vec![Certificate::from_der(
+            &ssa_testkit::pki::pki().ca.cert_der,
+        )?])
+        .build()?;
+        let now = SystemTime::now();
+        if args.alg.is_rsa() {
+            return Err("pipeline mode generates the credential's key in the SCDev; use an EC or Ed25519 key".into());
+        }
+        let csr = svc.enroll(
+            EnrolmentRequest {
+                credential: "bench".into(),
+                signer: "bench".into(),
+                evidence: "bench".into(),
+                key: KeySpec::new(args.alg),
+                scal: Scal::Scal2,
+                subject: "CN=hsm_bench".parse()?,
+                pin: Some(Pin::new("1234")),
+                totp: Some((TotpSeed::new(vec![7; 20])?, TotpConfig::default())),
+                device_key: None,
+            },
+            now,
+        )?;
+        let cert =
+            Certificate::from_der(&ssa_testkit::pki::pki().issue_from_csr(&csr, "signer", 30))?;
+        svc.install_certificate("bench", &[cert], now)?;
+        (svc, minting)
+    };
+    let hash = ssa::cades::algorithm::signer_digest(signature_algorithm);
+    let hash_alg = match hash {
+        HashAlgorithm::Sha384 => HashAlg::Sha384,
+        HashAlgorithm::Sha512 => HashAlg::Sha512,
+        _ => HashAlg::Sha256,
+    };
+    let started = Instant::now();
+    let latencies: Vec<u64> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..args.threads)
+            .map(|t| {
+                let (svc, minting, stop, count, args) = (&svc, &minting, &stop, &count, &args);
+                s.spawn(move || {
+                    let mut lat = Vec::new();
+                    let mut n = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        n += 1;
+                        let digests: Vec<Vec<u8>> = (0..args.batch)
+                            .map(|i| hash.digest(format!("{t}/{n}/{i}").as_bytes()))
+                            .collect();
+                        let iat = SystemTime::now()
+                            .duration_since(UNIX_EPOCH)
+                            .map(|d| d.as_secs())
+                            .unwrap_or(0);
+                        let sad = minting
+                            .mint(&SadClaims {
+                                iss: "bench-idp".into(),
+                                aud: "bench-sam".into(),
+                                sub: "bench".into(),
+                                cred: "bench".into(),
+                                hash_alg,
+                                hashes: digests.clone(),
+                                num: digests.len() as u32,
+                                scal: Scal::Scal2,
+                                amr: vec![Amr::Pin, Amr::Otp],
+                                iat,
+                                exp: iat + 300,
+                                jti: format!("{t}-{n}"),
+                            })
+                            .expect("mint");
+                        let begin = Instant::now();
+                        svc.sign_documents(
+                            "bench",
+                            &sad,
+                            &digests,
+                            &SignOptions::default(),
+                            SystemTime::now(),
+                        )
+                        .expect("sign_documents");
+                        lat.push(begin.elapsed().as_micros() as u64);
+                        count.fetch_add(digests.len() as u64, Ordering::Relaxed);
+                    }
+                    lat
+                })
+            })
+            .collect();
+        progress(&args, &stop, &count, started);
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    report(
+        &args,
+        latencies,
+        count.load(Ordering::Relaxed),
+        started.elapsed(),
+    );
+    Ok(())
+}
+
+fn progress(args: &Args, stop: &AtomicBool, count: &AtomicU64, started: Instant) {
+    let deadline = started + Duration::from_secs(args.duration);
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(500));
+        let elapsed = started.elapsed().as_secs_f64();
+        let done = count.load(Ordering::Relaxed);
+        eprint!(
+            "\r{elapsed:5.1} s  {done:9} signatures  {:9.0} /s",
+            done as f64 / elapsed.max(1e-9)
+        );
+        let _ = std::io::stderr().flush();
+    }
+    stop.store(true, Ordering::Relaxed);
+    eprintln!();
+}
+
+/// ring's ECDSA P-256 signing, no SCDev around it.
+fn run_ring(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
+        .map_err(|_| "keygen")?;
+    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
+        .map_err(|_| "key")?;
+    let stop = AtomicBool::new(false);
+    let count = AtomicU64::new(0);
+    let started = Instant::now();
+    let latencies: Vec<u64> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..args.threads)
+            .map(|_| {
+                let (key, rng, stop, count) = (&key, &rng, &stop, &count);
+                s.spawn(move || {
+                    let message = [0x5au8; 32];
+                    let mut lat = Vec::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        let begin = Instant::now();
+                        let _ = key.sign(rng, &message);
+                        lat.push(begin.elapsed().as_micros() as u64);
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                    lat
+                })
+            })
+            .collect();
+        progress(args, &stop, &count, started);
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    report(
+        args,
+        latencies,
+        count.load(Ordering::Relaxed),
+        started.elapsed(),
+    );
+    Ok(())
+}
+
+fn run_raw(
+    args: &Args,
+    scdev: Arc<dyn Scdev>,
+    id: KeyId,
+    algorithm: ssa::SignatureAlgorithm,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let stop = AtomicBool::new(false);
+    let count = AtomicU64::new(0);
+    let started = Instant::now();
+    let latencies: Vec<u64> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..args.threads)
+            .map(|_| {
+                let (scdev, id, stop, count) = (&scdev, &id, &stop, &count);
+                s.spawn(move || {
+                    let message = [0x5au8; 32];
+                    let mut lat = Vec::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        let begin = Instant::now();
+                        scdev
+                            .sign(id, algorithm, SignInput::Message(&message))
+                            .expect("sign");
+                        lat.push(begin.elapsed().as_micros() as u64);
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                    lat
+                })
+            })
+            .collect();
+        progress(args, &stop, &count, started);
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    report(
+        args,
+        latencies,
+        count.load(Ordering::Relaxed),
+        started.elapsed(),
+    );
+    Ok(())
+}
+
+fn report(args: &Args, mut latencies: Vec<u64>, signatures: u64, elapsed: Duration) {
+    latencies.sort_unstable();
+    let rate = signatures as f64 / elapsed.as_secs_f64();
+    let (p50, p99, max) = (
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
+        latencies.last().copied().unwrap_or(0),
+    );
+    let rss = peak_rss_bytes();
+    let mode = if args.pipeline { "pipeline" } else { "raw" };
+    if args.json {
+        println!(
+            "{{\"backend\":\"{}\",\"alg\":\"{}\",\"mode\":\"{mode}\",\"threads\":{},\"batch\":{},\"fsync\":{},\"duration_s\":{:.3},\"signatures\":{signatures},\"signatures_per_second\":{rate:.1},\"p50_us\":{p50},\"p99_us\":{p99},\"max_us\":{max},\"peak_rss_bytes\":{rss}}}",
+            args.backend,
+            args.alg,
+            args.threads,
+            args.batch,
+            args.fsync,
+            elapsed.as_secs_f64()
+        );
+    } else {
+        println!(
+            "{} {} {mode} threads={} batch={} fsync={}: {signatures} signatures in {:.2} s = {rate:.0}/s; latency p50 {p50} us, p99 {p99} us, max {max} us; peak RSS {:.1} MiB",
+            args.backend,
+            args.alg,
+            args.threads,
+            args.batch,
+            args.fsync,
+            elapsed.as_secs_f64(),
+            rss as f64 / 1048576.0
+        );
+    }
+}
