@@ -18,6 +18,9 @@
 //! `--no-fsync`). Latencies are per operation: one signature (raw) or one
 //! batch (pipeline).
 
+// A benchmark harness: a failed signature must stop the run loudly.
+#![allow(clippy::expect_used)]
+
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
