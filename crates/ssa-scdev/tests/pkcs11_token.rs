@@ -229,3 +229,41 @@ fn softhsm_tampered_backups_are_refused_and_leave_nothing_behind() {
     assert_eq!(restored, info);
     sign_and_verify(&scdev, &id, b"restored");
 }
+
+#[test]
+fn softhsm_a_key_destroyed_behind_the_cache_never_signs() {
+    use cryptoki::object::{Attribute, ObjectClass};
+    use cryptoki::session::UserType;
+    let hsm = ssa_testkit::softhsm();
+    let token = hsm.create_token("stale-handle", false);
+    let scdev = Pkcs11Scdev::open(&token.config()).unwrap();
+    let id = KeyId::new(b"cached".to_vec()).unwrap();
+    scdev
+        .generate_key(&id, "cached", KeySpec::new(KeyAlgorithm::EcP256))
+        .unwrap();
+    sign_and_verify(&scdev, &id, b"fills the handle cache");
+    // Destroy the private key through another session, so the SCDev's
+    // handle cache is not told.
+    let pkcs11 = context(hsm.module()).unwrap();
+    let session = pkcs11
+        .open_rw_session(find_slot(&pkcs11, &token.label).unwrap())
+        .unwrap();
+    let _ = session.login(
+        UserType::User,
+        Some(&cryptoki::types::AuthPin::from(
+            token.user_pin_text().as_str(),
+        )),
+    );
+    let handle = session
+        .find_objects(&[
+            Attribute::Class(ObjectClass::PRIVATE_KEY),
+            Attribute::Id(id.as_bytes().to_vec()),
+        ])
+        .unwrap()[0];
+    session.destroy_object(handle).unwrap();
+    let result = scdev.sign(&id, ECDSA, SignInput::Message(b"after"));
+    assert!(
+        matches!(result, Err(ScdevError::UnknownKey { .. })),
+        "{result:?}"
+    );
+}

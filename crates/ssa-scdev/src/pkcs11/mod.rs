@@ -171,6 +171,44 @@ impl Pkcs11Scdev {
             .ok_or_else(|| ScdevError::UnknownKey { key_id: id.clone() })
     }
 
+    /// The private key of `id` and its algorithm: from the handle cache when
+    /// the cached handle still carries this `CKA_ID`, else by searching.
+    fn signing_key(
+        &self,
+        session: &Session,
+        id: &KeyId,
+    ) -> Result<(ObjectHandle, KeyAlgorithm), ScdevError> {
+        let cached = self
+            .token
+            .handles
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(id)
+            .copied();
+        if let Some((handle, algorithm)) = cached {
+            let still_ours = session
+                .get_attributes(handle, &[cryptoki::object::AttributeType::Id])
+                .ok()
+                .is_some_and(|attrs| {
+                    attrs
+                        .iter()
+                        .any(|a| matches!(a, Attribute::Id(v) if v.as_slice() == id.as_bytes()))
+                });
+            if still_ours {
+                return Ok((handle, algorithm));
+            }
+            self.token.forget_handles();
+        }
+        let handle = Self::private_key(session, id)?;
+        let facts = objects::private_key_facts(session, handle)?;
+        self.token
+            .handles
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id.clone(), (handle, facts.algorithm));
+        Ok((handle, facts.algorithm))
+    }
+
     fn key_exists(session: &Session, id: &KeyId) -> Result<bool, ScdevError> {
         Ok(
             objects::find(session, ObjectClass::PRIVATE_KEY, id)?.is_some()
@@ -329,12 +367,11 @@ impl Scdev for Pkcs11Scdev {
         input: SignInput<'_>,
     ) -> Result<Vec<u8>, ScdevError> {
         self.token.with_session(|session| {
-            let key = Self::private_key(session, id)?;
-            let facts = objects::private_key_facts(session, key)?;
-            if !algorithm.fits(facts.algorithm) {
+            let (key, key_algorithm) = self.signing_key(session, id)?;
+            if !algorithm.fits(key_algorithm) {
                 return Err(ScdevError::AlgorithmNotAllowed {
                     key_id: id.clone(),
-                    key: facts.algorithm,
+                    key: key_algorithm,
                     requested: algorithm,
                 });
             }
@@ -345,7 +382,7 @@ impl Scdev for Pkcs11Scdev {
                     algorithm,
                 });
             }
-            self.sign_on(session, key, facts.algorithm, algorithm, input)
+            self.sign_on(session, key, key_algorithm, algorithm, input)
         })
     }
 

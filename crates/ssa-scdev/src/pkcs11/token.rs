@@ -38,6 +38,12 @@ pub(super) struct Token {
     /// thread reads the token (its file store locks per process, not per
     /// thread: SoftHSMv2 issue #573). Signing threads still run in parallel.
     objects: RwLock<()>,
+    /// Private-key handles by key id, so a signature needs no object search.
+    /// Every use re-reads the handle's `CKA_ID` (a handle the module reused
+    /// for another object can never sign for this id); the cache is emptied
+    /// whenever objects are created or destroyed and when sessions are lost.
+    pub(super) handles:
+        RwLock<HashMap<crate::KeyId, (cryptoki::object::ObjectHandle, crate::KeyAlgorithm)>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -101,6 +107,7 @@ impl Token {
             anchor: Mutex::new(None),
             pool: Mutex::new(Vec::new()),
             objects: RwLock::new(()),
+            handles: RwLock::new(HashMap::new()),
         });
         token.ensure_login()?;
         registry.retain(|_, weak| weak.strong_count() > 0);
@@ -146,6 +153,13 @@ impl Token {
         }
     }
 
+    pub(super) fn forget_handles(&self) {
+        self.handles
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+
     fn checkout(&self) -> Result<Session, ScdevError> {
         if let Some(session) = lock(&self.pool).pop() {
             return Ok(session);
@@ -186,7 +200,10 @@ impl Token {
             .objects
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.run(operation)
+        self.forget_handles();
+        let result = self.run(operation);
+        self.forget_handles();
+        result
     }
 
     /// Runs `operation` on a pooled session. If the session turns out to be
@@ -202,6 +219,7 @@ impl Token {
             Err(e) if session_lost(&e) => {
                 drop(session);
                 lock(&self.pool).clear();
+                self.forget_handles();
                 self.ensure_login()?;
                 let session = self.checkout()?;
                 let result = operation(&session);
