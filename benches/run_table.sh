@@ -6,7 +6,13 @@ cd "$(dirname "$0")/.."
 D=${1:-10}
 cargo build -q --release --example hsm_bench
 B=target/release/examples/hsm_bench
-row() { printf '%s\t' "$1"; shift; "$@" --duration "$D" --json 2>/dev/null; }
+ERR=$(mktemp)
+trap 'rm -f "$ERR"' EXIT
+# The progress line goes to stderr; it is shown only when a row fails.
+row() {
+    printf '%s\t' "$1"; shift
+    "$@" --duration "$D" --json 2>"$ERR" || { echo "row failed:" >&2; tail -c 2000 "$ERR" >&2; exit 1; }
+}
 row "ring P-256, 1 thread"                    $B --backend ring --threads 1
 row "soft SCDev raw P-256, 1 thread"          $B --backend soft --alg p256 --threads 1 --mode raw
 row "soft pipeline, batch 100, fsync, 1 thr"  $B --backend soft --alg p256 --threads 1 --mode pipeline --batch 100
@@ -20,5 +26,11 @@ row "soft pipeline, batch 100, fsync, 2 thr"  $B --backend soft --alg p256 --thr
 row "soft pipeline, batch 100, no fsync, 2 thr" $B --backend soft --alg p256 --threads 2 --mode pipeline --batch 100 --no-fsync
 row "soft pipeline, batch 1, fsync, 2 thr"    $B --backend soft --alg p256 --threads 2 --mode pipeline --batch 1
 row "soft pipeline, batch 1, no fsync, 2 thr" $B --backend soft --alg p256 --threads 2 --mode pipeline --batch 1 --no-fsync
+row "soft+cache SCDev raw P-256, 1 thread"    $B --backend soft --key-cache --alg p256 --threads 1 --mode raw
+row "soft+cache pipeline, batch 100, fsync, 1 thr" $B --backend soft --key-cache --alg p256 --threads 1 --mode pipeline --batch 100
+row "soft+cache pipeline, batch 1, fsync, 1 thr"   $B --backend soft --key-cache --alg p256 --threads 1 --mode pipeline --batch 1
+row "soft+cache SCDev raw P-256, 2 threads"   $B --backend soft --key-cache --alg p256 --threads 2 --mode raw
+row "soft+cache pipeline, batch 100, fsync, 2 thr" $B --backend soft --key-cache --alg p256 --threads 2 --mode pipeline --batch 100
+row "soft+cache pipeline, batch 100, no fsync, 2 thr" $B --backend soft --key-cache --alg p256 --threads 2 --mode pipeline --batch 100 --no-fsync
 printf '%s\t' "Python cryptography PKCS7SignatureBuilder, 1 thread"
 python3 benches/peer/pkcs7_sign.py --duration "$D"

@@ -5,7 +5,7 @@
 //! cargo run --release --example hsm_bench -- \
 //!     --backend ring|soft|pkcs11 [--module PATH --token LABEL --pin-env VAR] \
 //!     --alg p256|p384|ed25519|rsa2048|rsa3072 --threads N --duration SECONDS \
-//!     --mode raw|pipeline [--batch K] [--no-fsync] [--json]
+//!     --mode raw|pipeline [--batch K] [--no-fsync] [--key-cache] [--json]
 //! ```
 //!
 //! `--backend ring` (raw mode, P-256 only) times ring's ECDSA P-256 signing
@@ -15,7 +15,8 @@
 //! digests outside the timed section (the identity provider's work) and
 //! times `SigningService::sign_documents` for the batch: SAD verification,
 //! ledger, CAdES B-B per digest and the audit records (fsynced unless
-//! `--no-fsync`). Latencies are per operation: one signature (raw) or one
+//! `--no-fsync`). `--key-cache` keeps soft keys open between signatures
+//! (`SoftScdev::with_key_cache`). Latencies are per operation: one signature (raw) or one
 //! batch (pipeline).
 
 // A benchmark harness: a failed signature must stop the run loudly.
@@ -50,6 +51,7 @@ struct Args {
     pipeline: bool,
     batch: usize,
     fsync: bool,
+    key_cache: bool,
     json: bool,
 }
 
@@ -65,6 +67,7 @@ fn parse() -> Result<Args, Box<dyn std::error::Error>> {
         pipeline: false,
         batch: 1,
         fsync: true,
+        key_cache: false,
         json: false,
     };
     let mut it = std::env::args().skip(1);
@@ -90,6 +93,7 @@ fn parse() -> Result<Args, Box<dyn std::error::Error>> {
             "--mode" => a.pipeline = value()? == "pipeline",
             "--batch" => a.batch = value()?.parse()?,
             "--no-fsync" => a.fsync = false,
+            "--key-cache" => a.key_cache = true,
             "--json" => a.json = true,
             other => return Err(format!("unknown argument {other}").into()),
         }
@@ -103,9 +107,12 @@ fn parse() -> Result<Args, Box<dyn std::error::Error>> {
 fn scdev(args: &Args) -> Result<Arc<dyn Scdev>, Box<dyn std::error::Error>> {
     if args.backend == "soft" {
         let backup = BackupKey::generate()?;
-        return Ok(Arc::new(
-            SoftScdev::in_memory(KeyEncryptionKey::generate()?).with_backup_key(backup),
-        ));
+        let soft = SoftScdev::in_memory(KeyEncryptionKey::generate()?).with_backup_key(backup);
+        return Ok(Arc::new(if args.key_cache {
+            soft.with_key_cache()
+        } else {
+            soft
+        }));
     }
     let config = match &args.module {
         Some(module) => {
@@ -434,10 +441,14 @@ fn report(args: &Args, mut latencies: Vec<u64>, signatures: u64, elapsed: Durati
     );
     let rss = peak_rss_bytes();
     let mode = if args.pipeline { "pipeline" } else { "raw" };
+    let backend = if args.key_cache {
+        format!("{}+cache", args.backend)
+    } else {
+        args.backend.clone()
+    };
     if args.json {
         println!(
-            "{{\"backend\":\"{}\",\"alg\":\"{}\",\"mode\":\"{mode}\",\"threads\":{},\"batch\":{},\"fsync\":{},\"duration_s\":{:.3},\"signatures\":{signatures},\"signatures_per_second\":{rate:.1},\"p50_us\":{p50},\"p99_us\":{p99},\"max_us\":{max},\"peak_rss_bytes\":{rss}}}",
-            args.backend,
+            "{{\"backend\":\"{backend}\",\"alg\":\"{}\",\"mode\":\"{mode}\",\"threads\":{},\"batch\":{},\"fsync\":{},\"duration_s\":{:.3},\"signatures\":{signatures},\"signatures_per_second\":{rate:.1},\"p50_us\":{p50},\"p99_us\":{p99},\"max_us\":{max},\"peak_rss_bytes\":{rss}}}",
             args.alg,
             args.threads,
             args.batch,
@@ -446,8 +457,7 @@ fn report(args: &Args, mut latencies: Vec<u64>, signatures: u64, elapsed: Durati
         );
     } else {
         println!(
-            "{} {} {mode} threads={} batch={} fsync={}: {signatures} signatures in {:.2} s = {rate:.0}/s; latency p50 {p50} us, p99 {p99} us, max {max} us; peak RSS {:.1} MiB",
-            args.backend,
+            "{backend} {} {mode} threads={} batch={} fsync={}: {signatures} signatures in {:.2} s = {rate:.0}/s; latency p50 {p50} us, p99 {p99} us, max {max} us; peak RSS {:.1} MiB",
             args.alg,
             args.threads,
             args.batch,

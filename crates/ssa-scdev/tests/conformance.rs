@@ -32,7 +32,18 @@ struct Backend {
     _dir: Option<tempfile::TempDir>,
 }
 
+/// The soft backend keeping opened keys (`with_key_cache`).
+fn soft_cached() -> Backend {
+    let mut backend = soft_with(true);
+    backend.name = "soft-cached";
+    backend
+}
+
 fn soft() -> Backend {
+    soft_with(false)
+}
+
+fn soft_with(cache: bool) -> Backend {
     let dir = tempfile::tempdir().unwrap();
     let store = DirectoryKeyStore::open(dir.path().join("keys")).unwrap();
     let mut kek = [0u8; 32];
@@ -45,6 +56,7 @@ fn soft() -> Backend {
     );
     let config_debug = format!("{kek_value:?} {backup:?}");
     let scdev = SoftScdev::new(store, kek_value).with_backup_key(backup.clone());
+    let scdev = if cache { scdev.with_key_cache() } else { scdev };
     let mut secrets = Vec::new();
     for bytes in [kek, backup_bytes] {
         secrets.push(bytes.iter().map(|b| format!("{b:02x}")).collect());
@@ -412,6 +424,34 @@ mod suite {
         assert!(b.scdev.list_keys().unwrap().contains(&c));
     }
 
+    /// A key that signed once (so a cache may hold it) and is then destroyed
+    /// never signs again, and a new key under the same id signs as itself.
+    pub fn destroyed_key_never_signs_again(b: &Backend) {
+        let old = b.key("reused", KeySpec::new(KeyAlgorithm::EcP256));
+        let alg = SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256);
+        let sig = b
+            .scdev
+            .sign(&old.id, alg, SignInput::Message(b"a"))
+            .unwrap();
+        assert_verifies(&old, alg, b"a", &sig);
+        b.scdev.destroy_key(&old.id).unwrap();
+        let gone = b.scdev.sign(&old.id, alg, SignInput::Message(b"b"));
+        assert!(
+            matches!(gone, Err(ScdevError::UnknownKey { ref key_id }) if *key_id == old.id),
+            "{gone:?}"
+        );
+        let new = b
+            .scdev
+            .generate_key(&old.id, "reused", KeySpec::new(KeyAlgorithm::EcP256))
+            .unwrap();
+        assert_ne!(new.public_key, old.public_key);
+        let sig = b
+            .scdev
+            .sign(&new.id, alg, SignInput::Message(b"c"))
+            .unwrap();
+        assert_verifies(&new, alg, b"c", &sig);
+    }
+
     pub fn debug_holds_no_secret(b: &Backend) {
         let backup = b.key("debug", KeySpec::new(KeyAlgorithm::EcP256).with_backup());
         let plain = b.key("debug", KeySpec::new(KeyAlgorithm::EcP384));
@@ -479,6 +519,10 @@ macro_rules! conformance {
             use super::*;
             $( #[test] fn $name() { let b = softhsm(); ($body)(&b); } )*
         }
+        mod soft_cached_backend {
+            use super::*;
+            $( #[test] fn $name() { let b = soft_cached(); ($body)(&b); } )*
+        }
     };
 }
 
@@ -498,6 +542,7 @@ conformance! {
     backup_then_restore_then_sign => suite::backup_restore_sign,
     non_extractable_key_refuses_export => suite::non_extractable_refuses_export,
     list_find_destroy => suite::list_find_destroy,
+    destroyed_key_never_signs_again => suite::destroyed_key_never_signs_again,
     bad_key_ids_and_labels_refused => suite::bad_ids_and_labels,
     debug_output_holds_no_secret => suite::debug_holds_no_secret,
 }

@@ -65,6 +65,7 @@ pub struct SoftScdev {
     store: Arc<dyn KeyStore>,
     kek: KeyEncryptionKey,
     backup_key: Option<BackupKey>,
+    cache: Option<std::sync::RwLock<std::collections::HashMap<KeyId, Arc<signing::OpenedKey>>>>,
 }
 
 impl fmt::Debug for SoftScdev {
@@ -73,6 +74,7 @@ impl fmt::Debug for SoftScdev {
             .field("store", &self.store)
             .field("kek", &self.kek)
             .field("backup_key", &self.backup_key)
+            .field("key_cache", &self.cache.is_some())
             .finish()
     }
 }
@@ -84,7 +86,20 @@ impl SoftScdev {
             store: Arc::new(store),
             kek,
             backup_key: None,
+            cache: None,
         }
+    }
+
+    /// The same SCDev, keeping each key open after its first signature
+    /// instead of unsealing and parsing it for every one (29 µs per P-256
+    /// signature becomes ring's own cost). The trade-off: opened keys stay in
+    /// process memory, in ring objects that do not zeroize, until the key is
+    /// destroyed or the SCDev dropped. Use it only where that is acceptable,
+    /// and only when no other process changes the store (a key destroyed
+    /// elsewhere would stay usable here until this SCDev is dropped).
+    pub fn with_key_cache(mut self) -> Self {
+        self.cache = Some(std::sync::RwLock::new(std::collections::HashMap::new()));
+        self
     }
 
     /// A soft SCDev whose sealed keys live in memory only.
@@ -235,13 +250,41 @@ impl Scdev for SoftScdev {
         algorithm: SignatureAlgorithm,
         input: SignInput<'_>,
     ) -> Result<Vec<u8>, ScdevError> {
-        let (info, pkcs8) = self.open(id)?;
-        crate::check_fits(&info, algorithm)?;
+        let Some(cache) = &self.cache else {
+            let (info, pkcs8) = self.open(id)?;
+            crate::check_fits(&info, algorithm)?;
+            let input = crate::check_input("soft", algorithm, input)?;
+            return signing::sign(&info, &pkcs8, algorithm, input);
+        };
+        let cached = cache
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(id)
+            .cloned();
+        let opened = match cached {
+            Some(opened) => opened,
+            None => {
+                let (info, pkcs8) = self.open(id)?;
+                let opened = Arc::new(signing::OpenedKey::open(info, pkcs8)?);
+                cache
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(id.clone(), Arc::clone(&opened));
+                opened
+            }
+        };
+        crate::check_fits(&opened.info, algorithm)?;
         let input = crate::check_input("soft", algorithm, input)?;
-        signing::sign(&info, &pkcs8, algorithm, input)
+        opened.sign(algorithm, input)
     }
 
     fn destroy_key(&self, id: &KeyId) -> Result<(), ScdevError> {
+        if let Some(cache) = &self.cache {
+            cache
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(id);
+        }
         if self.store.remove(id)? {
             Ok(())
         } else {

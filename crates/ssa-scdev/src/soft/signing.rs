@@ -187,3 +187,79 @@ pub(super) fn public_key(algorithm: KeyAlgorithm, pkcs8: &[u8]) -> Result<Vec<u8
         }
     })
 }
+
+/// A key opened once and kept, for [`super::SoftScdev::with_key_cache`].
+pub(super) struct OpenedKey {
+    pub(super) info: KeyInfo,
+    pub(super) pkcs8: zeroize::Zeroizing<Vec<u8>>,
+    ring: RingKey,
+}
+
+enum RingKey {
+    /// ECDSA with the curve's own hash (P-256/SHA-256, P-384/SHA-384).
+    Ecdsa(rs::EcdsaKeyPair, HashAlgorithm),
+    Ed25519(rs::Ed25519KeyPair),
+    Rsa(rs::RsaKeyPair),
+}
+
+impl OpenedKey {
+    pub(super) fn open(
+        info: KeyInfo,
+        pkcs8: zeroize::Zeroizing<Vec<u8>>,
+    ) -> Result<Self, ScdevError> {
+        let rng = SystemRandom::new();
+        let ring = match info.algorithm {
+            KeyAlgorithm::EcP256 => RingKey::Ecdsa(
+                rs::EcdsaKeyPair::from_pkcs8(&rs::ECDSA_P256_SHA256_ASN1_SIGNING, &pkcs8, &rng)
+                    .map_err(rejected("load EC key"))?,
+                HashAlgorithm::Sha256,
+            ),
+            KeyAlgorithm::EcP384 => RingKey::Ecdsa(
+                rs::EcdsaKeyPair::from_pkcs8(&rs::ECDSA_P384_SHA384_ASN1_SIGNING, &pkcs8, &rng)
+                    .map_err(rejected("load EC key"))?,
+                HashAlgorithm::Sha384,
+            ),
+            KeyAlgorithm::Ed25519 => RingKey::Ed25519(
+                rs::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8)
+                    .map_err(rejected("load Ed25519 key"))?,
+            ),
+            _ => {
+                RingKey::Rsa(rs::RsaKeyPair::from_pkcs8(&pkcs8).map_err(rejected("load RSA key"))?)
+            }
+        };
+        Ok(Self { info, pkcs8, ring })
+    }
+
+    /// Signs with the kept ring key where ring can, else as [`sign`] does.
+    pub(super) fn sign(
+        &self,
+        algorithm: SignatureAlgorithm,
+        input: Checked<'_>,
+    ) -> Result<Vec<u8>, ScdevError> {
+        let rng = SystemRandom::new();
+        match (&self.ring, algorithm, input) {
+            (
+                RingKey::Ecdsa(key, native),
+                SignatureAlgorithm::Ecdsa(hash),
+                Checked::Message(message),
+            ) if *native == hash => key
+                .sign(&rng, message)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(failed("ECDSA sign")),
+            (RingKey::Ed25519(key), SignatureAlgorithm::Ed25519, Checked::Message(message)) => {
+                Ok(key.sign(message).as_ref().to_vec())
+            }
+            (
+                RingKey::Rsa(key),
+                SignatureAlgorithm::RsaPkcs1(hash) | SignatureAlgorithm::RsaPss(hash),
+                Checked::Message(message),
+            ) => {
+                let mut signature = vec![0u8; key.public().modulus_len()];
+                key.sign(ring_rsa(algorithm, hash), &rng, message, &mut signature)
+                    .map_err(failed("RSA sign"))?;
+                Ok(signature)
+            }
+            _ => sign(&self.info, &self.pkcs8, algorithm, input),
+        }
+    }
+}
