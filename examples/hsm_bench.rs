@@ -161,8 +161,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let scdev = scdev(&args)?;
     let signature_algorithm = ssa::service::signature_algorithm_for(args.alg);
-    let stop = AtomicBool::new(false);
-    let count = AtomicU64::new(0);
     let work = tempfile::tempdir()?;
 
     if !args.pipeline {
@@ -265,68 +263,83 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         HashAlgorithm::Sha512 => HashAlg::Sha512,
         _ => HashAlg::Sha256,
     };
+    drive(&args, |t, n| {
+        let digests: Vec<Vec<u8>> = (0..args.batch)
+            .map(|i| hash.digest(format!("{t}/{n}/{i}").as_bytes()))
+            .collect();
+        let iat = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let sad = minting
+            .mint(&SadClaims {
+                iss: "bench-idp".into(),
+                aud: "bench-sam".into(),
+                sub: "bench".into(),
+                cred: "bench".into(),
+                hash_alg,
+                hashes: digests.clone(),
+                num: digests.len() as u32,
+                scal: Scal::Scal2,
+                amr: vec![Amr::Pin, Amr::Otp],
+                iat,
+                exp: iat + 300,
+                jti: format!("{t}-{n}"),
+            })
+            .expect("mint");
+        let begin = Instant::now();
+        svc.sign_documents(
+            "bench",
+            &sad,
+            &digests,
+            &SignOptions::default(),
+            SystemTime::now(),
+        )
+        .expect("sign_documents");
+        (begin.elapsed(), digests.len() as u64)
+    });
+    Ok(())
+}
+
+/// Runs `op` on `args.threads` threads until the duration is up, showing
+/// progress, then reports. `op(thread, n)` does the `n`th operation of its
+/// thread and returns the time of its timed part and the signatures it made.
+fn drive<F>(args: &Args, op: F)
+where
+    F: Fn(usize, u64) -> (Duration, u64) + Sync,
+{
+    let stop = AtomicBool::new(false);
+    let count = AtomicU64::new(0);
     let started = Instant::now();
     let latencies: Vec<u64> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..args.threads)
             .map(|t| {
-                let (svc, minting, stop, count, args) = (&svc, &minting, &stop, &count, &args);
+                let (op, stop, count) = (&op, &stop, &count);
                 s.spawn(move || {
                     let mut lat = Vec::new();
                     let mut n = 0u64;
                     while !stop.load(Ordering::Relaxed) {
                         n += 1;
-                        let digests: Vec<Vec<u8>> = (0..args.batch)
-                            .map(|i| hash.digest(format!("{t}/{n}/{i}").as_bytes()))
-                            .collect();
-                        let iat = SystemTime::now()
-                            .duration_since(UNIX_EPOCH)
-                            .map(|d| d.as_secs())
-                            .unwrap_or(0);
-                        let sad = minting
-                            .mint(&SadClaims {
-                                iss: "bench-idp".into(),
-                                aud: "bench-sam".into(),
-                                sub: "bench".into(),
-                                cred: "bench".into(),
-                                hash_alg,
-                                hashes: digests.clone(),
-                                num: digests.len() as u32,
-                                scal: Scal::Scal2,
-                                amr: vec![Amr::Pin, Amr::Otp],
-                                iat,
-                                exp: iat + 300,
-                                jti: format!("{t}-{n}"),
-                            })
-                            .expect("mint");
-                        let begin = Instant::now();
-                        svc.sign_documents(
-                            "bench",
-                            &sad,
-                            &digests,
-                            &SignOptions::default(),
-                            SystemTime::now(),
-                        )
-                        .expect("sign_documents");
-                        lat.push(begin.elapsed().as_micros() as u64);
-                        count.fetch_add(digests.len() as u64, Ordering::Relaxed);
+                        let (took, made) = op(t, n);
+                        lat.push(took.as_micros() as u64);
+                        count.fetch_add(made, Ordering::Relaxed);
                     }
                     lat
                 })
             })
             .collect();
-        progress(&args, &stop, &count, started);
+        progress(args, &stop, &count, started);
         handles
             .into_iter()
             .flat_map(|h| h.join().unwrap_or_default())
             .collect()
     });
     report(
-        &args,
+        args,
         latencies,
         count.load(Ordering::Relaxed),
         started.elapsed(),
     );
-    Ok(())
 }
 
 fn progress(args: &Args, stop: &AtomicBool, count: &AtomicU64, started: Instant) {
@@ -353,38 +366,12 @@ fn run_ring(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|_| "keygen")?;
     let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
         .map_err(|_| "key")?;
-    let stop = AtomicBool::new(false);
-    let count = AtomicU64::new(0);
-    let started = Instant::now();
-    let latencies: Vec<u64> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..args.threads)
-            .map(|_| {
-                let (key, rng, stop, count) = (&key, &rng, &stop, &count);
-                s.spawn(move || {
-                    let message = [0x5au8; 32];
-                    let mut lat = Vec::new();
-                    while !stop.load(Ordering::Relaxed) {
-                        let begin = Instant::now();
-                        let _ = key.sign(rng, &message);
-                        lat.push(begin.elapsed().as_micros() as u64);
-                        count.fetch_add(1, Ordering::Relaxed);
-                    }
-                    lat
-                })
-            })
-            .collect();
-        progress(args, &stop, &count, started);
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+    let message = [0x5au8; 32];
+    drive(args, |_, _| {
+        let begin = Instant::now();
+        let _ = key.sign(&rng, &message);
+        (begin.elapsed(), 1)
     });
-    report(
-        args,
-        latencies,
-        count.load(Ordering::Relaxed),
-        started.elapsed(),
-    );
     Ok(())
 }
 
@@ -394,40 +381,14 @@ fn run_raw(
     id: KeyId,
     algorithm: ssa::SignatureAlgorithm,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let stop = AtomicBool::new(false);
-    let count = AtomicU64::new(0);
-    let started = Instant::now();
-    let latencies: Vec<u64> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..args.threads)
-            .map(|_| {
-                let (scdev, id, stop, count) = (&scdev, &id, &stop, &count);
-                s.spawn(move || {
-                    let message = [0x5au8; 32];
-                    let mut lat = Vec::new();
-                    while !stop.load(Ordering::Relaxed) {
-                        let begin = Instant::now();
-                        scdev
-                            .sign(id, algorithm, SignInput::Message(&message))
-                            .expect("sign");
-                        lat.push(begin.elapsed().as_micros() as u64);
-                        count.fetch_add(1, Ordering::Relaxed);
-                    }
-                    lat
-                })
-            })
-            .collect();
-        progress(args, &stop, &count, started);
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+    let message = [0x5au8; 32];
+    drive(args, |_, _| {
+        let begin = Instant::now();
+        scdev
+            .sign(&id, algorithm, SignInput::Message(&message))
+            .expect("sign");
+        (begin.elapsed(), 1)
     });
-    report(
-        args,
-        latencies,
-        count.load(Ordering::Relaxed),
-        started.elapsed(),
-    );
     Ok(())
 }
 
