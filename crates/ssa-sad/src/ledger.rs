@@ -168,6 +168,10 @@ impl LedgerState {
             .reserved
             .remove(&reservation.id)
             .ok_or(SadError::UnknownReservation)?;
+        if entry.reserved.is_empty() {
+            // Most SADs see one reservation: give its table's memory back.
+            entry.reserved.shrink_to_fit();
+        }
         Ok(Taken {
             num: entry.num,
             exp: entry.exp,
@@ -191,9 +195,16 @@ impl LedgerState {
         entry.committed = entry
             .committed
             .saturating_add(u32::try_from(digests.len()).unwrap_or(u32::MAX));
-        entry
-            .used
-            .extend(digests.into_iter().filter(|d| !d.is_empty()));
+        if entry.committed >= entry.num {
+            // An exhausted SAD is refused before its digests are looked at
+            // (`SadExhausted`), so they need not be kept: a one-signature
+            // SAD then costs its id and three numbers.
+            entry.used = HashSet::new();
+        } else {
+            entry
+                .used
+                .extend(digests.into_iter().filter(|d| !d.is_empty()));
+        }
     }
 }
 
@@ -230,5 +241,50 @@ impl ConsumptionLedger for MemoryLedger {
 
     fn release(&self, reservation: &Reservation) -> Result<(), SadError> {
         lock(&self.state).take(reservation).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn request<'a>(jti: &'a str, num: u32, digests: &'a [Vec<u8>]) -> UseRequest<'a> {
+        UseRequest {
+            jti,
+            num,
+            exp: 1,
+            digests,
+            bound: true,
+        }
+    }
+
+    #[test]
+    fn an_exhausted_sad_keeps_no_digests_and_stays_refused() {
+        let mut state = LedgerState::default();
+        let (a, b) = (vec![1u8; 32], vec![2u8; 32]);
+        let first = [a.clone()];
+        let r = state.reserve(&request("j", 2, &first)).unwrap();
+        let taken = state.take(&r).unwrap();
+        state.apply_commit("j", taken.num, taken.exp, taken.digests);
+        // Not exhausted yet: the digest is remembered and refused again.
+        assert_eq!(state.entries["j"].used.len(), 1);
+        assert!(matches!(
+            state.reserve(&request("j", 2, &first)),
+            Err(SadError::DigestAlreadyUsed { .. })
+        ));
+        let second = [b];
+        let r = state.reserve(&request("j", 2, &second)).unwrap();
+        let taken = state.take(&r).unwrap();
+        state.apply_commit("j", taken.num, taken.exp, taken.digests);
+        let entry = &state.entries["j"];
+        assert!(entry.used.is_empty() && entry.used.capacity() == 0);
+        assert_eq!(entry.reserved.capacity(), 0);
+        for digests in [&first[..], &second[..]] {
+            assert!(matches!(
+                state.reserve(&request("j", 2, digests)),
+                Err(SadError::SadExhausted { .. })
+            ));
+        }
     }
 }
