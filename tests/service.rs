@@ -27,6 +27,34 @@ struct Fixture {
     seed: TotpSeed,
     dir: tempfile::TempDir,
     rogue: SadSigningKey,
+    /// Key material the service holds, which its audit log must never show.
+    secrets: Vec<Vec<u8>>,
+}
+
+/// The soft SCDev's key-encryption key: fixed so the log can be searched for it.
+const KEK: [u8; 32] = {
+    let mut k = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        k[i] = (i as u8).wrapping_mul(37).wrapping_add(11);
+        i += 1;
+    }
+    k
+};
+
+/// `bytes` as the encodings a log line could carry them in.
+fn encodings(bytes: &[u8]) -> Vec<String> {
+    use base64ct::{Base64, Base64Unpadded, Base64Url, Base64UrlUnpadded, Encoding};
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    vec![
+        hex.to_uppercase(),
+        hex,
+        Base64::encode_string(bytes),
+        Base64Unpadded::encode_string(bytes),
+        Base64Url::encode_string(bytes),
+        Base64UrlUnpadded::encode_string(bytes),
+        String::from_utf8_lossy(bytes).into_owned(),
+    ]
 }
 
 fn now() -> SystemTime {
@@ -39,7 +67,7 @@ fn unix(t: SystemTime) -> UnixTime {
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let (key, _) = SadSigningKey::generate(SadAlgorithm::Es256).unwrap();
+    let (key, issuer_pkcs8) = SadSigningKey::generate(SadAlgorithm::Es256).unwrap();
     let mut config = IssuerConfig::new(ISS, "sam-1");
     config.pin_policy = PinPolicy {
         m_cost: 256,
@@ -60,7 +88,7 @@ fn fixture() -> Fixture {
     let audit =
         Arc::new(AuditLog::open(dir.path().join("audit.log"), AuditOptions::default()).unwrap());
     let registry = Arc::new(FileRegistry::open(dir.path().join("registry")).unwrap());
-    let scdev = Arc::new(SoftScdev::in_memory(KeyEncryptionKey::generate().unwrap()));
+    let scdev = Arc::new(SoftScdev::in_memory(KeyEncryptionKey::from_bytes(KEK)));
     let service = SigningServiceBuilder::new(scdev, sam, registry, audit)
         .issuer(issuer)
         .anchors(vec![Certificate::from_der(&pki().ca.cert_der).unwrap()])
@@ -70,12 +98,14 @@ fn fixture() -> Fixture {
         ])
         .build()
         .unwrap();
-    let seed = TotpSeed::new(b"alice's TOTP seed 123".to_vec()).unwrap();
+    const SEED: &[u8] = b"alice's TOTP seed 123";
+    let seed = TotpSeed::new(SEED.to_vec()).unwrap();
     let f = Fixture {
         service,
         seed,
         dir,
         rogue,
+        secrets: vec![KEK.to_vec(), SEED.to_vec(), issuer_pkcs8.to_vec()],
     };
     f.enroll("alice/1", 3650);
     f
@@ -187,11 +217,17 @@ fn enrol_certify_authorize_sign_verify() {
     assert!(report.is_intact(), "{:?}", report.problems);
     // Enrolment, certificate, authorization, activation, two signatures.
     assert_eq!(report.records, 6);
-    // Nothing secret in the log: not the PIN, the OTP, the SAD, the seed.
+    // Nothing secret in the log: not the PIN, the OTP, the SAD, nor in any
+    // usual encoding the KEK, the TOTP seed or the SAD issuer's key.
     let text = String::from_utf8(log).unwrap();
     let otp = f.otp(now());
-    for secret in [PIN, otp.as_str(), sad.as_str(), "alice's TOTP seed"] {
+    for secret in [PIN, otp.as_str(), sad.as_str()] {
         assert!(!text.contains(secret), "the audit log holds a secret");
+    }
+    for secret in &f.secrets {
+        for encoded in encodings(secret) {
+            assert!(!text.contains(&encoded), "the audit log holds key material");
+        }
     }
 }
 
