@@ -22,22 +22,19 @@
 // A benchmark harness: a failed signature must stop the run loudly.
 #![allow(clippy::expect_used)]
 
+#[path = "../benches/support/pipeline.rs"]
+mod pipeline;
+
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use der::Decode;
-use ssa::audit::{AuditLog, AuditOptions, Durability};
-use ssa::sad::*;
+use pipeline::Pipeline;
 use ssa::scdev::pkcs11::{Pkcs11Config, Pkcs11Scdev};
 use ssa::scdev::soft::SoftScdev;
 use ssa::scdev::{BackupKey, KeyEncryptionKey, KeyId, KeySpec, Pin as TokenPin};
-use ssa::{
-    EnrolmentRequest, HashAlgorithm, KeyAlgorithm, MemoryRegistry, Scdev, SignInput, SignOptions,
-    SigningServiceBuilder,
-};
-use x509_cert::Certificate;
+use ssa::{KeyAlgorithm, Scdev, SignInput};
 
 #[derive(Debug)]
 struct Args {
@@ -188,114 +185,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return run_raw(&args, scdev, id, signature_algorithm);
     }
 
-    // Pipeline set-up: a service with an SCAL2 credential and a certificate.
-    let (svc, minting) = {
-        let (issuer_key, pkcs8) = SadSigningKey::generate(SadAlgorithm::Es256)?;
-        let minting = SadSigningKey::from_pkcs8(SadAlgorithm::Es256, &pkcs8)?;
-        let mut config = IssuerConfig::new("bench-idp", "bench-sam");
-        config.pin_policy = PinPolicy {
-            m_cost: 64,
-            t_cost: 1,
-            p_cost: 1,
-            min_len: 4,
-        };
-        config.max_count = 100_000;
-        let issuer = SadIssuer::new(
-            config,
-            issuer_key,
-            SeedKey::generate()?,
-            Arc::new(MemoryLockoutStore::new()),
-        );
-        let sam = SadVerifier::new(SamConfig::new("bench-sam"), Arc::new(MemoryLedger::new()))
-            .trust("bench-idp", issuer.verifying_key());
-        let audit = AuditLog::open(
-            work.path().join("audit.log"),
-            AuditOptions {
-                durability: if args.fsync {
-                    Durability::Fsync
-                } else {
-                    Durability::NoSync
-                },
-                ..AuditOptions::default()
-            },
-        )?;
-        let svc = SigningServiceBuilder::new(
-            Arc::clone(&scdev),
-            sam,
-            Arc::new(MemoryRegistry::new()),
-            Arc::new(audit),
-        )
-        .issuer(issuer)
-        .requests(ssa::policy::RequestPolicy {
-            max_digests_per_sad: args.batch.max(100),
-            ..Default::default()
-        })
-        .anchors(vec![Certificate::from_der(
-            &ssa_testkit::pki::pki().ca.cert_der,
-        )?])
-        .build()?;
-        let now = SystemTime::now();
-        if args.alg.is_rsa() {
-            return Err("pipeline mode generates the credential's key in the SCDev; use an EC or Ed25519 key".into());
-        }
-        let csr = svc.enroll(
-            EnrolmentRequest {
-                credential: "bench".into(),
-                signer: "bench".into(),
-                evidence: "bench".into(),
-                key: KeySpec::new(args.alg),
-                scal: Scal::Scal2,
-                subject: "CN=hsm_bench".parse()?,
-                pin: Some(Pin::new("1234")),
-                totp: Some((TotpSeed::new(vec![7; 20])?, TotpConfig::default())),
-                device_key: None,
-            },
-            now,
-        )?;
-        let cert =
-            Certificate::from_der(&ssa_testkit::pki::pki().issue_from_csr(&csr, "signer", 30))?;
-        svc.install_certificate("bench", &[cert], now)?;
-        (svc, minting)
-    };
-    let hash = ssa::cades::algorithm::signer_digest(signature_algorithm);
-    let hash_alg = match hash {
-        HashAlgorithm::Sha384 => HashAlg::Sha384,
-        HashAlgorithm::Sha512 => HashAlg::Sha512,
-        _ => HashAlg::Sha256,
-    };
+    let pipeline = Pipeline::new(scdev, args.alg, args.fsync, args.batch, work.path())?;
     drive(&args, |t, n| {
-        let digests: Vec<Vec<u8>> = (0..args.batch)
-            .map(|i| hash.digest(format!("{t}/{n}/{i}").as_bytes()))
-            .collect();
-        let iat = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let sad = minting
-            .mint(&SadClaims {
-                iss: "bench-idp".into(),
-                aud: "bench-sam".into(),
-                sub: "bench".into(),
-                cred: "bench".into(),
-                hash_alg,
-                hashes: digests.clone(),
-                num: digests.len() as u32,
-                scal: Scal::Scal2,
-                amr: vec![Amr::Pin, Amr::Otp],
-                iat,
-                exp: iat + 300,
-                jti: format!("{t}-{n}"),
-            })
-            .expect("mint");
+        let (digests, sad) = pipeline.authorize(&format!("{t}-{n}"), args.batch);
         let begin = Instant::now();
-        svc.sign_documents(
-            "bench",
-            &sad,
-            &digests,
-            &SignOptions::default(),
-            SystemTime::now(),
-        )
-        .expect("sign_documents");
+        pipeline.sign(&sad, &digests).expect("sign_documents");
         (begin.elapsed(), digests.len() as u64)
     });
     Ok(())

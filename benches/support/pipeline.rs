@@ -1,0 +1,171 @@
+//! The signing pipeline that `examples/hsm_bench.rs` and
+//! `benches/pipeline.rs` time: a `SigningService` with one SCAL2 credential
+//! (PIN + TOTP) whose certificate the test CA issued from its CSR.
+//!
+//! The SAD is minted by [`Pipeline::authorize`] (the identity provider's
+//! work, not timed); [`Pipeline::sign`] is the timed part: SAD verification,
+//! ledger, CAdES B-B for each digest and the audit records.
+
+use std::error::Error;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use der::Decode;
+use ssa::audit::{AuditLog, AuditOptions, Durability};
+use ssa::sad::{
+    Amr, HashAlg, IssuerConfig, MemoryLedger, MemoryLockoutStore, Pin, PinPolicy, Sad,
+    SadAlgorithm, SadClaims, SadIssuer, SadSigningKey, SadVerifier, SamConfig, Scal, SeedKey,
+    TotpConfig, TotpSeed,
+};
+use ssa::{
+    EnrolmentRequest, HashAlgorithm, KeyAlgorithm, KeySpec, MemoryRegistry, Scdev, ServiceError,
+    SignOptions, SigningService, SigningServiceBuilder,
+};
+use x509_cert::Certificate;
+
+/// A service ready to sign for credential `bench`, and the IdP key that
+/// mints its SADs.
+pub(crate) struct Pipeline {
+    service: SigningService,
+    minting: SadSigningKey,
+    hash: HashAlgorithm,
+    hash_alg: HashAlg,
+}
+
+impl Pipeline {
+    /// Enrols credential `bench` with a new `alg` key in `scdev`; the audit
+    /// log goes to `dir`, fsynced or not; a SAD may carry up to `max_batch`
+    /// digests.
+    pub(crate) fn new(
+        scdev: Arc<dyn Scdev>,
+        alg: KeyAlgorithm,
+        fsync: bool,
+        max_batch: usize,
+        dir: &Path,
+    ) -> Result<Self, Box<dyn Error>> {
+        if alg.is_rsa() {
+            return Err(
+                "the pipeline generates the credential's key in the SCDev; use an EC or Ed25519 key"
+                    .into(),
+            );
+        }
+        let (issuer_key, pkcs8) = SadSigningKey::generate(SadAlgorithm::Es256)?;
+        let minting = SadSigningKey::from_pkcs8(SadAlgorithm::Es256, &pkcs8)?;
+        let mut config = IssuerConfig::new("bench-idp", "bench-sam");
+        config.pin_policy = PinPolicy {
+            m_cost: 64,
+            t_cost: 1,
+            p_cost: 1,
+            min_len: 4,
+        };
+        config.max_count = 100_000;
+        let issuer = SadIssuer::new(
+            config,
+            issuer_key,
+            SeedKey::generate()?,
+            Arc::new(MemoryLockoutStore::new()),
+        );
+        let sam = SadVerifier::new(SamConfig::new("bench-sam"), Arc::new(MemoryLedger::new()))
+            .trust("bench-idp", issuer.verifying_key());
+        let audit = AuditLog::open(
+            dir.join("audit.log"),
+            AuditOptions {
+                durability: if fsync {
+                    Durability::Fsync
+                } else {
+                    Durability::NoSync
+                },
+                ..AuditOptions::default()
+            },
+        )?;
+        let service = SigningServiceBuilder::new(
+            scdev,
+            sam,
+            Arc::new(MemoryRegistry::new()),
+            Arc::new(audit),
+        )
+        .issuer(issuer)
+        .requests(ssa::policy::RequestPolicy {
+            max_digests_per_sad: max_batch.max(100),
+            ..Default::default()
+        })
+        .anchors(vec![Certificate::from_der(
+            &ssa_testkit::pki::pki().ca.cert_der,
+        )?])
+        .build()?;
+        let now = SystemTime::now();
+        let csr = service.enroll(
+            EnrolmentRequest {
+                credential: "bench".into(),
+                signer: "bench".into(),
+                evidence: "bench".into(),
+                key: KeySpec::new(alg),
+                scal: Scal::Scal2,
+                subject: "CN=hsm_bench".parse()?,
+                pin: Some(Pin::new("1234")),
+                totp: Some((TotpSeed::new(vec![7; 20])?, TotpConfig::default())),
+                device_key: None,
+            },
+            now,
+        )?;
+        let cert =
+            Certificate::from_der(&ssa_testkit::pki::pki().issue_from_csr(&csr, "signer", 30))?;
+        service.install_certificate("bench", &[cert], now)?;
+        let hash = ssa::cades::algorithm::signer_digest(ssa::service::signature_algorithm_for(alg));
+        let hash_alg = match hash {
+            HashAlgorithm::Sha384 => HashAlg::Sha384,
+            HashAlgorithm::Sha512 => HashAlg::Sha512,
+            _ => HashAlg::Sha256,
+        };
+        Ok(Self {
+            service,
+            minting,
+            hash,
+            hash_alg,
+        })
+    }
+
+    /// `batch` document digests named by `jti`, and an SCAL2 SAD (PIN and
+    /// OTP) for exactly them, with id `jti`.
+    pub(crate) fn authorize(&self, jti: &str, batch: usize) -> (Vec<Vec<u8>>, Sad) {
+        let digests: Vec<Vec<u8>> = (0..batch)
+            .map(|i| self.hash.digest(format!("{jti}/{i}").as_bytes()))
+            .collect();
+        let iat = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let sad = self
+            .minting
+            .mint(&SadClaims {
+                iss: "bench-idp".into(),
+                aud: "bench-sam".into(),
+                sub: "bench".into(),
+                cred: "bench".into(),
+                hash_alg: self.hash_alg,
+                hashes: digests.clone(),
+                num: u32::try_from(digests.len()).unwrap_or(u32::MAX),
+                scal: Scal::Scal2,
+                amr: vec![Amr::Pin, Amr::Otp],
+                iat,
+                exp: iat + 300,
+                jti: jti.to_owned(),
+            })
+            .expect("minting a SAD with a fresh key");
+        (digests, sad)
+    }
+
+    /// Signs every digest under the SAD: the timed part.
+    pub(crate) fn sign(&self, sad: &Sad, digests: &[Vec<u8>]) -> Result<(), ServiceError> {
+        self.service
+            .sign_documents(
+                "bench",
+                sad,
+                digests,
+                &SignOptions::default(),
+                SystemTime::now(),
+            )
+            .map(|_| ())
+    }
+}
