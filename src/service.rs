@@ -76,6 +76,28 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// What a credential signs with: its key in the SCDev, the key's
+/// algorithm, the signature algorithm for it, and the SCAL it requires.
+fn signing_key(
+    record: &CredentialRecord,
+) -> Result<(KeyId, KeyAlgorithm, SignatureAlgorithm, Scal), ServiceError> {
+    let key = key_id_of(record)?;
+    let key_algorithm = ssa_scdev::PublicKey::from_spki_der(&record.public_key)
+        .ok_or(ServiceError::Corrupt { what: "public key" })?
+        .algorithm;
+    let scal = if record.scal >= 2 {
+        Scal::Scal2
+    } else {
+        Scal::Scal1
+    };
+    Ok((
+        key,
+        key_algorithm,
+        signature_algorithm_for(key_algorithm),
+        scal,
+    ))
+}
+
 fn key_id_of(record: &CredentialRecord) -> Result<KeyId, ServiceError> {
     let bytes: Option<Vec<u8>> = (0..record.key_id.len())
         .step_by(2)
@@ -674,19 +696,7 @@ impl SigningService {
         options: &SignOptions,
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
-        let at = ssa_sad::UnixTime(secs(now));
-        let sad_id = self.inner.sam.verify_token(sad, at).map(|c| c.jti).ok();
-        let failure_entry = || {
-            Entry::new(
-                Event::Activation {
-                    sad_id: sad_id.clone(),
-                },
-                credential,
-                Outcome::Success,
-            )
-            .credential(credential)
-            .digests(digests.iter().map(Vec::as_slice))
-        };
+        let level = format!("{:?}", options.level);
         let result = self.sign_inner(
             credential,
             sad,
@@ -694,40 +704,74 @@ impl SigningService {
             options,
             now,
             |signatures, record, activation| {
-                let level = format!("{:?}", options.level);
-                let mut entries = vec![
-                    Entry::new(
-                        Event::Activation {
-                            sad_id: Some(activation.sad_id().to_owned()),
-                        },
-                        record.signer.clone(),
-                        Outcome::Success,
-                    )
-                    .credential(credential)
-                    .digests(digests.iter().map(Vec::as_slice)),
-                ];
-                for digest in digests {
-                    entries.push(
-                        Entry::new(
-                            Event::Signature {
-                                sad_id: activation.sad_id().to_owned(),
-                                level: level.clone(),
-                            },
-                            record.signer.clone(),
-                            Outcome::Success,
-                        )
-                        .credential(credential)
-                        .digests([digest.as_slice()]),
-                    );
-                }
-                self.inner.audit.append_all(entries, secs(now))?;
+                self.record_signatures(credential, record, activation, &level, now)?;
                 Ok(signatures)
             },
         );
-        match result {
-            Ok(signatures) => Ok(signatures),
-            Err(error) => self.audited(failure_entry(), now, Err(error)),
+        result.or_else(|error| self.record_refusal(credential, sad, digests, now, error))
+    }
+
+    /// Appends, in one durable write, the activation and one signature
+    /// record per digest of a signing that succeeded.
+    fn record_signatures(
+        &self,
+        credential: &str,
+        record: &CredentialRecord,
+        activation: &ssa_sad::Activation,
+        level: &str,
+        now: SystemTime,
+    ) -> Result<(), ServiceError> {
+        let digests = activation.digests();
+        let mut entries = vec![
+            Entry::new(
+                Event::Activation {
+                    sad_id: Some(activation.sad_id().to_owned()),
+                },
+                record.signer.clone(),
+                Outcome::Success,
+            )
+            .credential(credential)
+            .digests(digests.iter().map(Vec::as_slice)),
+        ];
+        for digest in digests {
+            entries.push(
+                Entry::new(
+                    Event::Signature {
+                        sad_id: activation.sad_id().to_owned(),
+                        level: level.to_owned(),
+                    },
+                    record.signer.clone(),
+                    Outcome::Success,
+                )
+                .credential(credential)
+                .digests([digest.as_slice()]),
+            );
         }
+        self.inner.audit.append_all(entries, secs(now))?;
+        Ok(())
+    }
+
+    /// Records a refused signing request and returns its error. The SAD's id
+    /// is read (its signature checked) only here, off the signing path, and
+    /// only from a SAD a trusted issuer signed.
+    fn record_refusal<T>(
+        &self,
+        credential: &str,
+        sad: &Sad,
+        digests: &[Vec<u8>],
+        now: SystemTime,
+        error: ServiceError,
+    ) -> Result<T, ServiceError> {
+        let sad_id = self
+            .inner
+            .sam
+            .verify_token(sad, ssa_sad::UnixTime(secs(now)))
+            .map(|claims| claims.jti)
+            .ok();
+        let entry = Entry::new(Event::Activation { sad_id }, credential, Outcome::Success)
+            .credential(credential)
+            .digests(digests.iter().map(Vec::as_slice));
+        self.audited(entry, now, Err(error))
     }
 
     fn sign_inner(
@@ -761,11 +805,7 @@ impl SigningService {
             .map_err(|_| ServiceError::Corrupt {
                 what: "certificate",
             })?;
-        let key = key_id_of(&record)?;
-        let key_algorithm = ssa_scdev::PublicKey::from_spki_der(&record.public_key)
-            .ok_or(ServiceError::Corrupt { what: "public key" })?
-            .algorithm;
-        let algorithm = signature_algorithm_for(key_algorithm);
+        let (key, key_algorithm, algorithm, scal) = signing_key(&record)?;
         let hash = ssa_cades::algorithm::signer_digest(algorithm);
         self.inner.algorithms.check(
             ssa_policy::Suite {
@@ -775,11 +815,6 @@ impl SigningService {
             now,
         )?;
         ssa_policy::check_signing_certificate(&certificate, &record.public_key, now)?;
-        let scal = if record.scal >= 2 {
-            Scal::Scal2
-        } else {
-            Scal::Scal1
-        };
         let mut attributes = options.attributes.clone();
         if attributes.signer_attributes.is_none() {
             attributes.signer_attributes = self.signer_attributes(&record, &certificate, now)?;
@@ -848,28 +883,12 @@ impl SigningService {
         hashes: &[Vec<u8>],
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
-        let entry = Entry::new(
-            Event::Activation { sad_id: None },
-            credential,
-            Outcome::Success,
-        )
-        .credential(credential)
-        .digests(hashes.iter().map(Vec::as_slice));
         let result = (|| {
             let record = self.credential(credential)?;
-            let key = key_id_of(&record)?;
-            let key_algorithm = ssa_scdev::PublicKey::from_spki_der(&record.public_key)
-                .ok_or(ServiceError::Corrupt { what: "public key" })?
-                .algorithm;
-            let algorithm = signature_algorithm_for(key_algorithm);
+            let (key, _, algorithm, scal) = signing_key(&record)?;
             let hash = algorithm.hash().ok_or(ServiceError::BadRequest {
                 reason: "this key signs messages, not digests",
             })?;
-            let scal = if record.scal >= 2 {
-                Scal::Scal2
-            } else {
-                Scal::Scal1
-            };
             let activation = self.inner.sam.activate(
                 sad,
                 &ActivationRequest {
@@ -880,7 +899,7 @@ impl SigningService {
                 },
                 ssa_sad::UnixTime(secs(now)),
             )?;
-            let mut out = Vec::new();
+            let mut out = Vec::with_capacity(hashes.len());
             for digest in activation.digests() {
                 out.push(self.inner.scdev.sign(
                     &key,
@@ -891,10 +910,12 @@ impl SigningService {
                     },
                 )?);
             }
+            // On disk before the values are returned; the SAD is spent after.
+            self.record_signatures(credential, &record, &activation, "raw", now)?;
             activation.commit()?;
             Ok(out)
         })();
-        self.audited(entry, now, result)
+        result.or_else(|error| self.record_refusal(credential, sad, hashes, now, error))
     }
 
     /// Verifies a signature against the service's trust anchors.

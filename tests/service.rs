@@ -42,10 +42,14 @@ const KEK: [u8; 32] = {
     k
 };
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// `bytes` as the encodings a log line could carry them in.
 fn encodings(bytes: &[u8]) -> Vec<String> {
     use base64ct::{Base64, Base64Unpadded, Base64Url, Base64UrlUnpadded, Encoding};
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex(bytes);
     vec![
         hex.to_uppercase(),
         hex,
@@ -403,6 +407,15 @@ fn raw_hash_mode_signs_the_bound_dtbs_r() {
         .sign_hashes("alice/1", &sad, &dtbs_r, now())
         .unwrap();
     assert_eq!(values.len(), 1);
+    // The signature is recorded as such, under the SAD's id, with its digest.
+    let last = f.records().pop().unwrap();
+    assert!(
+        matches!(&last.entry.event, ssa::audit::Event::Signature { level, sad_id }
+            if level == "raw" && !sad_id.is_empty()),
+        "{last:?}"
+    );
+    assert_eq!(last.entry.outcome, ssa::audit::Outcome::Success);
+    assert_eq!(last.entry.digests, vec![hex(&dtbs_r[0])]);
     // The value verifies as a prehashed ECDSA signature under the credential's key.
     use ssa::CredentialRegistry;
     let record = FileRegistry::open(f.dir.path().join("registry"))
