@@ -875,7 +875,9 @@ impl SigningService {
     }
 
     /// Signs DTBS/R digests the client computed (raw-hash mode, CSC
-    /// signHash): the SAD binds them; the SCDev signs each digest.
+    /// signHash): the SAD binds them; the SCDev signs each digest. Each
+    /// signature is recorded in the audit log (level `raw`) before the
+    /// values are returned.
     pub fn sign_hashes(
         &self,
         credential: &str,
