@@ -62,6 +62,23 @@ pub trait Scdev: Send + Sync + fmt::Debug {
         input: SignInput<'_>,
     ) -> Result<Vec<u8>, ScdevError>;
 
+    /// Signs every input with the key `id`, in order: the digests one
+    /// activation authorizes. A backend looks the key up (unseals it, finds
+    /// its handle) once for the whole batch. All or nothing: every input is
+    /// checked before the first signature, and on any error no signature
+    /// comes back.
+    fn sign_many(
+        &self,
+        id: &KeyId,
+        algorithm: SignatureAlgorithm,
+        inputs: &[SignInput<'_>],
+    ) -> Result<Vec<Vec<u8>>, ScdevError> {
+        inputs
+            .iter()
+            .map(|input| self.sign(id, algorithm, *input))
+            .collect()
+    }
+
     /// Destroys the key `id` for good.
     fn destroy_key(&self, id: &KeyId) -> Result<(), ScdevError>;
 

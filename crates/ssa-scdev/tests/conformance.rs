@@ -231,6 +231,75 @@ mod suite {
         }
     }
 
+    /// `sign_many`: every signature in order and over its own input, all
+    /// inputs checked before any is signed, the same refusals as `sign`.
+    pub fn sign_many(b: &Backend, algorithm: KeyAlgorithm) {
+        let caps = b.scdev.capabilities();
+        let info = b.key("sign-many", KeySpec::new(algorithm));
+        let sig_alg = algorithm.signature_algorithms()[0];
+        let messages: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i; 100 + usize::from(i)]).collect();
+        let inputs: Vec<SignInput<'_>> = messages.iter().map(|m| SignInput::Message(m)).collect();
+        let signatures = b.scdev.sign_many(&info.id, sig_alg, &inputs).unwrap();
+        assert_eq!(signatures.len(), messages.len());
+        let key = public(&info);
+        for (i, (message, signature)) in messages.iter().zip(&signatures).enumerate() {
+            assert_verifies(&info, sig_alg, message, signature);
+            let neighbour = &messages[(i + 1) % messages.len()];
+            assert!(
+                key.verify(sig_alg, neighbour, signature).is_err(),
+                "signature {i} is over another input"
+            );
+        }
+        assert!(
+            b.scdev
+                .sign_many(&info.id, sig_alg, &[])
+                .unwrap()
+                .is_empty()
+        );
+
+        if let Some(hash) = sig_alg.hash().filter(|_| caps.can_sign_digest(sig_alg)) {
+            let digests: Vec<Vec<u8>> = messages.iter().map(|m| hash.digest(m)).collect();
+            let inputs: Vec<SignInput<'_>> = digests
+                .iter()
+                .map(|d| SignInput::Digest { hash, value: d })
+                .collect();
+            let signatures = b.scdev.sign_many(&info.id, sig_alg, &inputs).unwrap();
+            for (message, signature) in messages.iter().zip(&signatures) {
+                assert_verifies(&info, sig_alg, message, signature);
+            }
+            // One short digest in the middle refuses the whole batch with
+            // the error `sign` gives for it.
+            let mut bad = inputs.clone();
+            bad[2] = SignInput::Digest {
+                hash,
+                value: &digests[2][1..],
+            };
+            assert!(matches!(
+                b.scdev.sign_many(&info.id, sig_alg, &bad),
+                Err(ScdevError::DigestLength { .. })
+            ));
+        }
+        let other = if algorithm == KeyAlgorithm::Ed25519 {
+            SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256)
+        } else {
+            SignatureAlgorithm::Ed25519
+        };
+        assert!(matches!(
+            b.scdev.sign_many(&info.id, other, &inputs),
+            Err(ScdevError::AlgorithmNotAllowed { .. })
+        ));
+        let missing = KeyId::new(b"sign-many/none".to_vec()).unwrap();
+        assert!(matches!(
+            b.scdev.sign_many(&missing, sig_alg, &inputs),
+            Err(ScdevError::UnknownKey { .. })
+        ));
+        b.scdev.destroy_key(&info.id).unwrap();
+        assert!(matches!(
+            b.scdev.sign_many(&info.id, sig_alg, &inputs),
+            Err(ScdevError::UnknownKey { .. })
+        ));
+    }
+
     pub fn unknown_key_id(b: &Backend) {
         let id = KeyId::new(b"no such key".to_vec()).unwrap();
         let alg = SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256);
@@ -535,6 +604,9 @@ conformance! {
     every_algorithm_rsa4096 => |b| suite::every_algorithm(b, KeyAlgorithm::Rsa4096),
     openssl_accepts_ec_p256 => |b| suite::openssl_accepts(b, KeyAlgorithm::EcP256),
     openssl_accepts_rsa2048 => |b| suite::openssl_accepts(b, KeyAlgorithm::Rsa2048),
+    sign_many_ec_p256 => |b| suite::sign_many(b, KeyAlgorithm::EcP256),
+    sign_many_ed25519 => |b| suite::sign_many(b, KeyAlgorithm::Ed25519),
+    sign_many_rsa2048 => |b| suite::sign_many(b, KeyAlgorithm::Rsa2048),
     unknown_key_id => suite::unknown_key_id,
     algorithm_not_allowed_for_the_key => suite::algorithm_not_allowed,
     digest_length_and_hash_checked => suite::digest_checks,

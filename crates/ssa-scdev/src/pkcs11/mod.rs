@@ -386,6 +386,41 @@ impl Scdev for Pkcs11Scdev {
         })
     }
 
+    fn sign_many(
+        &self,
+        id: &KeyId,
+        algorithm: SignatureAlgorithm,
+        inputs: &[SignInput<'_>],
+    ) -> Result<Vec<Vec<u8>>, ScdevError> {
+        let checked = inputs
+            .iter()
+            .map(|input| crate::check_input(BACKEND, algorithm, *input))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !self.capabilities.can_sign_message(algorithm) {
+            return Err(ScdevError::SignatureUnsupported {
+                backend: BACKEND,
+                algorithm,
+            });
+        }
+        // One session and one key look-up for the batch. A session lost
+        // half-way is retried from the start; nothing is returned before
+        // every signature is made.
+        self.token.with_session(|session| {
+            let (key, key_algorithm) = self.signing_key(session, id)?;
+            if !algorithm.fits(key_algorithm) {
+                return Err(ScdevError::AlgorithmNotAllowed {
+                    key_id: id.clone(),
+                    key: key_algorithm,
+                    requested: algorithm,
+                });
+            }
+            checked
+                .iter()
+                .map(|input| self.sign_on(session, key, key_algorithm, algorithm, *input))
+                .collect()
+        })
+    }
+
     fn destroy_key(&self, id: &KeyId) -> Result<(), ScdevError> {
         self.token.with_session_exclusive(|session| {
             let private = objects::find(session, ObjectClass::PRIVATE_KEY, id)?;

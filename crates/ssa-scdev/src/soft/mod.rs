@@ -65,8 +65,10 @@ pub struct SoftScdev {
     store: Arc<dyn KeyStore>,
     kek: KeyEncryptionKey,
     backup_key: Option<BackupKey>,
-    cache: Option<std::sync::RwLock<std::collections::HashMap<KeyId, Arc<signing::OpenedKey>>>>,
+    cache: Option<KeyCache>,
 }
+
+type KeyCache = std::sync::RwLock<std::collections::HashMap<KeyId, Arc<signing::OpenedKey>>>;
 
 impl fmt::Debug for SoftScdev {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -129,6 +131,25 @@ impl SoftScdev {
         let public = signing::public_key(spec.algorithm, &pkcs8)?;
         let info = info_for(id, label, spec, public)?;
         seal_backup(backup_key, info, &pkcs8)
+    }
+
+    /// The opened key `id` from the cache, opened and cached if absent.
+    fn cached(&self, cache: &KeyCache, id: &KeyId) -> Result<Arc<signing::OpenedKey>, ScdevError> {
+        let cached = cache
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(id)
+            .cloned();
+        if let Some(opened) = cached {
+            return Ok(opened);
+        }
+        let (info, pkcs8) = self.open(id)?;
+        let opened = Arc::new(signing::OpenedKey::open(info, pkcs8)?);
+        cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id.clone(), Arc::clone(&opened));
+        Ok(opened)
     }
 
     fn open(&self, id: &KeyId) -> Result<(KeyInfo, Zeroizing<Vec<u8>>), ScdevError> {
@@ -256,26 +277,36 @@ impl Scdev for SoftScdev {
             let input = crate::check_input("soft", algorithm, input)?;
             return signing::sign(&info, &pkcs8, algorithm, input);
         };
-        let cached = cache
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(id)
-            .cloned();
-        let opened = match cached {
-            Some(opened) => opened,
-            None => {
-                let (info, pkcs8) = self.open(id)?;
-                let opened = Arc::new(signing::OpenedKey::open(info, pkcs8)?);
-                cache
-                    .write()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(id.clone(), Arc::clone(&opened));
-                opened
-            }
-        };
+        let opened = self.cached(cache, id)?;
         crate::check_fits(&opened.info, algorithm)?;
         let input = crate::check_input("soft", algorithm, input)?;
         opened.sign(algorithm, input)
+    }
+
+    fn sign_many(
+        &self,
+        id: &KeyId,
+        algorithm: SignatureAlgorithm,
+        inputs: &[SignInput<'_>],
+    ) -> Result<Vec<Vec<u8>>, ScdevError> {
+        // Unsealed once for the batch, and (without the cache) dropped, and
+        // so zeroized, when the batch is done.
+        let opened = match &self.cache {
+            Some(cache) => self.cached(cache, id)?,
+            None => {
+                let (info, pkcs8) = self.open(id)?;
+                Arc::new(signing::OpenedKey::open(info, pkcs8)?)
+            }
+        };
+        crate::check_fits(&opened.info, algorithm)?;
+        let checked = inputs
+            .iter()
+            .map(|input| crate::check_input("soft", algorithm, *input))
+            .collect::<Result<Vec<_>, _>>()?;
+        checked
+            .into_iter()
+            .map(|input| opened.sign(algorithm, input))
+            .collect()
     }
 
     fn destroy_key(&self, id: &KeyId) -> Result<(), ScdevError> {
