@@ -273,7 +273,30 @@ pub fn prepare_with_attributes(
     })
 }
 
+/// A prepared signature taken apart for [`crate::SignatureTemplate`].
+pub(crate) struct Parts {
+    pub(crate) attributes: Vec<Attribute>,
+    /// DER `SignedData` with an empty `signerInfos`.
+    pub(crate) signed_data_without_signers: Vec<u8>,
+    /// DER of `SignerInfo`'s version, sid and digest algorithm.
+    pub(crate) signer_info_head: Vec<u8>,
+    /// DER of `SignerInfo.signatureAlgorithm`.
+    pub(crate) signature_algorithm: Vec<u8>,
+}
+
 impl PreparedSignature {
+    pub(crate) fn parts(&self) -> Result<Parts, CadesError> {
+        let mut signer_info_head = CmsVersion::V1.to_der()?;
+        signer_info_head.extend(self.sid.to_der()?);
+        signer_info_head.extend(self.digest_alg.to_der()?);
+        Ok(Parts {
+            attributes: self.signed_attrs.iter().cloned().collect(),
+            signed_data_without_signers: self.signed_data.to_der()?,
+            signer_info_head,
+            signature_algorithm: self.signature_alg.to_der()?,
+        })
+    }
+
     /// The data to be signed: the DER `SET OF Attribute` of the signed attributes.
     pub fn dtbs(&self) -> &[u8] {
         &self.dtbs

@@ -15,6 +15,7 @@ pub mod oid;
 mod raw;
 pub mod revocation;
 mod signer;
+mod template;
 mod tsa;
 mod verify;
 
@@ -27,6 +28,7 @@ pub use http::HttpSettings;
 pub use long_term::add_validation_data;
 pub use revocation::{HttpRevocationSource, RevocationData, RevocationSource};
 pub use signer::{DtbsSigner, FnSigner, ScdevSigner};
+pub use template::{SignatureTemplate, TemplateDtbs};
 pub use tsa::{
     HttpTsa, Stamped, TimeStampAuthority, TsaFailure, add_signature_time_stamp, check_response,
     embed_signature_time_stamp, time_stamp_request,
