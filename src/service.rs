@@ -10,8 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use der::{Decode, Encode};
 use ssa_audit::{AuditLog, Entry, Event, Outcome};
 use ssa_cades::{
-    Document, RevocationSource, ScdevSigner, SignatureParameters, SignedAttributeOptions,
-    TimeStampAuthority, TsaFailure, VerificationReport, VerifyOptions,
+    Document, RevocationSource, SignatureTemplate, SignedAttributeOptions, TimeStampAuthority,
+    TsaFailure, VerificationReport, VerifyOptions,
 };
 use ssa_policy::{AlgorithmPolicy, Level, RequestPolicy};
 use ssa_sad::{
@@ -686,8 +686,8 @@ impl SigningService {
 
     /// Signs documents, given their digests (document-digest mode): the SAD
     /// must authorize exactly these digests for this credential. Returns
-    /// one CAdES signature per digest, each recorded in the audit log
-    /// before it is returned.
+    /// one CAdES signature per digest, all recorded in the audit log (one
+    /// signature record listing every digest) before they are returned.
     pub fn sign_documents(
         &self,
         credential: &str,
@@ -711,8 +711,8 @@ impl SigningService {
         result.or_else(|error| self.record_refusal(credential, sad, digests, now, error))
     }
 
-    /// Appends, in one durable write, the activation and one signature
-    /// record per digest of a signing that succeeded.
+    /// Appends, in one durable write, the activation and the signature
+    /// record of a signing that succeeded; each lists every digest signed.
     fn record_signatures(
         &self,
         credential: &str,
@@ -721,8 +721,8 @@ impl SigningService {
         level: &str,
         now: SystemTime,
     ) -> Result<(), ServiceError> {
-        let digests = activation.digests();
-        let mut entries = vec![
+        let digests = || activation.digests().iter().map(Vec::as_slice);
+        let entries = vec![
             Entry::new(
                 Event::Activation {
                     sad_id: Some(activation.sad_id().to_owned()),
@@ -731,22 +731,18 @@ impl SigningService {
                 Outcome::Success,
             )
             .credential(credential)
-            .digests(digests.iter().map(Vec::as_slice)),
+            .digests(digests()),
+            Entry::new(
+                Event::Signature {
+                    sad_id: activation.sad_id().to_owned(),
+                    level: level.to_owned(),
+                },
+                record.signer.clone(),
+                Outcome::Success,
+            )
+            .credential(credential)
+            .digests(digests()),
         ];
-        for digest in digests {
-            entries.push(
-                Entry::new(
-                    Event::Signature {
-                        sad_id: activation.sad_id().to_owned(),
-                        level: level.to_owned(),
-                    },
-                    record.signer.clone(),
-                    Outcome::Success,
-                )
-                .credential(credential)
-                .digests([digest.as_slice()]),
-            );
-        }
         self.inner.audit.append_all(entries, secs(now))?;
         Ok(())
     }
@@ -830,20 +826,18 @@ impl SigningService {
             ssa_sad::UnixTime(secs(now)),
         )?;
         // From here the activation is held: dropping it on error releases the digests.
-        let signer = ScdevSigner::new(&*self.inner.scdev, &key, algorithm);
-        let mut signatures = Vec::with_capacity(digests.len());
-        for digest in activation.digests() {
-            let params = SignatureParameters {
-                certificate: &certificate,
-                chain: &chain,
-                algorithm,
-                hash,
-                digest,
-                signing_time: now,
-                content: None,
-                options: attributes.clone(),
-            };
-            let mut signature = ssa_cades::sign(&params, &signer)?;
+        // What the signatures share is encoded once; the SCDev opens the key
+        // once for all the digests the SAD authorized.
+        let template = SignatureTemplate::new(&certificate, &chain, algorithm, now, attributes)?;
+        let batch = template.sign_all(activation.digests(), |dtbs| {
+            let inputs: Vec<SignInput<'_>> = dtbs
+                .iter()
+                .map(|d| SignInput::Message(d.as_ref()))
+                .collect();
+            Ok(self.inner.scdev.sign_many(&key, algorithm, &inputs)?)
+        })?;
+        let mut signatures = Vec::with_capacity(batch.len());
+        for mut signature in batch {
             if options.level >= Level::BT {
                 let tsa = self.inner.tsa.as_deref().ok_or(ServiceError::BadRequest {
                     reason: "no TSA configured",

@@ -219,8 +219,19 @@ fn enrol_certify_authorize_sign_verify() {
     let log = std::fs::read(f.dir.path().join("audit.log")).unwrap();
     let report = scan(&log, None);
     assert!(report.is_intact(), "{:?}", report.problems);
-    // Enrolment, certificate, authorization, activation, two signatures.
-    assert_eq!(report.records, 6);
+    // Enrolment, certificate, authorization, activation, and one signature
+    // record naming both digests, in order, under the SAD's id.
+    assert_eq!(report.records, 5);
+    let last = f.records().pop().unwrap();
+    assert!(
+        matches!(&last.entry.event, ssa::audit::Event::Signature { level, sad_id }
+            if level == "BB" && !sad_id.is_empty()),
+        "{last:?}"
+    );
+    assert_eq!(
+        last.entry.digests,
+        digests.iter().map(|d| hex(d)).collect::<Vec<_>>()
+    );
     // Nothing secret in the log: not the PIN, the OTP, the SAD, nor in any
     // usual encoding the KEK, the TOTP seed or the SAD issuer's key.
     let text = String::from_utf8(log).unwrap();
