@@ -3,13 +3,16 @@
 //!
 //! ```text
 //! cargo run --release --example hsm_bench -- \
-//!     --backend ring|soft|pkcs11 [--module PATH --token LABEL --pin-env VAR] \
+//!     --backend ring|c_sign|soft|pkcs11 [--module PATH --token LABEL --pin-env VAR] \
 //!     --alg p256|p384|ed25519|rsa2048|rsa3072 --threads N --duration SECONDS \
 //!     --mode raw|pipeline [--batch K] [--no-fsync] [--key-cache] [--json]
 //! ```
 //!
 //! `--backend ring` (raw mode, P-256 only) times ring's ECDSA P-256 signing
-//! alone: the primitive every ratio is measured against.
+//! alone: the primitive every ratio is measured against. `--backend c_sign`
+//! (P-256 only) is its PKCS#11 counterpart: bare `C_Sign` (CKM_ECDSA over a
+//! SHA-256 digest) on one session per thread, with the key handle found
+//! once, no SCDev around it.
 //! With `--backend pkcs11` and no `--module`, a throw-away SoftHSM2 token is
 //! set up for the run. `--mode pipeline` mints one SCAL2 SAD per batch of K
 //! digests outside the timed section (the identity provider's work) and
@@ -101,17 +104,26 @@ fn parse() -> Result<Args, Box<dyn std::error::Error>> {
     Ok(a)
 }
 
-fn scdev(args: &Args) -> Result<Arc<dyn Scdev>, Box<dyn std::error::Error>> {
+/// The SCDev, and for PKCS#11 the configuration that opened it.
+type Opened = (Arc<dyn Scdev>, Option<Pkcs11Config>);
+
+fn scdev(args: &Args) -> Result<Opened, Box<dyn std::error::Error>> {
     if args.backend == "soft" {
         let backup = BackupKey::generate()?;
         let soft = SoftScdev::in_memory(KeyEncryptionKey::generate()?).with_backup_key(backup);
-        return Ok(Arc::new(if args.key_cache {
+        let soft = if args.key_cache {
             soft.with_key_cache()
         } else {
             soft
-        }));
+        };
+        return Ok((Arc::new(soft), None));
     }
-    let config = match &args.module {
+    let config = pkcs11_config(args)?;
+    Ok((Arc::new(Pkcs11Scdev::open(&config)?), Some(config)))
+}
+
+fn pkcs11_config(args: &Args) -> Result<Pkcs11Config, Box<dyn std::error::Error>> {
+    Ok(match &args.module {
         Some(module) => {
             let token = args
                 .token
@@ -127,8 +139,7 @@ fn scdev(args: &Args) -> Result<Arc<dyn Scdev>, Box<dyn std::error::Error>> {
         None => ssa_testkit::softhsm()
             .create_token("hsm-bench", false)
             .config(),
-    };
-    Ok(Arc::new(Pkcs11Scdev::open(&config)?))
+    })
 }
 
 /// Peak resident set size of this process, from /proc (Linux).
@@ -156,7 +167,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.backend == "ring" {
         return run_ring(&args);
     }
-    let scdev = scdev(&args)?;
+    let (scdev, config) = scdev(&args)?;
+    if let (Some(config), "c_sign") = (&config, args.backend.as_str()) {
+        return run_c_sign(&args, &*scdev, config);
+    }
     let signature_algorithm = ssa::service::signature_algorithm_for(args.alg);
     let work = tempfile::tempdir()?;
 
@@ -264,6 +278,49 @@ fn run_ring(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     drive(args, |_, _| {
         let begin = Instant::now();
         let _ = key.sign(&rng, &message);
+        (begin.elapsed(), 1)
+    });
+    Ok(())
+}
+
+/// Bare `C_Sign` on the token: the key is generated through the SCDev (which
+/// also logs the token in), then each thread signs on a session of its own
+/// with the process's one PKCS#11 context.
+fn run_c_sign(
+    args: &Args,
+    scdev: &dyn Scdev,
+    config: &Pkcs11Config,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use cryptoki::mechanism::Mechanism;
+    use cryptoki::object::{Attribute, ObjectClass};
+    if args.alg != KeyAlgorithm::EcP256 {
+        return Err("--backend c_sign times P-256 only".into());
+    }
+    let id = KeyId::new(b"bench-key".to_vec())?;
+    scdev.generate_key(&id, "bench", KeySpec::new(args.alg))?;
+    let pkcs11 = ssa::scdev::pkcs11::context(&config.module)?;
+    let slot = ssa::scdev::pkcs11::find_slot(&pkcs11, &config.token_label)?;
+    let sessions = (0..args.threads)
+        .map(|_| {
+            let session = pkcs11.open_ro_session(slot)?;
+            let key = *session
+                .find_objects(&[
+                    Attribute::Class(ObjectClass::PRIVATE_KEY),
+                    Attribute::Id(id.as_bytes().to_vec()),
+                ])?
+                .first()
+                .ok_or("the key is not on the token")?;
+            Ok(std::sync::Mutex::new((session, key)))
+        })
+        .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()?;
+    let digest = ssa::HashAlgorithm::Sha256.digest(&[0x5au8; 32]);
+    drive(args, |t, _| {
+        let held = sessions[t].lock().expect("session");
+        let (session, key) = &*held;
+        let begin = Instant::now();
+        session
+            .sign(&Mechanism::Ecdsa, *key, &digest)
+            .expect("C_Sign");
         (begin.elapsed(), 1)
     });
     Ok(())
