@@ -199,6 +199,18 @@ pub enum SadError {
         /// The SAD id.
         jti: String,
     },
+    /// The SAD expired before the ledger's horizon: the ledger no longer
+    /// tracks its uses, so it cannot be used (the verifier's clock may have
+    /// stepped back).
+    #[error("SAD {jti:?} expired at {exp}, before the ledger forgot SADs up to {horizon}")]
+    ForgottenSad {
+        /// The SAD id.
+        jti: String,
+        /// Its expiry.
+        exp: u64,
+        /// The ledger's horizon.
+        horizon: u64,
+    },
     /// A reservation is unknown to the ledger (committed or released already).
     #[error("unknown ledger reservation")]
     UnknownReservation,

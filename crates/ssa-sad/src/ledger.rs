@@ -21,6 +21,11 @@ pub struct UseRequest<'a> {
     pub num: u32,
     /// When the SAD expires (its entry may be dropped after that).
     pub exp: u64,
+    /// SADs that expired before this time are refused by the verifier now
+    /// (its time less its clock skew): the ledger may forget them, and from
+    /// then on refuses any SAD that expired before it itself, so a clock
+    /// stepping back cannot replay a forgotten SAD.
+    pub forget_before: u64,
     /// The digests to sign: one signature each.
     pub digests: &'a [Vec<u8>],
     /// Whether the SAD binds its digests (then each can be signed once).
@@ -60,10 +65,20 @@ impl Entry {
     }
 }
 
+/// Entries are swept when this many reservations were made since the last
+/// sweep, or as many as there are entries (so a sweep costs O(1) amortized).
+const SWEEP_EVERY: usize = 4096;
+
 /// The ledger logic shared by the memory and file ledgers.
 #[derive(Debug, Default)]
 pub(crate) struct LedgerState {
     pub(crate) entries: HashMap<String, Entry>,
+    /// Used-up SADs and their expiry: all a used-up SAD needs is to stay
+    /// refused until it expires, so it costs its id and one number.
+    pub(crate) spent: HashMap<Box<str>, u64>,
+    /// SADs that expired before this are forgotten and refused.
+    pub(crate) horizon: u64,
+    reserves_since_sweep: usize,
     next_id: u64,
     /// Makes reservation ids unique across processes sharing a ledger.
     prefix: String,
@@ -78,6 +93,22 @@ pub(crate) struct Taken {
 
 impl LedgerState {
     pub(crate) fn reserve(&mut self, request: &UseRequest<'_>) -> Result<Reservation, SadError> {
+        self.reserves_since_sweep += 1;
+        if self.reserves_since_sweep >= SWEEP_EVERY.max(self.entries.len() + self.spent.len()) {
+            self.sweep(request.forget_before);
+        }
+        if request.exp < self.horizon {
+            return Err(SadError::ForgottenSad {
+                jti: request.jti.to_owned(),
+                exp: request.exp,
+                horizon: self.horizon,
+            });
+        }
+        if self.spent.contains_key(request.jti) {
+            return Err(SadError::SadExhausted {
+                jti: request.jti.to_owned(),
+            });
+        }
         let entry = self
             .entries
             .entry(request.jti.to_owned())
@@ -125,6 +156,26 @@ impl LedgerState {
             jti: request.jti.to_owned(),
             id,
         })
+    }
+
+    /// Forgets the SADs that expired before `cut` (those without a
+    /// reservation in flight) and refuses them from now on. A `cut` below
+    /// the horizon (a clock stepped back) forgets nothing more.
+    pub(crate) fn sweep(&mut self, cut: u64) {
+        self.reserves_since_sweep = 0;
+        if cut <= self.horizon {
+            return;
+        }
+        self.horizon = cut;
+        self.entries
+            .retain(|_, entry| entry.exp >= cut || !entry.reserved.is_empty());
+        self.spent.retain(|_, exp| *exp >= cut);
+        if self.entries.len() < self.entries.capacity() / 4 {
+            self.entries.shrink_to_fit();
+        }
+        if self.spent.len() < self.spent.capacity() / 4 {
+            self.spent.shrink_to_fit();
+        }
     }
 
     /// A state whose reservation ids start with `prefix`.
@@ -187,6 +238,9 @@ impl LedgerState {
     }
 
     pub(crate) fn apply_commit(&mut self, jti: &str, num: u32, exp: u64, digests: Vec<Vec<u8>>) {
+        if self.spent.contains_key(jti) {
+            return;
+        }
         let entry = self.entries.entry(jti.to_owned()).or_insert_with(|| Entry {
             num,
             exp,
@@ -195,10 +249,14 @@ impl LedgerState {
         entry.committed = entry
             .committed
             .saturating_add(u32::try_from(digests.len()).unwrap_or(u32::MAX));
-        if entry.committed >= entry.num {
+        if entry.committed >= entry.num && entry.reserved.is_empty() {
             // An exhausted SAD is refused before its digests are looked at
-            // (`SadExhausted`), so they need not be kept: a one-signature
-            // SAD then costs its id and three numbers.
+            // (`SadExhausted`), so they need not be kept: it moves to the
+            // spent table, where it costs its id and its expiry.
+            let exp = entry.exp;
+            self.entries.remove(jti);
+            self.spent.insert(jti.into(), exp);
+        } else if entry.committed >= entry.num {
             entry.used = HashSet::new();
         } else {
             entry
@@ -214,7 +272,9 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// A ledger in process memory: for one node, lost on restart.
+/// A ledger in process memory: for one node, lost on restart. It forgets
+/// the SADs the verifier already refuses as expired, amortized over the
+/// reservations, and refuses them itself from then on.
 #[derive(Debug, Default)]
 pub struct MemoryLedger {
     state: Mutex<LedgerState>,
@@ -254,6 +314,7 @@ mod tests {
             jti,
             num,
             exp: 1,
+            forget_before: 0,
             digests,
             bound: true,
         }
@@ -277,9 +338,9 @@ mod tests {
         let r = state.reserve(&request("j", 2, &second)).unwrap();
         let taken = state.take(&r).unwrap();
         state.apply_commit("j", taken.num, taken.exp, taken.digests);
-        let entry = &state.entries["j"];
-        assert!(entry.used.is_empty() && entry.used.capacity() == 0);
-        assert_eq!(entry.reserved.capacity(), 0);
+        // Used up: only its id and expiry are left.
+        assert!(!state.entries.contains_key("j"));
+        assert_eq!(state.spent.get("j"), Some(&1));
         for digests in [&first[..], &second[..]] {
             assert!(matches!(
                 state.reserve(&request("j", 2, digests)),

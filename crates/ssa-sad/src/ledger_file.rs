@@ -13,7 +13,9 @@
 //! damage anywhere else is refused, since silently dropping a commit would
 //! let a SAD be replayed. Entries of SADs that expired before a time the
 //! caller gives are compacted away (the journal is replaced atomically;
-//! other processes notice the new file and replay it).
+//! other processes notice the new file and replay it). A compacted journal
+//! starts with the cut-off (a horizon record); every reader refuses SADs
+//! that expired before it, and the horizon never moves back.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -38,6 +40,10 @@ enum Op {
     Reserve,
     /// A reservation given back.
     Release,
+    /// SADs that expired before `exp` were compacted away: refuse them.
+    /// Written first in a compacted journal, so every process that reads
+    /// it, and every later open, keeps refusing what it no longer tracks.
+    Horizon,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -115,6 +121,7 @@ fn apply(state: &mut LedgerState, record: &Record) -> Result<(), SadError> {
             uses,
         ),
         Op::Release => state.apply_release(&record.jti, record.rid.as_deref().unwrap_or_default()),
+        Op::Horizon => state.sweep(record.exp),
         Op::Commit => {
             if let Some(rid) = &record.rid {
                 state.apply_release(&record.jti, rid);
@@ -195,9 +202,31 @@ impl FileLedger {
         };
         let loaded = (|| {
             let (all, good) = records(&bytes, true)?;
-            let live: Vec<Record> = all
+            // The horizon never moves back, whatever time the caller gives.
+            let horizon = all
+                .iter()
+                .filter(|r| r.op == Op::Horizon)
+                .map(|r| r.exp)
+                .max()
+                .unwrap_or(0)
+                .max(drop_expired_before.0);
+            let forgets = all.iter().any(|r| r.op != Op::Horizon && r.exp < horizon);
+            let had_horizon = all.iter().any(|r| r.op == Op::Horizon);
+            // A horizon is only needed once something was forgotten.
+            let marker = (forgets || had_horizon).then(|| Record {
+                jti: String::new(),
+                num: 0,
+                exp: horizon,
+                uses: Vec::new(),
+                op: Op::Horizon,
+                rid: None,
+            });
+            let live: Vec<Record> = marker
                 .into_iter()
-                .filter(|r| r.exp >= drop_expired_before.0)
+                .chain(
+                    all.into_iter()
+                        .filter(|r| r.op != Op::Horizon && r.exp >= horizon),
+                )
                 .collect();
             let mut kept = Vec::new();
             let prefix = process_prefix()?;
@@ -206,7 +235,7 @@ impl FileLedger {
                 apply(&mut state, record)?;
                 kept.extend(line(record)?);
             }
-            if kept.len() != bytes.len() || good != bytes.len() {
+            if forgets || kept.len() != bytes.len() || good != bytes.len() {
                 // Something was cut or compacted: replace the journal whole.
                 write_atomic(path, &kept)?;
             }

@@ -198,6 +198,7 @@ impl SadVerifier {
             jti: &claims.jti,
             num: claims.num,
             exp: claims.exp,
+            forget_before: now.0.saturating_sub(self.config.max_skew),
             digests: request.digests,
             bound,
         })?;

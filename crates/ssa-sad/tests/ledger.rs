@@ -237,13 +237,87 @@ fn file_ledger_compacts_expired_entries() {
         .unwrap()
         .commit()
         .unwrap();
+    let jti = w.sam.verify_token(&sad, NOW).unwrap().jti;
     drop(w);
     assert!(!std::fs::read(&path).unwrap().is_empty());
     // Opened before expiry: kept. Opened after: gone.
     FileLedger::open(&path, UnixTime(NOW.0 + 300)).unwrap();
     assert!(!std::fs::read(&path).unwrap().is_empty());
     FileLedger::open(&path, UnixTime(NOW.0 + 301)).unwrap();
-    assert!(std::fs::read(&path).unwrap().is_empty());
+    let text = String::from_utf8(std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(text.lines().count(), 1, "only the horizon is left: {text}");
+    assert!(text.contains("\"horizon\""), "{text}");
+
+    // The clock steps back to NOW: the verifier alone would accept the SAD
+    // again, and its use is no longer in the journal. The horizon the
+    // compaction wrote refuses it, in this process and the next.
+    for _ in 0..2 {
+        let ledger = FileLedger::open(&path, NOW).unwrap();
+        let error = ledger
+            .reserve(&UseRequest {
+                jti: &jti,
+                num: 1,
+                exp: NOW.0 + 300,
+                forget_before: NOW.0 - 60,
+                digests: &digests,
+                bound: true,
+            })
+            .unwrap_err();
+        assert!(
+            matches!(error, SadError::ForgottenSad { horizon, .. } if horizon == NOW.0 + 301),
+            "{error:?}"
+        );
+    }
+}
+
+/// The memory ledger forgets SADs the verifier refuses anyway, and then
+/// refuses them itself: a clock stepping back replays nothing.
+#[test]
+fn memory_ledger_forgets_expired_sads_and_refuses_them_after() {
+    let ledger = MemoryLedger::new();
+    let digest = digests(1);
+    let request = |jti: &'static str, exp: u64, forget_before: u64| UseRequest {
+        jti,
+        num: 1,
+        exp,
+        forget_before,
+        digests: &digest,
+        bound: true,
+    };
+    let r = ledger.reserve(&request("old", 100, 0)).unwrap();
+    ledger.commit(&r).unwrap();
+    // Many later SADs at time 1 000: a sweep runs among them and forgets "old".
+    let jtis: Vec<String> = (0..10_000).map(|i| format!("new-{i}")).collect();
+    for jti in &jtis {
+        let r = ledger
+            .reserve(&UseRequest {
+                jti,
+                num: 1,
+                exp: 2_000,
+                forget_before: 1_000,
+                digests: &digest,
+                bound: true,
+            })
+            .unwrap();
+        ledger.commit(&r).unwrap();
+    }
+    // The clock steps back to 50: "old" is not exhausted any more as far as
+    // the entries go, but it is behind the horizon.
+    assert!(matches!(
+        ledger.reserve(&request("old", 100, 0)),
+        Err(SadError::ForgottenSad {
+            horizon: 1_000,
+            exp: 100,
+            ..
+        })
+    ));
+    // What is still tracked stays spent.
+    assert!(matches!(
+        ledger.reserve(&request("new-0", 2_000, 0)),
+        Err(SadError::SadExhausted { .. })
+    ));
+    // And a new SAD within the horizon is fine.
+    assert!(ledger.reserve(&request("fresh", 1_500, 1_000)).is_ok());
 }
 
 #[test]
@@ -311,6 +385,7 @@ fn file_ledger_shared_by_two_handles_spends_each_use_once() {
         jti: "shared-1",
         num: 1,
         exp: NOW.0 + 300,
+        forget_before: 0,
         digests: &digests,
         bound: true,
     };
@@ -336,6 +411,7 @@ fn file_ledger_shared_by_two_handles_spends_each_use_once() {
                         jti: "shared-2",
                         num: NUM,
                         exp: NOW.0 + 300,
+                        forget_before: 0,
                         digests: &digest,
                         bound: false,
                     };
@@ -355,6 +431,7 @@ fn file_ledger_shared_by_two_handles_spends_each_use_once() {
         jti: "shared-3",
         num: 1,
         exp: NOW.0 + 900,
+        forget_before: 0,
         digests: &digests,
         bound: true,
     };
