@@ -895,17 +895,12 @@ impl SigningService {
                 },
                 ssa_sad::UnixTime(secs(now)),
             )?;
-            let mut out = Vec::with_capacity(hashes.len());
-            for digest in activation.digests() {
-                out.push(self.inner.scdev.sign(
-                    &key,
-                    algorithm,
-                    SignInput::Digest {
-                        hash,
-                        value: digest,
-                    },
-                )?);
-            }
+            let inputs: Vec<SignInput<'_>> = activation
+                .digests()
+                .iter()
+                .map(|value| SignInput::Digest { hash, value })
+                .collect();
+            let out = self.inner.scdev.sign_many(&key, algorithm, &inputs)?;
             // On disk before the values are returned; the SAD is spent after.
             self.record_signatures(credential, &record, &activation, "raw", now)?;
             activation.commit()?;

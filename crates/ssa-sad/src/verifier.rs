@@ -186,12 +186,8 @@ impl SadVerifier {
             return Err(SadError::BadDigestList);
         }
         let bound = !claims.hashes.is_empty();
-        if bound
-            && let Some(index) = request
-                .digests
-                .iter()
-                .position(|d| !claims.hashes.contains(d))
-        {
+        let approved: std::collections::HashSet<&Vec<u8>> = claims.hashes.iter().collect();
+        if bound && let Some(index) = request.digests.iter().position(|d| !approved.contains(d)) {
             return Err(SadError::DigestNotBound { index });
         }
         let reservation = self.ledger.reserve(&UseRequest {
