@@ -1,6 +1,6 @@
 //! The soft SCDev: keys generated in process by ring, held only sealed
 //! (AES-256-GCM under a key-encryption key the embedder supplies), opened for
-//! the length of one signature.
+//! the length of one signature, or of one batch ([`Scdev::sign_many`]).
 //!
 //! What it can do, and why not more:
 //! - **Generate** EC P-256, EC P-384 and Ed25519 keys. ring cannot generate
@@ -13,7 +13,8 @@
 //!   [`ScdevError::DigestSigningUnsupported`]. See the `signing` module notes.
 //!
 //! ring's own key objects do not zeroize their memory when dropped. This
-//! backend keeps them alive only inside one `sign` call and holds the
+//! backend keeps them alive only inside one `sign` or `sign_many` call
+//! (unless the key cache is on) and holds the
 //! PKCS#8 bytes in zeroizing buffers; an embedder who needs key material
 //! never to be in process memory at all wants the PKCS#11 backend.
 //!
