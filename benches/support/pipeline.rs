@@ -111,7 +111,9 @@ impl Pipeline {
         )?;
         let cert =
             Certificate::from_der(&ssa_testkit::pki::pki().issue_from_csr(&csr, "signer", 30))?;
-        service.install_certificate("bench", &[cert], now)?;
+        // Checked at the time of installing: the CA dates the certificate
+        // from its issuance, which may be a second after `now`.
+        service.install_certificate("bench", &[cert], SystemTime::now())?;
         let hash = ssa::cades::algorithm::signer_digest(ssa::service::signature_algorithm_for(alg));
         let hash_alg = match hash {
             HashAlgorithm::Sha384 => HashAlg::Sha384,
