@@ -17,11 +17,14 @@ row "ring P-256, 1 thread"                    $B --backend ring --threads 1
 row "soft SCDev raw P-256, 1 thread"          $B --backend soft --alg p256 --threads 1 --mode raw
 row "soft pipeline, batch 100, fsync, 1 thr"  $B --backend soft --alg p256 --threads 1 --mode pipeline --batch 100
 row "soft pipeline, batch 1, fsync, 1 thr"    $B --backend soft --alg p256 --threads 1 --mode pipeline --batch 1
-row "SoftHSM2 raw C_Sign P-256, 1 thread"     $B --backend pkcs11 --alg p256 --threads 1 --mode raw
+row "SoftHSM2 bare C_Sign P-256, 1 thread"    $B --backend c_sign --alg p256 --threads 1
+row "SoftHSM2 SCDev raw P-256, 1 thread"      $B --backend pkcs11 --alg p256 --threads 1 --mode raw
 row "SoftHSM2 pipeline, batch 100, 1 thread"  $B --backend pkcs11 --alg p256 --threads 1 --mode pipeline --batch 100
 row "ring P-256, 2 threads"                   $B --backend ring --threads 2
 row "soft SCDev raw P-256, 2 threads"         $B --backend soft --alg p256 --threads 2 --mode raw
-row "SoftHSM2 raw C_Sign P-256, 2 threads"    $B --backend pkcs11 --alg p256 --threads 2 --mode raw
+row "SoftHSM2 bare C_Sign P-256, 2 threads"   $B --backend c_sign --alg p256 --threads 2
+row "SoftHSM2 SCDev raw P-256, 2 threads"     $B --backend pkcs11 --alg p256 --threads 2 --mode raw
+row "SoftHSM2 pipeline, batch 100, 2 threads" $B --backend pkcs11 --alg p256 --threads 2 --mode pipeline --batch 100
 row "soft pipeline, batch 100, fsync, 2 thr"  $B --backend soft --alg p256 --threads 2 --mode pipeline --batch 100
 row "soft pipeline, batch 100, no fsync, 2 thr" $B --backend soft --alg p256 --threads 2 --mode pipeline --batch 100 --no-fsync
 row "soft pipeline, batch 1, fsync, 2 thr"    $B --backend soft --alg p256 --threads 2 --mode pipeline --batch 1
