@@ -74,6 +74,17 @@ proptest! {
     }
 }
 
+fn template_for(signer: &Signer) -> SignatureTemplate {
+    SignatureTemplate::new(
+        &signer.certificate,
+        &[],
+        ECDSA,
+        now(),
+        SignedAttributeOptions::default(),
+    )
+    .unwrap()
+}
+
 #[test]
 fn a_batch_signed_through_sign_many_is_accepted_by_openssl() {
     let signer = signer();
@@ -84,14 +95,7 @@ fn a_batch_signed_through_sign_many_is_accepted_by_openssl() {
         .iter()
         .map(|d| HashAlgorithm::Sha256.digest(d))
         .collect();
-    let template = SignatureTemplate::new(
-        &signer.certificate,
-        &[],
-        ECDSA,
-        now(),
-        SignedAttributeOptions::default(),
-    )
-    .unwrap();
+    let template = template_for(&signer);
     let signatures = template
         .sign_all(&digests, |dtbs| {
             let inputs: Vec<SignInput<'_>> = dtbs
@@ -115,14 +119,7 @@ fn a_batch_signed_through_sign_many_is_accepted_by_openssl() {
 #[test]
 fn wrong_digest_length_and_a_short_signer_are_refused() {
     let signer = signer();
-    let template = SignatureTemplate::new(
-        &signer.certificate,
-        &[],
-        ECDSA,
-        now(),
-        SignedAttributeOptions::default(),
-    )
-    .unwrap();
+    let template = template_for(&signer);
     assert!(matches!(
         template.dtbs(&[0u8; 31]),
         Err(CadesError::DigestLength {

@@ -366,24 +366,12 @@ impl Scdev for Pkcs11Scdev {
         algorithm: SignatureAlgorithm,
         input: SignInput<'_>,
     ) -> Result<Vec<u8>, ScdevError> {
-        self.token.with_session(|session| {
-            let (key, key_algorithm) = self.signing_key(session, id)?;
-            if !algorithm.fits(key_algorithm) {
-                return Err(ScdevError::AlgorithmNotAllowed {
-                    key_id: id.clone(),
-                    key: key_algorithm,
-                    requested: algorithm,
-                });
-            }
-            let input = crate::check_input(BACKEND, algorithm, input)?;
-            if !self.capabilities.can_sign_message(algorithm) {
-                return Err(ScdevError::SignatureUnsupported {
-                    backend: BACKEND,
-                    algorithm,
-                });
-            }
-            self.sign_on(session, key, key_algorithm, algorithm, input)
-        })
+        // A batch of one: the same checks, one session, one look-up.
+        self.sign_many(id, algorithm, &[input])?
+            .pop()
+            .ok_or(ScdevError::TokenData {
+                what: "no signature for the input",
+            })
     }
 
     fn sign_many(
