@@ -7,33 +7,27 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use common::{PIN, cheap_pin_config, enrol_with_certificate};
 use der::Decode;
 use ssa::audit::{AuditLog, AuditOptions, Event, Record, scan};
 use ssa::sad::*;
+use ssa::scdev::KeyEncryptionKey;
 use ssa::scdev::soft::SoftScdev;
-use ssa::scdev::{KeyEncryptionKey, KeySpec};
-use ssa::{
-    EnrolmentRequest, FileRegistry, HashAlgorithm, KeyAlgorithm, SignOptions, SigningServiceBuilder,
-};
+use ssa::{FileRegistry, HashAlgorithm, SignOptions, SigningServiceBuilder};
 use x509_cert::Certificate;
 
 fn child(dir: &str) -> ! {
     let dir = std::path::Path::new(dir);
     let (key, _) = SadSigningKey::generate(SadAlgorithm::EdDsa).unwrap();
-    let mut config = IssuerConfig::new("iss", "sam");
-    config.pin_policy = PinPolicy {
-        m_cost: 64,
-        t_cost: 1,
-        p_cost: 1,
-        min_len: 4,
-    };
     let issuer = SadIssuer::new(
-        config,
+        cheap_pin_config(),
         key,
         SeedKey::generate().unwrap(),
         Arc::new(MemoryLockoutStore::new()),
@@ -52,26 +46,8 @@ fn child(dir: &str) -> ! {
     ])
     .build()
     .unwrap();
+    enrol_with_certificate(&service, "c", "CN=Crash Test");
     let now = SystemTime::now();
-    let csr = service
-        .enroll(
-            EnrolmentRequest {
-                credential: "c".into(),
-                signer: "s".into(),
-                evidence: "e".into(),
-                key: KeySpec::new(KeyAlgorithm::EcP256),
-                scal: Scal::Scal1,
-                subject: "CN=Crash Test".parse().unwrap(),
-                pin: Some(Pin::new("1234")),
-                totp: None,
-                device_key: None,
-            },
-            now,
-        )
-        .unwrap();
-    let cert =
-        Certificate::from_der(&ssa_testkit::pki::pki().issue_from_csr(&csr, "signer", 30)).unwrap();
-    service.install_certificate("c", &[cert], now).unwrap();
     let stdout = std::io::stdout();
     for i in 0u64.. {
         let digests = vec![HashAlgorithm::Sha256.digest(&i.to_be_bytes())];
@@ -84,7 +60,7 @@ fn child(dir: &str) -> ! {
                     num: 1,
                     lifetime: 60,
                     factors: PresentedFactors {
-                        pin: Some(Pin::new("1234")),
+                        pin: Some(Pin::new(PIN)),
                         ..PresentedFactors::default()
                     },
                 },

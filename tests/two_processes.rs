@@ -7,20 +7,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use common::{PIN, cheap_pin_config, enrol_with_certificate};
 use der::Decode;
 use ssa::audit::{AuditLog, AuditOptions};
 use ssa::sad::*;
+use ssa::scdev::KeyEncryptionKey;
 use ssa::scdev::soft::{DirectoryKeyStore, SoftScdev};
-use ssa::scdev::{KeyEncryptionKey, KeySpec};
-use ssa::{
-    EnrolmentRequest, FileRegistry, HashAlgorithm, KeyAlgorithm, SignOptions, SigningService,
-    SigningServiceBuilder,
-};
+use ssa::{FileRegistry, HashAlgorithm, SignOptions, SigningService, SigningServiceBuilder};
 use x509_cert::Certificate;
 
 /// A service over the shared directory; `anchors` for installing certificates.
@@ -35,15 +35,8 @@ fn service(dir: &Path, audit_name: &str, anchors: Vec<Certificate>) -> SigningSe
         .unwrap()
         .try_into()
         .unwrap();
-    let mut config = IssuerConfig::new("iss", "sam");
-    config.pin_policy = PinPolicy {
-        m_cost: 64,
-        t_cost: 1,
-        p_cost: 1,
-        min_len: 4,
-    };
     let issuer = SadIssuer::new(
-        config,
+        cheap_pin_config(),
         issuer_key,
         SeedKey::from_bytes(seed_key),
         Arc::new(FileLockoutStore::open(dir.join("lockout")).unwrap()),
@@ -107,28 +100,8 @@ fn parent() -> Result<(), String> {
 
     let anchors = vec![Certificate::from_der(&ssa_testkit::pki::pki().ca.cert_der).unwrap()];
     let service = service(d, "audit-parent.log", anchors);
+    enrol_with_certificate(&service, "shared/1", "CN=Shared");
     let now = SystemTime::now();
-    let csr = service
-        .enroll(
-            EnrolmentRequest {
-                credential: "shared/1".into(),
-                signer: "s".into(),
-                evidence: "e".into(),
-                key: KeySpec::new(KeyAlgorithm::EcP256),
-                scal: Scal::Scal1,
-                subject: "CN=Shared".parse().unwrap(),
-                pin: Some(Pin::new("1234")),
-                totp: None,
-                device_key: None,
-            },
-            now,
-        )
-        .map_err(|e| e.to_string())?;
-    let cert =
-        Certificate::from_der(&ssa_testkit::pki::pki().issue_from_csr(&csr, "signer", 30)).unwrap();
-    service
-        .install_certificate("shared/1", &[cert], now)
-        .map_err(|e| e.to_string())?;
     let digests = vec![HashAlgorithm::Sha256.digest(b"one document, one signature")];
     let sad = service
         .authorize(
@@ -139,7 +112,7 @@ fn parent() -> Result<(), String> {
                 num: 1,
                 lifetime: 120,
                 factors: PresentedFactors {
-                    pin: Some(Pin::new("1234")),
+                    pin: Some(Pin::new(PIN)),
                     ..PresentedFactors::default()
                 },
             },
