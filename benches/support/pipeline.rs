@@ -44,11 +44,11 @@ impl Pipeline {
         max_batch: usize,
         dir: &Path,
     ) -> Result<Self, Box<dyn Error>> {
-        if alg.is_rsa() {
-            return Err(
-                "the pipeline generates the credential's key in the SCDev; use an EC or Ed25519 key"
-                    .into(),
-            );
+        if !scdev.capabilities().generate.contains(&alg) {
+            return Err(format!(
+                "the pipeline generates the credential's key in the SCDev, which cannot generate {alg}"
+            )
+            .into());
         }
         let (issuer_key, pkcs8) = SadSigningKey::generate(SadAlgorithm::Es256)?;
         let minting = SadSigningKey::from_pkcs8(SadAlgorithm::Es256, &pkcs8)?;
