@@ -41,6 +41,9 @@ pub struct SignatureTemplate {
     signer_info_head: Vec<u8>,
     /// `SignerInfo.signatureAlgorithm`.
     signature_algorithm: Vec<u8>,
+    /// DER of id-messageDigest and of id-signedData, encoded once.
+    message_digest_oid: Vec<u8>,
+    signed_data_oid: Vec<u8>,
 }
 
 /// The data to be signed for one digest of a batch: the DER `SET OF
@@ -104,6 +107,8 @@ impl SignatureTemplate {
             signed_data_head,
             signer_info_head: parts.signer_info_head,
             signature_algorithm: parts.signature_algorithm,
+            message_digest_oid: oid::ID_MESSAGE_DIGEST.to_der()?,
+            signed_data_oid: oid::ID_SIGNED_DATA.to_der()?,
         })
     }
 
@@ -123,10 +128,9 @@ impl SignatureTemplate {
             });
         }
         // Attribute ::= SEQUENCE { id-messageDigest, SET { OCTET STRING } }
-        let oid = oid::ID_MESSAGE_DIGEST.to_der()?;
         let value = tlv(OCTET_STRING, &[digest]);
         let values = tlv(SET, &[&value]);
-        let message_digest = tlv(SEQUENCE, &[&oid, &values]);
+        let message_digest = tlv(SEQUENCE, &[&self.message_digest_oid, &values]);
         let at = self
             .fixed_attributes
             .partition_point(|a| der_set_order(a, &message_digest) != Ordering::Greater);
@@ -158,8 +162,7 @@ impl SignatureTemplate {
         let signer_infos = tlv(SET, &[&signer_info]);
         let signed_data = tlv(SEQUENCE, &[&self.signed_data_head, &signer_infos]);
         let content = tlv(CONTEXT_0, &[&signed_data]);
-        let content_type = oid::ID_SIGNED_DATA.to_der()?;
-        Ok(tlv(SEQUENCE, &[&content_type, &content]))
+        Ok(tlv(SEQUENCE, &[&self.signed_data_oid, &content]))
     }
 
     /// Signs every digest with `sign`, which gets all the DTBS at once (one
