@@ -72,6 +72,19 @@ fn secs(time: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
+/// `what` if the request `needs` it: refused when it is not configured.
+fn needed<'a, T: ?Sized>(
+    needs: bool,
+    what: Option<&'a T>,
+    reason: &'static str,
+) -> Result<Option<&'a T>, ServiceError> {
+    match (needs, what) {
+        (false, _) => Ok(None),
+        (true, Some(what)) => Ok(Some(what)),
+        (true, None) => Err(ServiceError::BadRequest { reason }),
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -815,6 +828,17 @@ impl SigningService {
         if attributes.signer_attributes.is_none() {
             attributes.signer_attributes = self.signer_attributes(&record, &certificate, now)?;
         }
+        // What the level needs is checked before the key is activated.
+        let tsa = needed(
+            options.level >= Level::BT,
+            self.inner.tsa.as_deref(),
+            "no TSA configured",
+        )?;
+        let revocation = needed(
+            options.level >= Level::BLt,
+            self.inner.revocation.as_deref(),
+            "no revocation source configured",
+        )?;
         let activation = self.inner.sam.activate(
             sad,
             &ActivationRequest {
@@ -838,10 +862,7 @@ impl SigningService {
         })?;
         let mut signatures = Vec::with_capacity(batch.len());
         for mut signature in batch {
-            if options.level >= Level::BT {
-                let tsa = self.inner.tsa.as_deref().ok_or(ServiceError::BadRequest {
-                    reason: "no TSA configured",
-                })?;
+            if let Some(tsa) = tsa {
                 signature = ssa_cades::add_signature_time_stamp(
                     &signature,
                     tsa,
@@ -850,14 +871,7 @@ impl SigningService {
                 )?
                 .signature;
             }
-            if options.level >= Level::BLt {
-                let source = self
-                    .inner
-                    .revocation
-                    .as_deref()
-                    .ok_or(ServiceError::BadRequest {
-                        reason: "no revocation source configured",
-                    })?;
+            if let Some(source) = revocation {
                 signature =
                     ssa_cades::add_validation_data(&signature, &self.inner.anchors, source, now)?;
             }

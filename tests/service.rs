@@ -648,3 +648,38 @@ fn expired_delegation_is_refused_at_signing() {
     );
     f.last_failure();
 }
+
+#[test]
+fn a_level_the_service_cannot_make_is_refused_before_the_sad_is_used() {
+    let f = fixture();
+    let (digests, _) = digests();
+    let sad = f.authorize("alice/1", &digests, PIN, now()).unwrap();
+    let b_t = SignOptions {
+        level: ssa::policy::Level::BT,
+        ..SignOptions::default()
+    };
+    // The fixture has no TSA.
+    let error = f
+        .service
+        .sign_documents("alice/1", &sad, &digests, &b_t, now())
+        .unwrap_err();
+    assert!(
+        matches!(error, ServiceError::BadRequest { .. }),
+        "{error:?}"
+    );
+    f.last_failure();
+    // Nothing was spent: the same SAD signs at B-B.
+    f.service
+        .sign_documents("alice/1", &sad, &digests, &SignOptions::default(), now())
+        .unwrap();
+    // The level is refused before the SAD is even looked at: a spent SAD
+    // still gets the configuration error, not a SAD error.
+    let error = f
+        .service
+        .sign_documents("alice/1", &sad, &digests, &b_t, now())
+        .unwrap_err();
+    assert!(
+        matches!(error, ServiceError::BadRequest { .. }),
+        "{error:?}"
+    );
+}
