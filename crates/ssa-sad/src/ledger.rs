@@ -23,8 +23,8 @@ pub struct UseRequest<'a> {
     pub exp: u64,
     /// SADs that expired before this time are refused by the verifier now
     /// (its time less its clock skew): the ledger may forget them, and from
-    /// then on refuses any SAD that expired before it itself, so a clock
-    /// stepping back cannot replay a forgotten SAD.
+    /// then on refuses itself any SAD expiring no later than the latest one
+    /// it forgot, so a clock stepping back cannot replay a forgotten SAD.
     pub forget_before: u64,
     /// The digests to sign: one signature each.
     pub digests: &'a [Vec<u8>],
@@ -159,23 +159,41 @@ impl LedgerState {
     }
 
     /// Forgets the SADs that expired before `cut` (those without a
-    /// reservation in flight) and refuses them from now on. A `cut` below
-    /// the horizon (a clock stepped back) forgets nothing more.
+    /// reservation in flight) and refuses them from now on: the horizon
+    /// moves to just past the latest expiry forgotten. It follows what was
+    /// forgotten, not `cut`, so a clock that jumped far ahead for a moment
+    /// shuts out only SADs that expire before ones already seen.
     pub(crate) fn sweep(&mut self, cut: u64) {
         self.reserves_since_sweep = 0;
-        if cut <= self.horizon {
-            return;
+        let mut forgotten: Option<u64> = None;
+        self.entries.retain(|_, entry| {
+            let keep = entry.exp >= cut || !entry.reserved.is_empty();
+            if !keep {
+                forgotten = forgotten.max(Some(entry.exp));
+            }
+            keep
+        });
+        self.spent.retain(|_, exp| {
+            let keep = *exp >= cut;
+            if !keep {
+                forgotten = forgotten.max(Some(*exp));
+            }
+            keep
+        });
+        if let Some(exp) = forgotten {
+            self.raise_horizon(exp.saturating_add(1));
         }
-        self.horizon = cut;
-        self.entries
-            .retain(|_, entry| entry.exp >= cut || !entry.reserved.is_empty());
-        self.spent.retain(|_, exp| *exp >= cut);
         if self.entries.len() < self.entries.capacity() / 4 {
             self.entries.shrink_to_fit();
         }
         if self.spent.len() < self.spent.capacity() / 4 {
             self.spent.shrink_to_fit();
         }
+    }
+
+    /// Refuses from now on every SAD that expires before `horizon`.
+    pub(crate) fn raise_horizon(&mut self, horizon: u64) {
+        self.horizon = self.horizon.max(horizon);
     }
 
     /// A state whose reservation ids start with `prefix`.

@@ -14,8 +14,9 @@
 //! let a SAD be replayed. Entries of SADs that expired before a time the
 //! caller gives are compacted away (the journal is replaced atomically;
 //! other processes notice the new file and replay it). A compacted journal
-//! starts with the cut-off (a horizon record); every reader refuses SADs
-//! that expired before it, and the horizon never moves back.
+//! starts with a horizon record, one past the latest expiry compacted away;
+//! every reader refuses SADs that expire before it, and the horizon never
+//! moves back.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -121,7 +122,7 @@ fn apply(state: &mut LedgerState, record: &Record) -> Result<(), SadError> {
             uses,
         ),
         Op::Release => state.apply_release(&record.jti, record.rid.as_deref().unwrap_or_default()),
-        Op::Horizon => state.sweep(record.exp),
+        Op::Horizon => state.raise_horizon(record.exp),
         Op::Commit => {
             if let Some(rid) = &record.rid {
                 state.apply_release(&record.jti, rid);
@@ -202,15 +203,22 @@ impl FileLedger {
         };
         let loaded = (|| {
             let (all, good) = records(&bytes, true)?;
-            // The horizon never moves back, whatever time the caller gives.
+            // SADs that expired before the cut are forgotten; the horizon
+            // goes just past the latest of them and never moves back.
+            let cut = drop_expired_before.0;
+            let forgotten = all
+                .iter()
+                .filter(|r| r.op != Op::Horizon && r.exp < cut)
+                .map(|r| r.exp.saturating_add(1))
+                .max();
+            let forgets = forgotten.is_some();
             let horizon = all
                 .iter()
                 .filter(|r| r.op == Op::Horizon)
                 .map(|r| r.exp)
+                .chain(forgotten)
                 .max()
-                .unwrap_or(0)
-                .max(drop_expired_before.0);
-            let forgets = all.iter().any(|r| r.op != Op::Horizon && r.exp < horizon);
+                .unwrap_or(0);
             let had_horizon = all.iter().any(|r| r.op == Op::Horizon);
             // A horizon is only needed once something was forgotten.
             let marker = (forgets || had_horizon).then(|| Record {
@@ -225,7 +233,7 @@ impl FileLedger {
                 .into_iter()
                 .chain(
                     all.into_iter()
-                        .filter(|r| r.op != Op::Horizon && r.exp >= horizon),
+                        .filter(|r| r.op != Op::Horizon && r.exp >= cut),
                 )
                 .collect();
             let mut kept = Vec::new();

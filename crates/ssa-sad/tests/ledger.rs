@@ -243,7 +243,9 @@ fn file_ledger_compacts_expired_entries() {
     // Opened before expiry: kept. Opened after: gone.
     FileLedger::open(&path, UnixTime(NOW.0 + 300)).unwrap();
     assert!(!std::fs::read(&path).unwrap().is_empty());
-    FileLedger::open(&path, UnixTime(NOW.0 + 301)).unwrap();
+    // Opened far later (a clock ahead): the horizon is one past the latest
+    // expiry forgotten, not the opener's time.
+    FileLedger::open(&path, UnixTime(NOW.0 + 100_000)).unwrap();
     let text = String::from_utf8(std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(text.lines().count(), 1, "only the horizon is left: {text}");
     assert!(text.contains("\"horizon\""), "{text}");
@@ -306,7 +308,7 @@ fn memory_ledger_forgets_expired_sads_and_refuses_them_after() {
     assert!(matches!(
         ledger.reserve(&request("old", 100, 0)),
         Err(SadError::ForgottenSad {
-            horizon: 1_000,
+            horizon: 101,
             exp: 100,
             ..
         })
@@ -440,5 +442,42 @@ fn file_ledger_shared_by_two_handles_spends_each_use_once() {
     assert!(matches!(
         one.reserve(&fresh).unwrap_err(),
         SadError::SadExhausted { .. }
+    ));
+}
+
+/// A clock that jumps far ahead for a moment makes the ledger forget what
+/// expired before that time, but the horizon follows what was forgotten:
+/// once the clock is right again, new SADs are accepted.
+#[test]
+fn a_clock_jump_ahead_does_not_shut_out_later_sads() {
+    let ledger = MemoryLedger::new();
+    let digest = digests(1);
+    let use_sad = |jti: &str, exp: u64, forget_before: u64| {
+        let r = ledger.reserve(&UseRequest {
+            jti,
+            num: 1,
+            exp,
+            forget_before,
+            digests: &digest,
+            bound: true,
+        })?;
+        ledger.commit(&r)
+    };
+    use_sad("seen", 1_300, 0).unwrap();
+    // Ten thousand requests while the clock reads year 2100.
+    for i in 0..10_000 {
+        use_sad(&format!("glitch-{i}"), 4_102_444_800 + 300, 4_102_444_800).unwrap();
+    }
+    // Back at time 1 050: a new SAD expiring at 1 350 is fine, one expiring
+    // no later than the forgotten "seen" SAD is refused (fail closed), and
+    // "seen" itself stays refused.
+    use_sad("after", 1_350, 990).unwrap();
+    assert!(matches!(
+        use_sad("short", 1_200, 990),
+        Err(SadError::ForgottenSad { horizon: 1_301, .. })
+    ));
+    assert!(matches!(
+        use_sad("seen", 1_300, 990),
+        Err(SadError::ForgottenSad { .. })
     ));
 }
