@@ -366,4 +366,65 @@ mod tests {
             ));
         }
     }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// Try to use SAD `jti` at a clock that lets the ledger forget what
+        /// expired before `forget_before`; release instead of commit if asked.
+        Use {
+            jti: usize,
+            forget_before: u64,
+            release: bool,
+        },
+        /// A sweep at an arbitrary time (clocks step back and forth).
+        Sweep { cut: u64 },
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            4 => (0..12usize, 0..150u64, any::<bool>())
+                .prop_map(|(jti, forget_before, release)| Op::Use { jti, forget_before, release }),
+            1 => (0..150u64).prop_map(|cut| Op::Sweep { cut }),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Whatever the clocks and sweeps do, no SAD yields more signatures
+        /// than its `num`: a forgotten SAD never comes back.
+        #[test]
+        fn forgetting_never_lets_a_sad_be_used_again(
+            exps in proptest::collection::vec(0..120u64, 12),
+            ops in proptest::collection::vec(op(), 1..120),
+        ) {
+            let mut state = LedgerState::default();
+            let mut committed = [0u32; 12];
+            let digest = [vec![0u8; 32]];
+            for op in ops {
+                match op {
+                    Op::Sweep { cut } => state.sweep(cut),
+                    Op::Use { jti, forget_before, release } => {
+                        let name = format!("sad-{jti}");
+                        let num = 1 + (jti % 3) as u32;
+                        let request = UseRequest {
+                            jti: &name,
+                            num,
+                            exp: exps[jti],
+                            forget_before,
+                            digests: &digest,
+                            bound: false,
+                        };
+                        if let Ok(reservation) = state.reserve(&request) {
+                            let taken = state.take(&reservation).unwrap();
+                            if !release {
+                                state.apply_commit(&name, taken.num, taken.exp, taken.digests);
+                                committed[jti] += 1;
+                            }
+                        }
+                        proptest::prop_assert!(committed[jti] <= num, "SAD {jti} used {} times, num {num}", committed[jti]);
+                    }
+                }
+            }
+        }
+    }
 }
