@@ -19,7 +19,9 @@
 //! times `SigningService::sign_documents` for the batch: SAD verification,
 //! ledger, CAdES B-B per digest and the audit records (fsynced unless
 //! `--no-fsync`). `--key-cache` keeps soft keys open between signatures
-//! (`SoftScdev::with_key_cache`). Latencies are per operation: one signature (raw) or one
+//! (`SoftScdev::with_key_cache`). In raw mode `--batch K` above 1 times
+//! `Scdev::sign_many` of K messages (one key look-up per K signatures).
+//! Latencies are per operation: one signature or one `sign_many` (raw), one
 //! batch (pipeline).
 
 // A benchmark harness: a failed signature must stop the run loudly.
@@ -333,12 +335,17 @@ fn run_raw(
     algorithm: ssa::SignatureAlgorithm,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let message = [0x5au8; 32];
+    let batch = vec![SignInput::Message(&message); args.batch];
     drive(args, |_, _| {
         let begin = Instant::now();
-        scdev
-            .sign(&id, algorithm, SignInput::Message(&message))
-            .expect("sign");
-        (begin.elapsed(), 1)
+        if args.batch == 1 {
+            scdev
+                .sign(&id, algorithm, SignInput::Message(&message))
+                .expect("sign");
+        } else {
+            scdev.sign_many(&id, algorithm, &batch).expect("sign_many");
+        }
+        (begin.elapsed(), args.batch as u64)
     });
     Ok(())
 }
