@@ -40,10 +40,7 @@ impl LoopbackServer {
                         break;
                     }
                     match listener.accept() {
-                        Ok((stream, _)) => {
-                            serve(stream, &handler);
-                            served.fetch_add(1, Ordering::Relaxed);
-                        }
+                        Ok((stream, _)) => serve(stream, &handler, &served),
                         Err(_) => std::thread::sleep(Duration::from_millis(10)),
                     }
                 }
@@ -64,7 +61,7 @@ impl LoopbackServer {
 
     /// Requests answered so far.
     pub fn served(&self) -> usize {
-        self.served.load(Ordering::Relaxed)
+        self.served.load(Ordering::SeqCst)
     }
 }
 
@@ -77,7 +74,9 @@ impl Drop for LoopbackServer {
     }
 }
 
-fn serve(stream: TcpStream, handler: &dyn Fn(&str, &[u8]) -> Answer) {
+/// Answers one request; counts it in `served` before the answer goes out,
+/// so a client that has its answer always sees the count include it.
+fn serve(stream: TcpStream, handler: &dyn Fn(&str, &[u8]) -> Answer, served: &AtomicUsize) {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(stream);
@@ -109,6 +108,7 @@ fn serve(stream: TcpStream, handler: &dyn Fn(&str, &[u8]) -> Answer) {
         Some((content_type, body)) => ("200 OK", content_type, body),
         None => ("500 Internal Server Error", "text/plain", Vec::new()),
     };
+    served.fetch_add(1, Ordering::SeqCst);
     let mut stream = reader.into_inner();
     let head = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
