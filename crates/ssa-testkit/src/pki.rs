@@ -146,15 +146,27 @@ pub(crate) fn identity(dir: &Path, name: &str) -> Identity {
 }
 
 fn new_ca(dir: &Path, name: &str, cn: &str) -> Identity {
+    new_p256_ca(dir, "pki.cnf", "ca", name, cn)
+}
+
+/// A self-signed P-256 CA `NAME.pem`/`NAME.key` in `dir`, with the
+/// extensions of section `extensions` of the OpenSSL config `config`.
+pub(crate) fn new_p256_ca(
+    dir: &Path,
+    config: &str,
+    extensions: &str,
+    name: &str,
+    cn: &str,
+) -> Identity {
     run(
         dir,
         &[
             "req",
             "-x509",
             "-config",
-            "pki.cnf",
+            config,
             "-extensions",
-            "ca",
+            extensions,
             "-newkey",
             "ec",
             "-pkeyopt",
@@ -173,22 +185,15 @@ fn new_ca(dir: &Path, name: &str, cn: &str) -> Identity {
     identity(dir, name)
 }
 
-fn issue(
-    dir: &Path,
-    ca: &str,
-    name: &str,
-    cn: &str,
-    section: &str,
-    days: &str,
-    serial: &str,
-) -> Identity {
+/// A new P-256 key `NAME.key` and its request `NAME.csr` in `dir`.
+pub(crate) fn new_p256_csr(dir: &Path, config: &str, name: &str, cn: &str) {
     run(
         dir,
         &[
             "req",
             "-new",
             "-config",
-            "pki.cnf",
+            config,
             "-newkey",
             "ec",
             "-pkeyopt",
@@ -202,6 +207,18 @@ fn issue(
             &format!("/CN={cn}/O=ssa test PKI"),
         ],
     );
+}
+
+fn issue(
+    dir: &Path,
+    ca: &str,
+    name: &str,
+    cn: &str,
+    section: &str,
+    days: &str,
+    serial: &str,
+) -> Identity {
+    new_p256_csr(dir, "pki.cnf", name, cn);
     run(
         dir,
         &[

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::loopback::LoopbackServer;
-use crate::pki::{Identity, identity, run};
+use crate::pki::{Identity, identity, new_p256_ca, new_p256_csr, run};
 
 /// A running CA with CRL and OCSP services. Stops when dropped.
 #[derive(Debug)]
@@ -90,31 +90,7 @@ impl RevocationCa {
         std::fs::write(d.join("serial"), "1000\n").expect("serial");
         std::fs::write(d.join("crlnumber"), "01\n").expect("crlnumber");
         std::fs::create_dir(d.join("newcerts")).expect("newcerts");
-        run(
-            d,
-            &[
-                "req",
-                "-x509",
-                "-config",
-                "ca.cnf",
-                "-extensions",
-                "ca_ext",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-                "-days",
-                "3650",
-                "-subj",
-                &format!("/CN={name}/O=ssa test PKI"),
-            ],
-        );
-        let ca = identity(d, "ca");
+        let ca = new_p256_ca(d, "ca.cnf", "ca_ext", "ca", name);
         let ca_service = Self {
             dir,
             ca,
@@ -132,26 +108,7 @@ impl RevocationCa {
         let _one = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         let d = self.dir.path();
         let name = format!("leaf{}", self.counter.fetch_add(1, Ordering::Relaxed));
-        run(
-            d,
-            &[
-                "req",
-                "-new",
-                "-config",
-                "ca.cnf",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                &format!("{name}.key"),
-                "-out",
-                &format!("{name}.csr"),
-                "-subj",
-                &format!("/CN={cn}/O=ssa test PKI"),
-            ],
-        );
+        new_p256_csr(d, "ca.cnf", &name, cn);
         run(
             d,
             &[
