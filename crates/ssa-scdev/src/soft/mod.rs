@@ -272,16 +272,12 @@ impl Scdev for SoftScdev {
         algorithm: SignatureAlgorithm,
         input: SignInput<'_>,
     ) -> Result<Vec<u8>, ScdevError> {
-        let Some(cache) = &self.cache else {
-            let (info, pkcs8) = self.open(id)?;
-            crate::check_fits(&info, algorithm)?;
-            let input = crate::check_input("soft", algorithm, input)?;
-            return signing::sign(&info, &pkcs8, algorithm, input);
-        };
-        let opened = self.cached(cache, id)?;
-        crate::check_fits(&opened.info, algorithm)?;
-        let input = crate::check_input("soft", algorithm, input)?;
-        opened.sign(algorithm, input)
+        // A batch of one: the same checks and the same opened key.
+        self.sign_many(id, algorithm, &[input])?
+            .pop()
+            .ok_or(ScdevError::Crypto {
+                operation: "no signature for the input",
+            })
     }
 
     fn sign_many(
