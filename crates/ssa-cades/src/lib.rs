@@ -3,7 +3,7 @@
 
 pub mod algorithm;
 pub mod asn1;
-mod ber;
+pub mod ber;
 mod builder;
 pub mod chain;
 pub mod delegation;

@@ -563,11 +563,14 @@ pub fn verify(
         signature
     } else {
         match crate::ber::to_der(signature) {
-            Some(der) => {
+            Ok(der) => {
                 normalized = der;
                 &normalized
             }
-            None => return VerificationReport::broken("not a BER or DER ContentInfo"),
+            Err(crate::ber::BerError::TooDeep { .. }) => {
+                return VerificationReport::broken("BER nesting deeper than the limit");
+            }
+            Err(_) => return VerificationReport::broken("not a BER or DER ContentInfo"),
         }
     };
     let signed = match parse_signed_data(signature) {
