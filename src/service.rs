@@ -15,8 +15,8 @@ use ssa_cades::{
 };
 use ssa_policy::{AlgorithmPolicy, Level, RequestPolicy};
 use ssa_sad::{
-    ActivationRequest, AuthorizationRequest, DeviceKey, HashAlg, Pin, Sad, SadIssuer, SadVerifier,
-    Scal, TotpConfig, TotpSeed,
+    ActivationRequest, AuthorizationRequest, Authorized, DeviceKey, HashAlg, Pin, Sad, SadError,
+    SadIssuer, SadVerifier, Scal, SigningMode, TotpConfig, TotpSeed,
 };
 use ssa_scdev::{
     HashAlgorithm, KeyAlgorithm, KeyId, KeySpec, Scdev, SignInput, SignatureAlgorithm,
@@ -90,25 +90,33 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// What a credential signs with: its key in the SCDev, the key's
-/// algorithm, the signature algorithm for it, and the SCAL it requires.
+/// algorithm and the signature algorithm for it.
 fn signing_key(
     record: &CredentialRecord,
-) -> Result<(KeyId, KeyAlgorithm, SignatureAlgorithm, Scal), ServiceError> {
+) -> Result<(KeyId, KeyAlgorithm, SignatureAlgorithm), ServiceError> {
     let key = key_id_of(record)?;
     let key_algorithm = ssa_scdev::PublicKey::from_spki_der(&record.public_key)
         .ok_or(ServiceError::Corrupt { what: "public key" })?
         .algorithm;
-    let scal = if record.scal >= 2 {
-        Scal::Scal2
-    } else {
-        Scal::Scal1
-    };
-    Ok((
-        key,
-        key_algorithm,
-        signature_algorithm_for(key_algorithm),
-        scal,
-    ))
+    Ok((key, key_algorithm, signature_algorithm_for(key_algorithm)))
+}
+
+fn scal_of(level: u8) -> Scal {
+    if level >= 2 { Scal::Scal2 } else { Scal::Scal1 }
+}
+
+/// What one signing request may use once [`SigningService::precheck`]
+/// passed: nothing here has touched the SAD or the key yet.
+struct SigningContext {
+    record: CredentialRecord,
+    certificate: Certificate,
+    chain: Vec<Certificate>,
+    key: KeyId,
+    algorithm: SignatureAlgorithm,
+    /// The hash of the digests the SAD must bind.
+    hash: HashAlgorithm,
+    /// The SCAL the SAD must meet: the credential's or the policy's, the higher.
+    scal: Scal,
 }
 
 fn key_id_of(record: &CredentialRecord) -> Result<KeyId, ServiceError> {
@@ -344,6 +352,14 @@ impl SigningService {
 
     fn enroll_inner(&self, request: EnrolmentRequest) -> Result<Vec<u8>, ServiceError> {
         let issuer = self.inner.issuer.as_ref().ok_or(ServiceError::NoIssuer)?;
+        let required = self.inner.requests.scal_for(&request.credential);
+        if request.scal.level() < required {
+            return Err(ssa_policy::PolicyError::ScalBelowPolicy {
+                required,
+                credential: request.scal.level(),
+            }
+            .into());
+        }
         if self.inner.registry.get(&request.credential)?.is_some() {
             return Err(ServiceError::CredentialExists {
                 credential: request.credential,
@@ -446,11 +462,12 @@ impl SigningService {
     }
 
     /// Authenticates the signer with the built-in issuer and mints a SAD.
+    /// A failure that locks the credential is followed by a lockout record.
     pub fn authorize(
         &self,
         request: &AuthorizationRequest<'_>,
         now: SystemTime,
-    ) -> Result<Sad, ServiceError> {
+    ) -> Result<Authorized, ServiceError> {
         let methods: Vec<String> = [
             request.factors.pin.as_ref().map(|_| "pin"),
             request.factors.otp.as_ref().map(|_| "otp"),
@@ -460,37 +477,28 @@ impl SigningService {
         .flatten()
         .map(str::to_owned)
         .collect();
-        let issuer = self.inner.issuer.as_ref().ok_or(ServiceError::NoIssuer);
-        let result = issuer.and_then(|issuer| {
-            let was_locked = issuer
-                .state(request.credential)
-                .map(|s| s.locked)
-                .unwrap_or(false);
-            let minted = issuer
-                .authorize(request, ssa_sad::UnixTime(secs(now)))
-                .map_err(ServiceError::from);
-            let locked_now = issuer
-                .state(request.credential)
-                .map(|s| s.locked)
-                .unwrap_or(false);
-            if !was_locked && locked_now {
-                self.inner.audit.append(
-                    Entry::new(Event::Lockout, "authenticator", Outcome::Success)
-                        .credential(request.credential),
-                    secs(now),
-                )?;
-            }
-            minted
-        });
-        let sad_id = match &result {
-            Ok(sad) => self
-                .inner
-                .sam
-                .verify_token(sad, ssa_sad::UnixTime(secs(now)))
-                .map(|c| c.jti)
-                .unwrap_or_default(),
-            Err(_) => String::new(),
-        };
+        let result = self
+            .inner
+            .issuer
+            .as_ref()
+            .ok_or(ServiceError::NoIssuer)
+            .and_then(|issuer| {
+                issuer
+                    .authorize(request, ssa_sad::UnixTime(secs(now)))
+                    .map_err(ServiceError::from)
+            });
+        if let Err(ServiceError::Sad(SadError::AuthenticationFailed { locked: true, .. })) = &result
+        {
+            self.inner.audit.append(
+                Entry::new(Event::Lockout, "authenticator", Outcome::Success)
+                    .credential(request.credential),
+                secs(now),
+            )?;
+        }
+        let sad_id = result
+            .as_ref()
+            .map(|a| a.sad_id.clone())
+            .unwrap_or_default();
         let entry = Entry::new(
             Event::Authorization { sad_id, methods },
             request.credential,
@@ -697,33 +705,6 @@ impl SigningService {
         )
     }
 
-    /// Signs documents, given their digests (document-digest mode): the SAD
-    /// must authorize exactly these digests for this credential. Returns
-    /// one CAdES signature per digest, all recorded in the audit log (one
-    /// signature record listing every digest) before they are returned.
-    pub fn sign_documents(
-        &self,
-        credential: &str,
-        sad: &Sad,
-        digests: &[Vec<u8>],
-        options: &SignOptions,
-        now: SystemTime,
-    ) -> Result<Vec<Vec<u8>>, ServiceError> {
-        let level = format!("{:?}", options.level);
-        let result = self.sign_inner(
-            credential,
-            sad,
-            digests,
-            options,
-            now,
-            |signatures, record, activation| {
-                self.record_signatures(credential, record, activation, &level, now)?;
-                Ok(signatures)
-            },
-        );
-        result.or_else(|error| self.record_refusal(credential, sad, digests, now, error))
-    }
-
     /// Appends, in one durable write, the activation and the signature
     /// record of a signing that succeeded; each lists every digest signed.
     fn record_signatures(
@@ -783,21 +764,26 @@ impl SigningService {
         self.audited(entry, now, Err(error))
     }
 
-    fn sign_inner(
+    /// The one check every signing request passes before its SAD is looked
+    /// at, whatever the mode: the credential exists and is enabled; the
+    /// request policy (digest count; the level, for documents); a
+    /// certificate is installed, parses, is valid at `now`, is for the
+    /// credential's key and allows signing; the algorithm policy; the SCAL
+    /// the policy requires. Each mode's signing path starts here, so no
+    /// path to the key can skip a check.
+    fn precheck(
         &self,
         credential: &str,
-        sad: &Sad,
-        digests: &[Vec<u8>],
-        options: &SignOptions,
+        mode: SigningMode,
+        digests: usize,
+        level: Option<Level>,
         now: SystemTime,
-        record_success: impl FnOnce(
-            Vec<Vec<u8>>,
-            &CredentialRecord,
-            &ssa_sad::Activation,
-        ) -> Result<Vec<Vec<u8>>, ServiceError>,
-    ) -> Result<Vec<Vec<u8>>, ServiceError> {
+    ) -> Result<SigningContext, ServiceError> {
         let record = self.credential(credential)?;
-        self.inner.requests.check(options.level, digests.len())?;
+        match level {
+            Some(level) => self.inner.requests.check(level, digests)?,
+            None => self.inner.requests.check_digests(digests)?,
+        }
         let der = record
             .chain
             .first()
@@ -814,8 +800,13 @@ impl SigningService {
             .map_err(|_| ServiceError::Corrupt {
                 what: "certificate",
             })?;
-        let (key, key_algorithm, algorithm, scal) = signing_key(&record)?;
-        let hash = ssa_cades::algorithm::signer_digest(algorithm);
+        let (key, key_algorithm, algorithm) = signing_key(&record)?;
+        let hash = match mode {
+            SigningMode::Document => ssa_cades::algorithm::signer_digest(algorithm),
+            SigningMode::Dtbsr => algorithm.hash().ok_or(ServiceError::BadRequest {
+                reason: "this key signs messages, not digests",
+            })?,
+        };
         self.inner.algorithms.check(
             ssa_policy::Suite {
                 key: policy_key(key_algorithm),
@@ -824,9 +815,85 @@ impl SigningService {
             now,
         )?;
         ssa_policy::check_signing_certificate(&certificate, &record.public_key, now)?;
+        let required = self.inner.requests.scal_for(credential);
+        if record.scal < required {
+            return Err(ssa_policy::PolicyError::ScalBelowPolicy {
+                required,
+                credential: record.scal,
+            }
+            .into());
+        }
+        let scal = scal_of(record.scal.max(required));
+        Ok(SigningContext {
+            record,
+            certificate,
+            chain,
+            key,
+            algorithm,
+            hash,
+            scal,
+        })
+    }
+
+    /// The SAM's verdict on `sad` for a request the pre-check passed.
+    fn activate(
+        &self,
+        context: &SigningContext,
+        mode: SigningMode,
+        sad: &Sad,
+        digests: &[Vec<u8>],
+        now: SystemTime,
+    ) -> Result<ssa_sad::Activation, ServiceError> {
+        Ok(self.inner.sam.activate(
+            sad,
+            &ActivationRequest {
+                credential: &context.record.id,
+                signer: &context.record.signer,
+                mode,
+                credential_scal: context.scal,
+                hash_alg: sad_hash(context.hash),
+                digests,
+            },
+            ssa_sad::UnixTime(secs(now)),
+        )?)
+    }
+
+    /// Signs documents, given their digests (document-digest mode): the SAD
+    /// must authorize exactly these digests for this credential, in
+    /// [`SigningMode::Document`]. Returns one CAdES signature per digest,
+    /// all recorded in the audit log (one signature record listing every
+    /// digest) before they are returned.
+    pub fn sign_documents(
+        &self,
+        credential: &str,
+        sad: &Sad,
+        digests: &[Vec<u8>],
+        options: &SignOptions,
+        now: SystemTime,
+    ) -> Result<Vec<Vec<u8>>, ServiceError> {
+        self.sign_documents_inner(credential, sad, digests, options, now)
+            .or_else(|error| self.record_refusal(credential, sad, digests, now, error))
+    }
+
+    fn sign_documents_inner(
+        &self,
+        credential: &str,
+        sad: &Sad,
+        digests: &[Vec<u8>],
+        options: &SignOptions,
+        now: SystemTime,
+    ) -> Result<Vec<Vec<u8>>, ServiceError> {
+        let context = self.precheck(
+            credential,
+            SigningMode::Document,
+            digests.len(),
+            Some(options.level),
+            now,
+        )?;
         let mut attributes = options.attributes.clone();
         if attributes.signer_attributes.is_none() {
-            attributes.signer_attributes = self.signer_attributes(&record, &certificate, now)?;
+            attributes.signer_attributes =
+                self.signer_attributes(&context.record, &context.certificate, now)?;
         }
         // What the level needs is checked before the key is activated.
         let tsa = needed(
@@ -839,26 +906,26 @@ impl SigningService {
             self.inner.revocation.as_deref(),
             "no revocation source configured",
         )?;
-        let activation = self.inner.sam.activate(
-            sad,
-            &ActivationRequest {
-                credential,
-                credential_scal: scal,
-                hash_alg: sad_hash(hash),
-                digests,
-            },
-            ssa_sad::UnixTime(secs(now)),
-        )?;
+        let activation = self.activate(&context, SigningMode::Document, sad, digests, now)?;
         // From here the activation is held: dropping it on error releases the digests.
         // What the signatures share is encoded once; the SCDev opens the key
         // once for all the digests the SAD authorized.
-        let template = SignatureTemplate::new(&certificate, &chain, algorithm, now, attributes)?;
+        let template = SignatureTemplate::new(
+            &context.certificate,
+            &context.chain,
+            context.algorithm,
+            now,
+            attributes,
+        )?;
         let batch = template.sign_all(activation.digests(), |dtbs| {
             let inputs: Vec<SignInput<'_>> = dtbs
                 .iter()
                 .map(|d| SignInput::Message(d.as_ref()))
                 .collect();
-            Ok(self.inner.scdev.sign_many(&key, algorithm, &inputs)?)
+            Ok(self
+                .inner
+                .scdev
+                .sign_many(&context.key, context.algorithm, &inputs)?)
         })?;
         let mut signatures = Vec::with_capacity(batch.len());
         for mut signature in batch {
@@ -877,14 +944,16 @@ impl SigningService {
             }
             signatures.push(signature);
         }
-        let signatures = record_success(signatures, &record, &activation)?;
+        let level = format!("{:?}", options.level);
+        self.record_signatures(credential, &context.record, &activation, &level, now)?;
         activation.commit()?;
         Ok(signatures)
     }
 
     /// Signs DTBS/R digests the client computed (raw-hash mode, CSC
-    /// signHash): the SAD binds them; the SCDev signs each digest. Each
-    /// signature is recorded in the audit log (level `raw`) before the
+    /// signHash): the SAD binds them in [`SigningMode::Dtbsr`]; the SCDev
+    /// signs each digest. The same pre-check as for documents runs first.
+    /// Each signature is recorded in the audit log (level `raw`) before the
     /// values are returned.
     pub fn sign_hashes(
         &self,
@@ -893,34 +962,35 @@ impl SigningService {
         hashes: &[Vec<u8>],
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
-        let result = (|| {
-            let record = self.credential(credential)?;
-            let (key, _, algorithm, scal) = signing_key(&record)?;
-            let hash = algorithm.hash().ok_or(ServiceError::BadRequest {
-                reason: "this key signs messages, not digests",
-            })?;
-            let activation = self.inner.sam.activate(
-                sad,
-                &ActivationRequest {
-                    credential,
-                    credential_scal: scal,
-                    hash_alg: sad_hash(hash),
-                    digests: hashes,
-                },
-                ssa_sad::UnixTime(secs(now)),
-            )?;
-            let inputs: Vec<SignInput<'_>> = activation
-                .digests()
-                .iter()
-                .map(|value| SignInput::Digest { hash, value })
-                .collect();
-            let out = self.inner.scdev.sign_many(&key, algorithm, &inputs)?;
-            // On disk before the values are returned; the SAD is spent after.
-            self.record_signatures(credential, &record, &activation, "raw", now)?;
-            activation.commit()?;
-            Ok(out)
-        })();
-        result.or_else(|error| self.record_refusal(credential, sad, hashes, now, error))
+        self.sign_hashes_inner(credential, sad, hashes, now)
+            .or_else(|error| self.record_refusal(credential, sad, hashes, now, error))
+    }
+
+    fn sign_hashes_inner(
+        &self,
+        credential: &str,
+        sad: &Sad,
+        hashes: &[Vec<u8>],
+        now: SystemTime,
+    ) -> Result<Vec<Vec<u8>>, ServiceError> {
+        let context = self.precheck(credential, SigningMode::Dtbsr, hashes.len(), None, now)?;
+        let activation = self.activate(&context, SigningMode::Dtbsr, sad, hashes, now)?;
+        let inputs: Vec<SignInput<'_>> = activation
+            .digests()
+            .iter()
+            .map(|value| SignInput::Digest {
+                hash: context.hash,
+                value,
+            })
+            .collect();
+        let out = self
+            .inner
+            .scdev
+            .sign_many(&context.key, context.algorithm, &inputs)?;
+        // On disk before the values are returned; the SAD is spent after.
+        self.record_signatures(credential, &context.record, &activation, "raw", now)?;
+        activation.commit()?;
+        Ok(out)
     }
 
     /// Verifies a signature against the service's trust anchors.

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use common::{PIN, cheap_pin_config, enrol_with_certificate};
+use common::{PIN, cheap_pin_config, enrol_with_certificate, scal1_policy};
 use der::Decode;
 use ssa::audit::{AuditLog, AuditOptions, Event, Record, scan};
 use ssa::sad::*;
@@ -41,6 +41,7 @@ fn child(dir: &str) -> ! {
         Arc::new(AuditLog::open(dir.join("audit.log"), AuditOptions::default()).unwrap()),
     )
     .issuer(issuer)
+    .requests(scal1_policy())
     .anchors(vec![
         Certificate::from_der(&ssa_testkit::pki::pki().ca.cert_der).unwrap(),
     ])
@@ -54,6 +55,7 @@ fn child(dir: &str) -> ! {
         let sad = service
             .authorize(
                 &AuthorizationRequest {
+                    mode: SigningMode::Document,
                     credential: "c",
                     hash_alg: HashAlg::Sha256,
                     digests: &digests,
@@ -66,7 +68,8 @@ fn child(dir: &str) -> ! {
                 },
                 now,
             )
-            .unwrap();
+            .unwrap()
+            .sad;
         service
             .sign_documents("c", &sad, &digests, &SignOptions::default(), now)
             .unwrap();

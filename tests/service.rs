@@ -7,8 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use der::Decode;
+use ssa::CredentialRegistry;
 use ssa::audit::{AuditLog, AuditOptions, Record, scan};
 use ssa::cades::Document;
+use ssa::policy::{AlgorithmPolicy, RequestPolicy};
 use ssa::sad::*;
 use ssa::scdev::soft::SoftScdev;
 use ssa::scdev::{KeyEncryptionKey, KeySpec};
@@ -70,6 +72,10 @@ fn unix(t: SystemTime) -> UnixTime {
 }
 
 fn fixture() -> Fixture {
+    fixture_with(RequestPolicy::default(), AlgorithmPolicy::default())
+}
+
+fn fixture_with(requests: RequestPolicy, algorithms: AlgorithmPolicy) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let (key, issuer_pkcs8) = SadSigningKey::generate(SadAlgorithm::Es256).unwrap();
     let mut config = IssuerConfig::new(ISS, "sam-1");
@@ -95,6 +101,8 @@ fn fixture() -> Fixture {
     let scdev = Arc::new(SoftScdev::in_memory(KeyEncryptionKey::from_bytes(KEK)));
     let service = SigningServiceBuilder::new(scdev, sam, registry, audit)
         .issuer(issuer)
+        .requests(requests)
+        .algorithms(algorithms)
         .anchors(vec![Certificate::from_der(&pki().ca.cert_der).unwrap()])
         // The company's representative, who issues delegations.
         .attribute_authorities(vec![
@@ -116,9 +124,9 @@ fn fixture() -> Fixture {
 }
 
 impl Fixture {
-    fn enroll(&self, credential: &str, days: u32) {
-        let csr = self
-            .service
+    /// Enrols `credential` (SCAL2, PIN + TOTP) and returns its CSR.
+    fn enroll_only(&self, credential: &str) -> Vec<u8> {
+        self.service
             .enroll(
                 EnrolmentRequest {
                     credential: credential.into(),
@@ -133,7 +141,17 @@ impl Fixture {
                 },
                 now(),
             )
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The credential registry the service uses, opened a second time: a
+    /// way to put the store in a state the service itself would refuse.
+    fn registry(&self) -> FileRegistry {
+        FileRegistry::open(self.dir.path().join("registry")).unwrap()
+    }
+
+    fn enroll(&self, credential: &str, days: u32) {
+        let csr = self.enroll_only(credential);
         let cert = Certificate::from_der(&pki().issue_from_csr(&csr, "signer", days)).unwrap();
         self.service
             .install_certificate(credential, &[cert], now())
@@ -151,21 +169,35 @@ impl Fixture {
         pin: &str,
         at: SystemTime,
     ) -> Result<Sad, ServiceError> {
-        self.service.authorize(
-            &AuthorizationRequest {
-                credential,
-                hash_alg: HashAlg::Sha256,
-                digests,
-                num: digests.len() as u32,
-                lifetime: 300,
-                factors: PresentedFactors {
-                    pin: Some(Pin::new(pin)),
-                    otp: Some(self.otp(at)),
-                    device: None,
+        self.authorize_for(SigningMode::Document, credential, digests, pin, at)
+    }
+
+    fn authorize_for(
+        &self,
+        mode: SigningMode,
+        credential: &str,
+        digests: &[Vec<u8>],
+        pin: &str,
+        at: SystemTime,
+    ) -> Result<Sad, ServiceError> {
+        self.service
+            .authorize(
+                &AuthorizationRequest {
+                    mode,
+                    credential,
+                    hash_alg: HashAlg::Sha256,
+                    digests,
+                    num: digests.len() as u32,
+                    lifetime: 300,
+                    factors: PresentedFactors {
+                        pin: Some(Pin::new(pin)),
+                        otp: Some(self.otp(at)),
+                        device: None,
+                    },
                 },
-            },
-            at,
-        )
+                at,
+            )
+            .map(|authorized| authorized.sad)
     }
 
     fn records(&self) -> Vec<Record> {
@@ -255,7 +287,10 @@ fn wrong_pin_then_locked() {
             .authorize("alice/1", &digests, "000000", now())
             .unwrap_err();
         assert!(
-            matches!(error, ServiceError::Sad(SadError::WrongPin { .. })),
+            matches!(
+                error,
+                ServiceError::Sad(SadError::AuthenticationFailed { .. })
+            ),
             "{error:?}"
         );
         f.last_failure();
@@ -364,6 +399,7 @@ fn scal1_sad_on_a_scal2_credential_is_refused() {
             aud: "sam-1".into(),
             sub: "alice".into(),
             cred: "alice/1".into(),
+            mode: SigningMode::Document,
             hash_alg: HashAlg::Sha256,
             hashes: digests.clone(),
             num: 1,
@@ -412,7 +448,27 @@ fn disabled_credential_signs_nothing() {
 fn raw_hash_mode_signs_the_bound_dtbs_r() {
     let f = fixture();
     let dtbs_r = vec![ssa::HashAlgorithm::Sha256.digest(b"signed attributes built by the client")];
-    let sad = f.authorize("alice/1", &dtbs_r, PIN, now()).unwrap();
+    // A SAD approved for a document signature does not buy a bare one.
+    let for_documents = f.authorize("alice/1", &dtbs_r, PIN, now()).unwrap();
+    let error = f
+        .service
+        .sign_hashes("alice/1", &for_documents, &dtbs_r, now())
+        .unwrap_err();
+    assert!(
+        matches!(error, ServiceError::Sad(SadError::WrongMode { .. })),
+        "{error:?}"
+    );
+    f.last_failure();
+    let later = now() + Duration::from_secs(30);
+    let sad = f
+        .authorize_for(SigningMode::Dtbsr, "alice/1", &dtbs_r, PIN, later)
+        .unwrap();
+    // Nor the reverse.
+    assert!(matches!(
+        f.service
+            .sign_documents("alice/1", &sad, &dtbs_r, &SignOptions::default(), now()),
+        Err(ServiceError::Sad(SadError::WrongMode { .. }))
+    ));
     let values = f
         .service
         .sign_hashes("alice/1", &sad, &dtbs_r, now())
@@ -428,7 +484,6 @@ fn raw_hash_mode_signs_the_bound_dtbs_r() {
     assert_eq!(last.entry.outcome, ssa::audit::Outcome::Success);
     assert_eq!(last.entry.digests, vec![hex(&dtbs_r[0])]);
     // The value verifies as a prehashed ECDSA signature under the credential's key.
-    use ssa::CredentialRegistry;
     let record = FileRegistry::open(f.dir.path().join("registry"))
         .unwrap()
         .get("alice/1")
@@ -536,7 +591,6 @@ fn delegation_for(
 }
 
 fn alice_certificate(f: &Fixture) -> Certificate {
-    use ssa::CredentialRegistry;
     let record = FileRegistry::open(f.dir.path().join("registry"))
         .unwrap()
         .get("alice/1")
@@ -682,4 +736,187 @@ fn a_level_the_service_cannot_make_is_refused_before_the_sad_is_used() {
         matches!(error, ServiceError::BadRequest { .. }),
         "{error:?}"
     );
+}
+
+/// One way a signing request must be refused before its SAD is used.
+struct Refusal {
+    name: &'static str,
+    /// Sets the world up; returns the credential and the signing time.
+    setup: fn() -> (Fixture, &'static str, SystemTime),
+    /// How many digests the request names.
+    digests: usize,
+    expected: fn(&ServiceError) -> bool,
+}
+
+fn refusals() -> Vec<Refusal> {
+    use ssa::policy::PolicyError as P;
+    vec![
+        Refusal {
+            name: "no certificate installed",
+            setup: || {
+                let f = fixture();
+                f.enroll_only("alice/bare");
+                (f, "alice/bare", now())
+            },
+            digests: 1,
+            expected: |e| matches!(e, ServiceError::NoCertificate { .. }),
+        },
+        Refusal {
+            name: "expired certificate",
+            setup: || {
+                let f = fixture();
+                f.enroll("alice/short", 1);
+                (f, "alice/short", now() + Duration::from_secs(3 * 86_400))
+            },
+            digests: 1,
+            expected: |e| matches!(e, ServiceError::Policy(P::Expired)),
+        },
+        Refusal {
+            name: "more digests than one SAD may authorize",
+            setup: || {
+                let requests = RequestPolicy {
+                    max_digests_per_sad: 1,
+                    ..RequestPolicy::default()
+                };
+                (
+                    fixture_with(requests, AlgorithmPolicy::default()),
+                    "alice/1",
+                    now(),
+                )
+            },
+            digests: 2,
+            expected: |e| matches!(e, ServiceError::Policy(P::TooManyDigests { .. })),
+        },
+        Refusal {
+            name: "a hash the algorithm policy forbids",
+            setup: || {
+                let algorithms = AlgorithmPolicy::default().forbid_hash(ssa::policy::Hash::Sha256);
+                (
+                    fixture_with(RequestPolicy::default(), algorithms),
+                    "alice/1",
+                    now(),
+                )
+            },
+            digests: 1,
+            expected: |e| matches!(e, ServiceError::Policy(P::Algorithm { .. })),
+        },
+        Refusal {
+            name: "a certificate whose keyUsage forbids signing",
+            setup: || {
+                let f = fixture();
+                let csr = f.enroll_only("alice/ku");
+                // install_certificate refuses it; the store is edited behind
+                // the service's back, as another tool (or an older version) could.
+                let der = pki().issue_from_csr(&csr, "encipher_only", 30);
+                f.registry()
+                    .update("alice/ku", &mut |r| r.chain = vec![der.clone()])
+                    .unwrap();
+                (f, "alice/ku", now())
+            },
+            digests: 1,
+            expected: |e| matches!(e, ServiceError::Policy(P::KeyUsage { .. })),
+        },
+        Refusal {
+            name: "a disabled credential",
+            setup: || {
+                let f = fixture();
+                f.service.disable("alice/1", "admin", now()).unwrap();
+                (f, "alice/1", now())
+            },
+            digests: 1,
+            expected: |e| matches!(e, ServiceError::CredentialDisabled { .. }),
+        },
+        Refusal {
+            name: "a credential below the SCAL the policy requires",
+            setup: || {
+                let f = fixture();
+                // Enrolled SCAL2; its record says SCAL1, as one enrolled
+                // under an older, laxer policy would. The policy requires 2.
+                f.registry().update("alice/1", &mut |r| r.scal = 1).unwrap();
+                (f, "alice/1", now())
+            },
+            digests: 1,
+            expected: |e| {
+                matches!(
+                    e,
+                    ServiceError::Policy(P::ScalBelowPolicy {
+                        required: 2,
+                        credential: 1
+                    })
+                )
+            },
+        },
+    ]
+}
+
+/// Every refusal, in both signing modes: the same pre-check runs before
+/// the SAD is looked at, so a valid SAD and garbage get the same answer,
+/// the refusal is audited, and the valid SAD is not spent.
+#[test]
+fn both_signing_modes_refuse_the_same_requests_before_the_sad_is_used() {
+    for refusal in refusals() {
+        for mode in [SigningMode::Document, SigningMode::Dtbsr] {
+            let (f, credential, at) = (refusal.setup)();
+            let digests: Vec<Vec<u8>> = (0..refusal.digests)
+                .map(|i| ssa::HashAlgorithm::Sha256.digest(format!("doc {i}").as_bytes()))
+                .collect();
+            // The SAD is minted as the signer would get it (the issuer does
+            // not look at certificates or the request policy).
+            let sad = f
+                .authorize_for(mode, credential, &digests, PIN, at)
+                .unwrap_or_else(|e| panic!("{}: {mode:?}: authorize: {e:?}", refusal.name));
+            let sign = |sad: &Sad| match mode {
+                SigningMode::Document => {
+                    f.service
+                        .sign_documents(credential, sad, &digests, &SignOptions::default(), at)
+                }
+                _ => f.service.sign_hashes(credential, sad, &digests, at),
+            };
+            for presented in [sad.clone(), Sad::new("not a SAD")] {
+                let Err(error) = sign(&presented) else {
+                    panic!("{}: {mode:?}: signed", refusal.name);
+                };
+                assert!(
+                    (refusal.expected)(&error),
+                    "{}: {mode:?}: {error:?}",
+                    refusal.name
+                );
+                f.last_failure();
+            }
+        }
+    }
+}
+
+#[test]
+fn enrolment_below_the_policys_scal_is_refused_and_creates_nothing() {
+    let f = fixture();
+    let error = f
+        .service
+        .enroll(
+            EnrolmentRequest {
+                credential: "bob/1".into(),
+                signer: "bob".into(),
+                evidence: "KYC-2026-0043".into(),
+                key: KeySpec::new(KeyAlgorithm::EcP256),
+                scal: Scal::Scal1,
+                subject: "CN=Bob Example".parse().unwrap(),
+                pin: Some(Pin::new(PIN)),
+                totp: None,
+                device_key: None,
+            },
+            now(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ServiceError::Policy(ssa::policy::PolicyError::ScalBelowPolicy {
+                required: 2,
+                credential: 1
+            })
+        ),
+        "{error:?}"
+    );
+    f.last_failure();
+    assert!(f.registry().get("bob/1").unwrap().is_none());
 }

@@ -14,7 +14,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::{PIN, cheap_pin_config, enrol_with_certificate};
+use common::{PIN, cheap_pin_config, enrol_with_certificate, scal1_policy};
 use der::Decode;
 use ssa::audit::{AuditLog, AuditOptions};
 use ssa::sad::*;
@@ -62,6 +62,7 @@ fn service(dir: &Path, audit_name: &str, anchors: Vec<Certificate>) -> SigningSe
         Arc::new(AuditLog::open(dir.join(audit_name), AuditOptions::default()).unwrap()),
     )
     .issuer(issuer)
+    .requests(scal1_policy())
     .anchors(anchors)
     .build()
     .unwrap()
@@ -106,6 +107,7 @@ fn parent() -> Result<(), String> {
     let sad = service
         .authorize(
             &AuthorizationRequest {
+                mode: SigningMode::Document,
                 credential: "shared/1",
                 hash_alg: HashAlg::Sha256,
                 digests: &digests,
@@ -118,7 +120,8 @@ fn parent() -> Result<(), String> {
             },
             now,
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .sad;
     std::fs::write(d.join("sad"), sad.as_str()).map_err(|e| e.to_string())?;
     std::fs::write(d.join("digest"), &digests[0]).map_err(|e| e.to_string())?;
 

@@ -16,7 +16,7 @@ use ssa::audit::{AuditLog, AuditOptions, Durability};
 use ssa::sad::{
     Amr, HashAlg, IssuerConfig, MemoryLedger, MemoryLockoutStore, Pin, PinPolicy, Sad,
     SadAlgorithm, SadClaims, SadIssuer, SadSigningKey, SadVerifier, SamConfig, Scal, SeedKey,
-    TotpConfig, TotpSeed,
+    SigningMode, TotpConfig, TotpSeed,
 };
 use ssa::{
     EnrolmentRequest, HashAlgorithm, KeyAlgorithm, KeySpec, MemoryRegistry, Scdev, ServiceError,
@@ -145,6 +145,7 @@ impl Pipeline {
                 aud: "bench-sam".into(),
                 sub: "bench".into(),
                 cred: "bench".into(),
+                mode: SigningMode::Document,
                 hash_alg: self.hash_alg,
                 hashes: digests.clone(),
                 num: u32::try_from(digests.len()).unwrap_or(u32::MAX),

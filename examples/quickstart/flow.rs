@@ -150,21 +150,24 @@ pub(crate) fn run(
 
     // Authorization: alice approves both digests with her PIN and the code
     // her authenticator shows now; one SAD for both.
-    let sad = service.authorize(
-        &AuthorizationRequest {
-            credential: "alice/1",
-            hash_alg: HashAlg::Sha256,
-            digests: &digests,
-            num: 2,
-            lifetime: 120,
-            factors: PresentedFactors {
-                pin: Some(Pin::new("482916")),
-                otp: Some(factor::totp::code_at(&seed, &TotpConfig::default(), unix)),
-                device: None,
+    let sad = service
+        .authorize(
+            &AuthorizationRequest {
+                mode: SigningMode::Document,
+                credential: "alice/1",
+                hash_alg: HashAlg::Sha256,
+                digests: &digests,
+                num: 2,
+                lifetime: 120,
+                factors: PresentedFactors {
+                    pin: Some(Pin::new("482916")),
+                    otp: Some(factor::totp::code_at(&seed, &TotpConfig::default(), unix)),
+                    device: None,
+                },
             },
-        },
-        now,
-    )?;
+            now,
+        )?
+        .sad;
     println!("authorized two documents with PIN + TOTP in one SAD");
 
     // Signing: the SAM checks the SAD; only then does alice's key sign.

@@ -27,6 +27,15 @@ pub fn cheap_pin_config() -> IssuerConfig {
     config
 }
 
+/// A request policy that accepts the SCAL1 credentials these tests enrol
+/// (the default policy requires SCAL2).
+pub fn scal1_policy() -> ssa::policy::RequestPolicy {
+    ssa::policy::RequestPolicy {
+        default_scal: 1,
+        ..ssa::policy::RequestPolicy::default()
+    }
+}
+
 /// Enrols `credential` (SCAL1, P-256, [`PIN`]) and installs the certificate
 /// the test CA issues for it. The certificate is checked at the time of
 /// installing: the CA dates it from its issuance, which may be a second

@@ -51,6 +51,14 @@ pub enum PolicyError {
         /// The level.
         level: Level,
     },
+    /// The credential's SCAL is below what the policy requires for it.
+    #[error("the policy requires SCAL{required}, the credential is SCAL{credential}")]
+    ScalBelowPolicy {
+        /// The SCAL the policy requires.
+        required: u8,
+        /// The credential's SCAL.
+        credential: u8,
+    },
     /// No digest, or more than one SAD may authorize.
     #[error("{requested} digests requested, 1 to {limit} allowed")]
     TooManyDigests {

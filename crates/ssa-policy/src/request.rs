@@ -53,6 +53,11 @@ impl RequestPolicy {
         if !self.allowed_levels.contains(&level) {
             return Err(PolicyError::LevelNotAllowed { level });
         }
+        self.check_digests(digests)
+    }
+
+    /// Checks the number of digests of one request (any mode).
+    pub fn check_digests(&self, digests: usize) -> Result<(), PolicyError> {
         if digests == 0 || digests > self.max_digests_per_sad {
             return Err(PolicyError::TooManyDigests {
                 requested: digests,

@@ -15,6 +15,7 @@ fn claims(digest_count: usize, jti: String) -> SadClaims {
         aud: "sam".into(),
         sub: "signer".into(),
         cred: "cred".into(),
+        mode: SigningMode::Document,
         hash_alg: HashAlg::Sha256,
         hashes: (0..digest_count).map(|i| vec![i as u8; 32]).collect(),
         num: digest_count as u32,
@@ -55,6 +56,8 @@ fn sad(c: &mut Criterion) {
                 |token| {
                     let request = ActivationRequest {
                         credential: "cred",
+                        signer: "signer",
+                        mode: SigningMode::Document,
                         credential_scal: Scal::Scal2,
                         hash_alg: HashAlg::Sha256,
                         digests: &digests,

@@ -41,6 +41,31 @@ impl From<Scal> for u8 {
     }
 }
 
+/// What the signer approved the digests for. A SAD is good for one mode
+/// only, so a SAD approved for a CAdES document signature cannot be
+/// redeemed for a bare signature over the same digest, nor the reverse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SigningMode {
+    /// Document digests: the SSA builds CAdES signed attributes around each
+    /// digest (message-digest = the digest) and the key signs those.
+    #[serde(rename = "document")]
+    Document,
+    /// DTBS/R: the key signs each digest as it is (CSC `signHash`); the
+    /// client built whatever the digest stands for.
+    #[serde(rename = "dtbsr")]
+    Dtbsr,
+}
+
+impl SigningMode {
+    /// The claim value (`document` or `dtbsr`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Document => "document",
+            Self::Dtbsr => "dtbsr",
+        }
+    }
+}
+
 /// The class of an authentication factor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FactorClass {
@@ -119,15 +144,17 @@ impl fmt::Display for HashAlg {
 /// The claims of a SAD.
 ///
 /// ```
-/// use ssa_sad::{Amr, HashAlg, SadClaims, Scal};
+/// use ssa_sad::{Amr, HashAlg, SadClaims, Scal, SigningMode};
 /// let claims = SadClaims {
 ///     iss: "https://idp.example".into(), aud: "sam-1".into(), sub: "signer-7".into(),
-///     cred: "cred-7".into(), hash_alg: HashAlg::Sha256, hashes: vec![vec![0xab; 32]],
+///     cred: "cred-7".into(), mode: SigningMode::Document,
+///     hash_alg: HashAlg::Sha256, hashes: vec![vec![0xab; 32]],
 ///     num: 1, scal: Scal::Scal2, amr: vec![Amr::Pin, Amr::Otp],
 ///     iat: 1_800_000_000, exp: 1_800_000_300, jti: "q1w2e3".into(),
 /// };
 /// let json = serde_json::to_string(&claims)?;
 /// assert!(json.contains(r#""hashAlg":"2.16.840.1.101.3.4.2.1""#));
+/// assert!(json.contains(r#""mode":"document""#));
 /// assert!(json.contains(r#""hashes":["q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s"]"#));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
@@ -142,6 +169,9 @@ pub struct SadClaims {
     pub sub: String,
     /// The credential whose key may sign.
     pub cred: String,
+    /// What the digests were approved for; required, so a token from an
+    /// issuer that does not say is refused.
+    pub mode: SigningMode,
     /// The hash function of `hashes`.
     #[serde(rename = "hashAlg")]
     pub hash_alg: HashAlg,

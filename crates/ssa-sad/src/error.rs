@@ -136,6 +136,22 @@ pub enum SadError {
         /// The credential of the request.
         requested: String,
     },
+    /// The SAD's `sub` is not the signer who owns the credential.
+    #[error("SAD is for signer {sad:?}, the credential belongs to {owner:?}")]
+    WrongSigner {
+        /// The signer the SAD names.
+        sad: String,
+        /// The credential's owner.
+        owner: String,
+    },
+    /// The SAD was approved for another signing mode.
+    #[error("SAD is for {} signing, the request is {}", sad.as_str(), requested.as_str())]
+    WrongMode {
+        /// The mode the SAD names.
+        sad: crate::claims::SigningMode,
+        /// The mode of the request.
+        requested: crate::claims::SigningMode,
+    },
     /// The credential requires SCAL2 and the SAD is SCAL1.
     #[error("credential requires SCAL{required}, SAD is SCAL{sad}")]
     ScalTooLow {
@@ -233,43 +249,20 @@ pub enum SadError {
         /// The credential id.
         credential: String,
     },
-    /// The PIN is wrong.
-    #[error("wrong PIN for credential {credential:?} ({failures} consecutive failures)")]
-    WrongPin {
-        /// The credential id.
-        credential: String,
-        /// Consecutive failures so far, this one included.
-        failures: u32,
-    },
-    /// The one-time password matches no step in the window.
+    /// A presented factor was wrong (a PIN, a one-time password, a reused
+    /// one-time password, a device-key response). Which one is not said,
+    /// to the caller or in the log: whoever lacks one factor must not be
+    /// able to test the other.
     #[error(
-        "one-time password rejected for credential {credential:?} ({failures} consecutive failures)"
+        "authentication failed for credential {credential:?} ({failures} consecutive failures)"
     )]
-    WrongOtp {
+    AuthenticationFailed {
         /// The credential id.
         credential: String,
         /// Consecutive failures so far, this one included.
         failures: u32,
-    },
-    /// The one-time password is of a step accepted before.
-    #[error(
-        "one-time password reused for credential {credential:?} ({failures} consecutive failures)"
-    )]
-    OtpReused {
-        /// The credential id.
-        credential: String,
-        /// Consecutive failures so far, this one included.
-        failures: u32,
-    },
-    /// The device-key signature does not verify over this request's challenge.
-    #[error(
-        "device-key response rejected for credential {credential:?} ({failures} consecutive failures)"
-    )]
-    DeviceKeyRejected {
-        /// The credential id.
-        credential: String,
-        /// Consecutive failures so far, this one included.
-        failures: u32,
+        /// This attempt locked the credential.
+        locked: bool,
     },
     /// The device challenge is unknown, spent, expired or for another credential.
     #[error("device challenge unknown, spent or expired")]

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
 
-use crate::claims::{Amr, HashAlg, SadClaims, Scal, has_two_classes};
+use crate::claims::{Amr, HashAlg, SadClaims, Scal, SigningMode, has_two_classes};
 use crate::encoding::b64_encode;
 use crate::error::SadError;
 use crate::factor::device::{DeviceChallenge, DeviceKey, DeviceResponse, challenge_message};
@@ -112,6 +112,8 @@ pub struct PresentedFactors {
 pub struct AuthorizationRequest<'a> {
     /// The credential to activate.
     pub credential: &'a str,
+    /// What the digests are approved for.
+    pub mode: SigningMode,
     /// The hash of `digests`.
     pub hash_alg: HashAlg,
     /// The digests (DTBS/R) approved; may be empty only for a SCAL1 credential.
@@ -157,18 +159,13 @@ impl fmt::Debug for SadIssuer {
     }
 }
 
-/// How each presented factor fared, before the attempt is counted.
+/// How the presented factors fared, before the attempt is counted. Every
+/// presented factor is checked, whichever fails first, and a failure does
+/// not say which.
 struct Checked {
     amr: Vec<Amr>,
-    failure: Option<Failure>,
+    failed: bool,
     otp_step: Option<u64>,
-}
-
-#[derive(Clone, Copy)]
-enum Failure {
-    Pin,
-    Otp,
-    Device,
 }
 
 impl SadIssuer {
@@ -284,19 +281,21 @@ impl SadIssuer {
     pub fn unlock(&self, credential: &str) -> Result<(), SadError> {
         self.factors(credential)?;
         self.lockout
-            .update(credential, &mut |state| {
-                state.locked = false;
-                state.failures = 0;
+            .update(credential, &|state| AuthState {
+                locked: false,
+                failures: 0,
+                ..state.clone()
             })
             .map(|_| ())
     }
 
-    /// A challenge for the signer's device, naming this credential and
-    /// exactly these digests. It can be answered once, within the
-    /// configured lifetime.
+    /// A challenge for the signer's device, naming this credential, the
+    /// signing mode and exactly these digests. It can be answered once,
+    /// within the configured lifetime.
     pub fn device_challenge(
         &self,
         credential: &str,
+        mode: SigningMode,
         hash_alg: HashAlg,
         digests: &[Vec<u8>],
         now: UnixTime,
@@ -311,7 +310,14 @@ impl SadIssuer {
         let mut nonce = vec![0u8; 16];
         random(&mut nonce)?;
         let id = b64_encode(&nonce);
-        let message = challenge_message(&nonce, &self.config.issuer, credential, hash_alg, digests);
+        let message = challenge_message(
+            &nonce,
+            &self.config.issuer,
+            credential,
+            mode,
+            hash_alg,
+            digests,
+        );
         let mut challenges = self
             .challenges
             .lock()
@@ -345,7 +351,7 @@ impl SadIssuer {
         }
         let mut checked = Checked {
             amr: Vec::new(),
-            failure: None,
+            failed: false,
             otp_step: None,
         };
         if let Some(pin) = &presented.pin {
@@ -356,7 +362,7 @@ impl SadIssuer {
             if pin::verify(pin, hash)? {
                 checked.amr.push(Amr::Pin);
             } else {
-                checked.failure.get_or_insert(Failure::Pin);
+                checked.failed = true;
             }
         }
         if let Some(otp) = &presented.otp {
@@ -371,9 +377,7 @@ impl SadIssuer {
                     checked.amr.push(Amr::Otp);
                     checked.otp_step = Some(step);
                 }
-                None => {
-                    checked.failure.get_or_insert(Failure::Otp);
-                }
+                None => checked.failed = true,
             }
         }
         if let Some(response) = &presented.device {
@@ -393,13 +397,14 @@ impl SadIssuer {
                 &pending.nonce,
                 &self.config.issuer,
                 credential,
+                request.mode,
                 request.hash_alg,
                 request.digests,
             );
             if key.verify(&message, &response.signature) {
                 checked.amr.push(Amr::DeviceKey);
             } else {
-                checked.failure.get_or_insert(Failure::Device);
+                checked.failed = true;
             }
         }
         Ok(checked)
@@ -411,7 +416,7 @@ impl SadIssuer {
         &self,
         request: &AuthorizationRequest<'_>,
         now: UnixTime,
-    ) -> Result<Sad, SadError> {
+    ) -> Result<Authorized, SadError> {
         let credential = request.credential;
         let factors = self.factors(credential)?;
         check_request(request, &factors, &self.config)?;
@@ -422,46 +427,25 @@ impl SadIssuer {
         }
         let checked = self.check_factors(request, &factors, now)?;
 
-        // Count the attempt: one atomic, durable update.
+        // Count the attempt: one atomic, durable update. The closure is
+        // pure (it may run more than once): it only reads `state` and the
+        // checks made above, and returns its verdict through `state`.
         let max_failures = self.config.max_failures;
-        let mut outcome: Result<(), SadError> = Ok(());
-        let mut failure = checked.failure;
-        self.lockout.update(credential, &mut |state| {
-            if state.locked {
-                outcome = Err(SadError::Locked {
-                    credential: credential.to_owned(),
-                });
-                return;
-            }
-            let reused = matches!((checked.otp_step, state.last_otp_step), (Some(step), Some(last)) if step <= last);
-            if failure.is_none() && reused {
-                failure = Some(Failure::Otp);
-                outcome = Err(SadError::OtpReused {
-                    credential: credential.to_owned(),
-                    failures: state.failures + 1,
-                });
-            }
-            if let Some(kind) = failure {
-                state.failures = state.failures.saturating_add(1);
-                if state.failures >= max_failures {
-                    state.locked = true;
-                }
-                if outcome.is_ok() {
-                    let (credential, failures) = (credential.to_owned(), state.failures);
-                    outcome = Err(match kind {
-                        Failure::Pin => SadError::WrongPin { credential, failures },
-                        Failure::Otp => SadError::WrongOtp { credential, failures },
-                        Failure::Device => SadError::DeviceKeyRejected { credential, failures },
-                    });
-                }
-            } else {
-                state.failures = 0;
-                if let Some(step) = checked.otp_step {
-                    state.last_otp_step = Some(step);
-                }
-            }
+        let change = self.lockout.update(credential, &|state| {
+            count_attempt(state, &checked, max_failures)
         })?;
-        outcome?;
+        if change.before.locked {
+            return Err(SadError::Locked {
+                credential: credential.to_owned(),
+            });
+        }
+        if attempt_failed(&change.before, &checked) {
+            return Err(SadError::AuthenticationFailed {
+                credential: credential.to_owned(),
+                failures: change.after.failures,
+                locked: change.after.locked,
+            });
+        }
 
         let mut jti = [0u8; 16];
         random(&mut jti)?;
@@ -472,6 +456,7 @@ impl SadIssuer {
             aud: self.config.audience.clone(),
             sub: factors.signer,
             cred: credential.to_owned(),
+            mode: request.mode,
             hash_alg: request.hash_alg,
             hashes: request.digests.to_vec(),
             num: request.num,
@@ -483,8 +468,54 @@ impl SadIssuer {
                 .saturating_add(request.lifetime.min(self.config.max_lifetime)),
             jti: b64_encode(&jti),
         };
-        self.key.mint(&claims)
+        Ok(Authorized {
+            sad: self.key.mint(&claims)?,
+            sad_id: claims.jti,
+            expires_at: UnixTime(claims.exp),
+        })
     }
+}
+
+/// A SAD just minted, with what the caller needs to know of it without
+/// parsing it again.
+#[derive(Debug)]
+pub struct Authorized {
+    /// The SAD.
+    pub sad: Sad,
+    /// Its `jti`: the ledger's key and the audit log's reference.
+    pub sad_id: String,
+    /// Its `exp`.
+    pub expires_at: UnixTime,
+}
+
+/// Whether an attempt on a credential in state `state` fails: a wrong
+/// factor, or a TOTP step at or before the last one accepted.
+fn attempt_failed(state: &AuthState, checked: &Checked) -> bool {
+    let reused = matches!(
+        (checked.otp_step, state.last_otp_step),
+        (Some(step), Some(last)) if step <= last
+    );
+    checked.failed || reused
+}
+
+/// The state after one attempt: pure, so a store may run it more than once.
+/// A locked credential stays as it is; a failure counts once and locks at
+/// `max_failures`; a success resets the count and spends the TOTP step.
+fn count_attempt(state: &AuthState, checked: &Checked, max_failures: u32) -> AuthState {
+    let mut next = state.clone();
+    if state.locked {
+        return next;
+    }
+    if attempt_failed(state, checked) {
+        next.failures = state.failures.saturating_add(1);
+        next.locked = next.failures >= max_failures;
+    } else {
+        next.failures = 0;
+        if let Some(step) = checked.otp_step {
+            next.last_otp_step = Some(step);
+        }
+    }
+    next
 }
 
 /// What a request must be before any factor is looked at (no counter moves).

@@ -157,7 +157,7 @@ mod tests {
         let Ok((key, _)) = SadSigningKey::generate(SadAlgorithm::Es256) else {
             unreachable!()
         };
-        let valid = r#"{"iss":"i","aud":"a","sub":"s","cred":"c","hashAlg":"2.16.840.1.101.3.4.2.1","hashes":[],"num":1,"scal":1,"amr":["pin"],"iat":1,"exp":2,"jti":"j"}"#;
+        let valid = r#"{"iss":"i","aud":"a","sub":"s","cred":"c","mode":"document","hashAlg":"2.16.840.1.101.3.4.2.1","hashes":[],"num":1,"scal":1,"amr":["pin"],"iat":1,"exp":2,"jti":"j"}"#;
         assert!(claims_of(&signed(&key, valid.as_bytes())).is_ok());
         type Expect = fn(&SadError) -> bool;
         let cases: [(&str, Expect); 6] = [

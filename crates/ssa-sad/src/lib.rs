@@ -16,20 +16,20 @@ mod seal;
 mod time;
 mod verifier;
 
-pub use claims::{Amr, FactorClass, HashAlg, SadClaims, Scal, has_two_classes};
+pub use claims::{Amr, FactorClass, HashAlg, SadClaims, Scal, SigningMode, has_two_classes};
 pub use error::{SadError, TokenPart};
 pub use factor::device::{DeviceChallenge, DeviceKey, DeviceResponse};
 pub use factor::pin::{Pin, PinPolicy};
 pub use factor::totp::{Otp, TotpAlgorithm, TotpConfig, TotpSeed};
 pub use issuer::{
-    AuthorizationRequest, EnrolledFactors, Enrolment, IssuerConfig, PresentedFactors, SadIssuer,
-    SealedTotp,
+    AuthorizationRequest, Authorized, EnrolledFactors, Enrolment, IssuerConfig, PresentedFactors,
+    SadIssuer, SealedTotp,
 };
 pub use jws::{DEFAULT_MAX_TOKEN_LEN, SAD_TYP, Sad};
 pub use keys::{SadAlgorithm, SadSigningKey, SadVerifyingKey};
 pub use ledger::{ConsumptionLedger, MemoryLedger, Reservation, UseRequest};
 pub use ledger_file::FileLedger;
-pub use lockout::{AuthState, FileLockoutStore, LockoutStore, MemoryLockoutStore};
+pub use lockout::{AuthState, FileLockoutStore, LockoutStore, MemoryLockoutStore, StateChange};
 pub use seal::SeedKey;
 pub use time::UnixTime;
 pub use verifier::{Activation, ActivationRequest, SadVerifier, SamConfig};

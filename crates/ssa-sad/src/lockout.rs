@@ -2,6 +2,7 @@
 
 use core::fmt;
 use std::collections::HashMap;
+use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -21,20 +22,33 @@ pub struct AuthState {
     pub last_otp_step: Option<u64>,
 }
 
+/// One update of a credential's state: what it was and what it became.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateChange {
+    /// The state the update read.
+    pub before: AuthState,
+    /// The state it stored.
+    pub after: AuthState,
+}
+
 /// Where authentication states live. `update` must be atomic per
-/// credential and durable before it returns (for a durable store), so a
-/// restart never forgets a failure, a lock or a spent TOTP step.
+/// credential — also across processes and nodes for a shared store — and
+/// durable before it returns (for a durable store), so a restart never
+/// forgets a failure, a lock or a spent TOTP step.
 pub trait LockoutStore: Send + Sync + fmt::Debug {
     /// The state of `credential` (the default state if none is stored).
     fn load(&self, credential: &str) -> Result<AuthState, SadError>;
 
-    /// Applies `change` to the state of `credential` with no other update in
-    /// between, stores the result, and returns it.
+    /// Computes the next state of `credential` from the current one with
+    /// `change`, with no other update in between, stores it, and returns
+    /// both. `change` must be pure: a store may call it more than once (a
+    /// database retrying a serialization failure) and keep only the last
+    /// result.
     fn update(
         &self,
         credential: &str,
-        change: &mut dyn FnMut(&mut AuthState),
-    ) -> Result<AuthState, SadError>;
+        change: &dyn Fn(&AuthState) -> AuthState,
+    ) -> Result<StateChange, SadError>;
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -67,21 +81,29 @@ impl LockoutStore for MemoryLockoutStore {
     fn update(
         &self,
         credential: &str,
-        change: &mut dyn FnMut(&mut AuthState),
-    ) -> Result<AuthState, SadError> {
+        change: &dyn Fn(&AuthState) -> AuthState,
+    ) -> Result<StateChange, SadError> {
         let mut states = lock(&self.states);
         let state = states.entry(credential.to_owned()).or_default();
-        change(state);
-        Ok(state.clone())
+        let before = state.clone();
+        *state = change(&before);
+        Ok(StateChange {
+            before,
+            after: state.clone(),
+        })
     }
 }
 
 /// Lockout state in one directory, one small JSON file per credential,
 /// each replaced atomically and fsynced on every change.
+///
+/// Every update holds an exclusive file lock (`flock`) on the credential's
+/// `.lock` file from the read to the durable write, so processes sharing
+/// the directory never lose an update: N failures from any mix of
+/// processes count N, and one TOTP step is accepted once.
 #[derive(Debug)]
 pub struct FileLockoutStore {
     dir: PathBuf,
-    writer: Mutex<()>,
 }
 
 impl FileLockoutStore {
@@ -89,15 +111,12 @@ impl FileLockoutStore {
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, SadError> {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir).map_err(io("create lockout directory", &dir))?;
-        Ok(Self {
-            dir,
-            writer: Mutex::new(()),
-        })
+        Ok(Self { dir })
     }
 
-    fn path(&self, credential: &str) -> PathBuf {
+    fn path(&self, credential: &str, extension: &str) -> PathBuf {
         let name: String = credential.bytes().map(|b| format!("{b:02x}")).collect();
-        self.dir.join(format!("{name}.state"))
+        self.dir.join(format!("{name}.{extension}"))
     }
 
     fn read(&self, path: &Path) -> Result<AuthState, SadError> {
@@ -113,26 +132,36 @@ impl FileLockoutStore {
 
 impl LockoutStore for FileLockoutStore {
     fn load(&self, credential: &str) -> Result<AuthState, SadError> {
-        let _guard = lock(&self.writer);
-        self.read(&self.path(credential))
+        // The state file is only ever replaced whole: no lock needed to read.
+        self.read(&self.path(credential, "state"))
     }
 
     fn update(
         &self,
         credential: &str,
-        change: &mut dyn FnMut(&mut AuthState),
-    ) -> Result<AuthState, SadError> {
-        let _guard = lock(&self.writer);
-        let path = self.path(credential);
+        change: &dyn Fn(&AuthState) -> AuthState,
+    ) -> Result<StateChange, SadError> {
+        let lock_path = self.path(credential, "lock");
+        let lock_file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io("open lockout lock", &lock_path))?;
+        // Held until `lock_file` is dropped (closing it releases the lock).
+        lock_file
+            .lock()
+            .map_err(io("lock lockout state", &lock_path))?;
+        let path = self.path(credential, "state");
         let before = self.read(&path)?;
-        let mut after = before.clone();
-        change(&mut after);
+        let after = change(&before);
         if after != before {
             let bytes = serde_json::to_vec(&after).map_err(|_| SadError::CorruptStore {
                 what: "lockout state",
             })?;
             write_atomic(&path, &bytes)?;
         }
-        Ok(after)
+        drop(lock_file);
+        Ok(StateChange { before, after })
     }
 }

@@ -4,7 +4,7 @@ use core::fmt;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::claims::{HashAlg, SadClaims, Scal, has_two_classes};
+use crate::claims::{HashAlg, SadClaims, Scal, SigningMode, has_two_classes};
 use crate::error::SadError;
 use crate::jws::{self, DEFAULT_MAX_TOKEN_LEN, Sad};
 use crate::keys::SadVerifyingKey;
@@ -22,6 +22,9 @@ pub struct SamConfig {
     pub max_lifetime: u64,
     /// Longest token accepted, in bytes.
     pub max_token_len: usize,
+    /// Most signatures one SAD may allow (`num`), whoever issued it
+    /// (default 1000).
+    pub max_count: u32,
 }
 
 impl SamConfig {
@@ -32,6 +35,7 @@ impl SamConfig {
             max_skew: 60,
             max_lifetime: 3600,
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            max_count: 1000,
         }
     }
 }
@@ -41,6 +45,10 @@ impl SamConfig {
 pub struct ActivationRequest<'a> {
     /// The credential whose key is to sign.
     pub credential: &'a str,
+    /// The signer who owns that credential: the SAD's `sub` must name them.
+    pub signer: &'a str,
+    /// How the digests are to be signed: the SAD's `mode` must be this.
+    pub mode: SigningMode,
     /// The SCAL that credential requires.
     pub credential_scal: Scal,
     /// The hash of `digests`.
@@ -134,6 +142,7 @@ impl SadVerifier {
             return Err(SadError::Expired { exp: claims.exp });
         }
         if claims.num == 0
+            || claims.num > self.config.max_count
             || (!claims.hashes.is_empty() && claims.num as usize > claims.hashes.len())
         {
             return Err(SadError::BadCount { num: claims.num });
@@ -163,6 +172,18 @@ impl SadVerifier {
             return Err(SadError::WrongCredential {
                 sad: claims.cred,
                 requested: request.credential.to_owned(),
+            });
+        }
+        if claims.sub != request.signer {
+            return Err(SadError::WrongSigner {
+                sad: claims.sub,
+                owner: request.signer.to_owned(),
+            });
+        }
+        if claims.mode != request.mode {
+            return Err(SadError::WrongMode {
+                sad: claims.mode,
+                requested: request.mode,
             });
         }
         if claims.scal < request.credential_scal {

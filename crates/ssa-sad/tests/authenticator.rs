@@ -28,13 +28,20 @@ fn ed25519_device_key_with_pin_gives_scal2() {
     let digests = digests(2);
     let challenge = w
         .issuer
-        .device_challenge("cred-ed", HashAlg::Sha256, &digests, NOW)
+        .device_challenge(
+            "cred-ed",
+            SigningMode::Document,
+            HashAlg::Sha256,
+            &digests,
+            NOW,
+        )
         .unwrap();
     let sad = w
         .issuer
         .authorize(
             &AuthorizationRequest {
                 credential: "cred-ed",
+                mode: SigningMode::Document,
                 hash_alg: HashAlg::Sha256,
                 digests: &digests,
                 num: 2,
@@ -50,7 +57,8 @@ fn ed25519_device_key_with_pin_gives_scal2() {
             },
             NOW,
         )
-        .unwrap();
+        .unwrap()
+        .sad;
     let claims = w.sam.verify_token(&sad, NOW).unwrap();
     assert_eq!(
         (claims.scal, claims.sub.as_str(), claims.num),
@@ -68,7 +76,13 @@ fn challenge_for_another_credential_is_unknown() {
     let rng = ring::rand::SystemRandom::new();
     let challenge = w
         .issuer
-        .device_challenge("cred-b", HashAlg::Sha256, &digests, NOW)
+        .device_challenge(
+            "cred-b",
+            SigningMode::Document,
+            HashAlg::Sha256,
+            &digests,
+            NOW,
+        )
         .unwrap();
     let signature = w
         .device
@@ -81,6 +95,7 @@ fn challenge_for_another_credential_is_unknown() {
         .authorize(
             &AuthorizationRequest {
                 credential: "cred-2",
+                mode: SigningMode::Document,
                 hash_alg: HashAlg::Sha256,
                 digests: &digests,
                 num: 1,

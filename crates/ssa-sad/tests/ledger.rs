@@ -153,6 +153,8 @@ fn file_ledger_restart_keeps_a_consumed_sad_consumed() {
     fn request(d: &[Vec<u8>]) -> ActivationRequest<'_> {
         ActivationRequest {
             credential: "cred-2",
+            signer: "signer-2",
+            mode: SigningMode::Document,
             credential_scal: Scal::Scal2,
             hash_alg: HashAlg::Sha256,
             digests: d,

@@ -203,6 +203,119 @@ fn wrong_credential() {
     w.assert_untouched(&sad, "cred-2", Scal::Scal2, &digests);
 }
 
+#[test]
+fn another_signers_sad_for_this_credential() {
+    // A trusted issuer's SAD naming the right credential but another
+    // signer: the SAM ties `sub` to the credential's owner.
+    let w = world();
+    let digests = digests(1);
+    let mut claims = w.claims(&digests);
+    claims.sub = "signer-1".into();
+    let sad = w.minter.mint(&claims).unwrap();
+    let error = refuse(&w, &sad, &digests);
+    assert!(
+        matches!(error, SadError::WrongSigner { ref sad, ref owner } if sad == "signer-1" && owner == "signer-2"),
+        "{error:?}"
+    );
+    // The owner's own SAD, same claims otherwise, signs.
+    let sad = w.minter.mint(&w.claims(&digests)).unwrap();
+    w.assert_untouched(&sad, "cred-2", Scal::Scal2, &digests);
+}
+
+#[test]
+fn a_document_sad_redeemed_for_a_raw_signature() {
+    let w = world();
+    let (sad, digests) = valid(&w);
+    let mut raw = w.request("cred-2", Scal::Scal2, &digests);
+    raw.mode = SigningMode::Dtbsr;
+    let error = w.sam.activate(&sad, &raw, NOW).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            SadError::WrongMode {
+                sad: SigningMode::Document,
+                requested: SigningMode::Dtbsr
+            }
+        ),
+        "{error:?}"
+    );
+    w.assert_untouched(&sad, "cred-2", Scal::Scal2, &digests);
+}
+
+#[test]
+fn a_raw_sad_redeemed_for_a_document_signature() {
+    let w = world();
+    let digests = digests(1);
+    let mut claims = w.claims(&digests);
+    claims.mode = SigningMode::Dtbsr;
+    let sad = w.minter.mint(&claims).unwrap();
+    assert!(matches!(
+        refuse(&w, &sad, &digests),
+        SadError::WrongMode {
+            sad: SigningMode::Dtbsr,
+            requested: SigningMode::Document
+        }
+    ));
+}
+
+#[test]
+fn a_sad_without_a_mode_is_refused() {
+    let w = world();
+    let digests = digests(1);
+    let mut claims = serde_json::to_value(w.claims(&digests)).unwrap();
+    claims.as_object_mut().unwrap().remove("mode");
+    let sad = w.sign_payload(&serde_json::to_vec(&claims).unwrap());
+    // The same route with the mode kept is accepted: only the mode is missing.
+    let mut whole = serde_json::to_value(w.claims(&digests)).unwrap();
+    whole["jti"] = "jti-whole".into();
+    let good = w.sign_payload(&serde_json::to_vec(&whole).unwrap());
+    w.assert_untouched(&good, "cred-2", Scal::Scal2, &digests);
+    assert!(
+        matches!(
+            refuse(&w, &sad, &digests),
+            SadError::Json {
+                part: TokenPart::Payload,
+                ..
+            }
+        ),
+        "a SAD that does not say its mode was accepted"
+    );
+}
+
+#[test]
+fn the_sam_caps_num_for_every_issuer() {
+    // An issuer that is trusted but careless: SCAL1, no bound digests,
+    // num = u32::MAX. The built-in issuer caps num; the SAM must too.
+    let w = world();
+    let mut claims = w.claims(&[]);
+    claims.cred = "cred-1".into();
+    claims.sub = "signer-1".into();
+    claims.scal = Scal::Scal1;
+    claims.amr = vec![Amr::Pin];
+    for num in [u32::MAX, 1001] {
+        claims.num = num;
+        claims.jti = format!("jti-num-{num}");
+        let sad = w.minter.mint(&claims).unwrap();
+        let error = w
+            .sam
+            .activate(&sad, &w.request("cred-1", Scal::Scal1, &digests(1)), NOW)
+            .unwrap_err();
+        assert!(
+            matches!(error, SadError::BadCount { num: n } if n == num),
+            "{error:?}"
+        );
+    }
+    // At the cap (SamConfig::max_count, default 1000) it is accepted.
+    claims.num = SamConfig::new(AUD).max_count;
+    claims.jti = "jti-at-the-cap".into();
+    let sad = w.minter.mint(&claims).unwrap();
+    w.sam
+        .activate(&sad, &w.request("cred-1", Scal::Scal1, &digests(1)), NOW)
+        .unwrap()
+        .commit()
+        .unwrap();
+}
+
 // ----- the count and the digests -----
 
 #[test]
@@ -431,7 +544,8 @@ fn wrong_pin_n_times_then_locked() {
             )
             .unwrap_err();
         assert!(
-            matches!(error, SadError::WrongPin { failures, .. } if failures == attempt),
+            matches!(error, SadError::AuthenticationFailed { failures, locked, .. }
+                if failures == attempt && locked == (attempt == 5)),
             "{error:?}"
         );
         assert_eq!(w.issuer.state("cred-2").unwrap().locked, attempt == 5);
@@ -450,9 +564,10 @@ fn locked_credential_refuses_the_correct_pin() {
     let w = world();
     let digests = digests(1);
     w.lockout
-        .update("cred-2", &mut |s| {
-            s.locked = true;
-            s.failures = 5;
+        .update("cred-2", &|s| AuthState {
+            locked: true,
+            failures: 5,
+            ..s.clone()
         })
         .unwrap();
     let before = w.issuer.state("cred-2").unwrap();
@@ -495,7 +610,7 @@ fn totp_step_reused() {
     w.authorize("cred-2", &digests, 1).unwrap();
     let error = w.authorize("cred-2", &digests, 1).unwrap_err();
     assert!(
-        matches!(error, SadError::OtpReused { failures: 1, .. }),
+        matches!(error, SadError::AuthenticationFailed { failures: 1, .. }),
         "{error:?}"
     );
     // An earlier step, still inside the window, is spent too.
@@ -511,7 +626,7 @@ fn totp_step_reused() {
         )
         .unwrap_err();
     assert!(
-        matches!(error, SadError::OtpReused { failures: 2, .. }),
+        matches!(error, SadError::AuthenticationFailed { failures: 2, .. }),
         "{error:?}"
     );
     // The next step is fine.
@@ -528,6 +643,56 @@ fn totp_step_reused() {
 }
 
 #[test]
+fn the_refusal_does_not_say_which_factor_failed() {
+    // Every wrong combination, each in a fresh world (same count before),
+    // gives the very same error: a caller without the authenticator
+    // learns nothing about the PIN, and the log records nothing more.
+    type Case = (&'static str, bool, fn(&World) -> (Option<Pin>, Option<Otp>));
+    let cases: [Case; 4] = [
+        ("wrong PIN, right OTP", false, |w| {
+            (Some(Pin::new("000000")), Some(w.otp(NOW)))
+        }),
+        ("right PIN, wrong OTP", false, |w| {
+            (Some(Pin::new(PIN)), Some(w.otp(UnixTime(NOW.0 - 300))))
+        }),
+        ("wrong PIN, wrong OTP", false, |w| {
+            (Some(Pin::new("000000")), Some(w.otp(UnixTime(NOW.0 - 300))))
+        }),
+        ("right PIN, reused OTP", true, |w| {
+            (Some(Pin::new(PIN)), Some(w.otp(NOW)))
+        }),
+    ];
+    let digests = digests(1);
+    let mut seen = Vec::new();
+    for (name, spend_first, factors) in cases {
+        let w = world();
+        if spend_first {
+            w.authorize("cred-2", &digests, 1).unwrap();
+            // Start the reused case from the same count as the others.
+            assert_eq!(w.issuer.state("cred-2").unwrap().failures, 0);
+        }
+        let (pin, otp) = factors(&w);
+        let error = w
+            .authorize_with("cred-2", &digests, 1, pin, otp, NOW)
+            .unwrap_err();
+        assert_eq!(
+            w.issuer.state("cred-2").unwrap().failures,
+            1,
+            "{name}: the attempt must count exactly once"
+        );
+        seen.push((name, format!("{error:?}"), error.to_string()));
+    }
+    for (name, debug, display) in &seen[1..] {
+        assert_eq!(
+            (debug, display),
+            (&seen[0].1, &seen[0].2),
+            "{name} is told apart from {}",
+            seen[0].0
+        );
+    }
+}
+
+#[test]
 fn totp_outside_the_window() {
     let w = world();
     let digests = digests(1);
@@ -537,7 +702,10 @@ fn totp_outside_the_window() {
         let error = w
             .authorize_with("cred-2", &digests, 1, Some(Pin::new(PIN)), Some(stale), NOW)
             .unwrap_err();
-        assert!(matches!(error, SadError::WrongOtp { .. }), "{error:?}");
+        assert!(
+            matches!(error, SadError::AuthenticationFailed { .. }),
+            "{error:?}"
+        );
     }
     let after = w.issuer.state("cred-2").unwrap();
     assert_eq!(after.failures, before.failures + 2);
@@ -552,7 +720,13 @@ fn device_key_challenge_signed_for_other_digests() {
     let rng = ring::rand::SystemRandom::new();
     let challenge = w
         .issuer
-        .device_challenge("cred-2", HashAlg::Sha256, &approved, NOW)
+        .device_challenge(
+            "cred-2",
+            SigningMode::Document,
+            HashAlg::Sha256,
+            &approved,
+            NOW,
+        )
         .unwrap();
     let signature = w
         .device
@@ -564,6 +738,7 @@ fn device_key_challenge_signed_for_other_digests() {
         w.issuer.authorize(
             &AuthorizationRequest {
                 credential: "cred-2",
+                mode: SigningMode::Document,
                 hash_alg: HashAlg::Sha256,
                 digests,
                 num: 1,
@@ -582,7 +757,7 @@ fn device_key_challenge_signed_for_other_digests() {
     };
     let error = request(&swapped, challenge.id.clone(), signature.clone()).unwrap_err();
     assert!(
-        matches!(error, SadError::DeviceKeyRejected { failures: 1, .. }),
+        matches!(error, SadError::AuthenticationFailed { failures: 1, .. }),
         "{error:?}"
     );
     // The challenge is spent by that answer, even for the right digests.
@@ -593,7 +768,13 @@ fn device_key_challenge_signed_for_other_digests() {
     // A fresh challenge for the approved digests works, and the SAD binds them.
     let challenge = w
         .issuer
-        .device_challenge("cred-2", HashAlg::Sha256, &approved, NOW)
+        .device_challenge(
+            "cred-2",
+            SigningMode::Document,
+            HashAlg::Sha256,
+            &approved,
+            NOW,
+        )
         .unwrap();
     let signature = w
         .device
@@ -601,7 +782,7 @@ fn device_key_challenge_signed_for_other_digests() {
         .unwrap()
         .as_ref()
         .to_vec();
-    let sad = request(&approved, challenge.id, signature).unwrap();
+    let sad = request(&approved, challenge.id, signature).unwrap().sad;
     let claims = w.sam.verify_token(&sad, NOW).unwrap();
     assert_eq!(claims.hashes, approved);
     assert_eq!(claims.amr, vec![Amr::Pin, Amr::DeviceKey]);

@@ -34,6 +34,7 @@ fn default_policy_hashes_with_owasp_minimum_and_verifies() {
     );
     assert!(!hash.contains("135790"));
     let request = |pin: &str| AuthorizationRequest {
+        mode: SigningMode::Document,
         credential: "c",
         hash_alg: HashAlg::Sha256,
         digests: &[],
@@ -49,6 +50,6 @@ fn default_policy_hashes_with_owasp_minimum_and_verifies() {
         .unwrap();
     assert!(matches!(
         issuer.authorize(&request("135791"), UnixTime(1_800_000_000)),
-        Err(SadError::WrongPin { failures: 1, .. })
+        Err(SadError::AuthenticationFailed { failures: 1, .. })
     ));
 }

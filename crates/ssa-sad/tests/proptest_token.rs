@@ -31,8 +31,9 @@ fn arb_claims() -> impl Strategy<Value = SadClaims> {
         0u64..200,
         "[A-Za-z0-9_-]{8,30}",
         any::<u8>(),
+        proptest::sample::select(vec![SigningMode::Document, SigningMode::Dtbsr]),
     )
-        .prop_map(|(sub, cred, hash_alg, n, amr, lifetime, jti, fill)| {
+        .prop_map(|(sub, cred, hash_alg, n, amr, lifetime, jti, fill, mode)| {
             let hashes: Vec<Vec<u8>> = (0..n)
                 .map(|i| vec![fill.wrapping_add(i as u8); hash_alg.digest_len()])
                 .collect();
@@ -46,6 +47,7 @@ fn arb_claims() -> impl Strategy<Value = SadClaims> {
                 aud: AUD.into(),
                 sub,
                 cred,
+                mode,
                 hash_alg,
                 num: n as u32,
                 hashes,

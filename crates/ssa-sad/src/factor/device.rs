@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::claims::HashAlg;
+use crate::claims::{HashAlg, SigningMode};
 
 /// The public key of a signer's device.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,10 +62,11 @@ pub(crate) fn challenge_message(
     nonce: &[u8],
     issuer: &str,
     credential: &str,
+    mode: SigningMode,
     hash_alg: HashAlg,
     digests: &[Vec<u8>],
 ) -> Vec<u8> {
-    let mut message = b"ssa-sad device challenge v1\0".to_vec();
+    let mut message = b"ssa-sad device challenge v2\0".to_vec();
     let mut field = |bytes: &[u8]| {
         message.extend((bytes.len() as u32).to_be_bytes());
         message.extend(bytes);
@@ -73,6 +74,7 @@ pub(crate) fn challenge_message(
     field(nonce);
     field(issuer.as_bytes());
     field(credential.as_bytes());
+    field(mode.as_str().as_bytes());
     field(hash_alg.to_string().as_bytes());
     field(&(digests.len() as u32).to_be_bytes());
     for digest in digests {

@@ -30,6 +30,9 @@ pub struct World {
     pub sam: SadVerifier,
     /// A second handle on the issuer's key, to mint claims no honest issuer would.
     pub minter: SadSigningKey,
+    /// The issuer key's PKCS#8, to sign payloads `mint` would not write.
+    pub minter_pkcs8: Vec<u8>,
+    pub minter_alg: SadAlgorithm,
     pub lockout: Arc<dyn LockoutStore>,
     pub ledger: Arc<dyn ConsumptionLedger>,
     pub seed: TotpSeed,
@@ -76,6 +79,8 @@ pub fn world_with(
         issuer,
         sam,
         minter,
+        minter_pkcs8: pkcs8.to_vec(),
+        minter_alg: alg,
         lockout,
         ledger,
         seed: TotpSeed::new(b"a TOTP seed of 20 b".iter().chain(b"!").copied().collect()).unwrap(),
@@ -110,6 +115,37 @@ impl World {
             .unwrap();
     }
 
+    /// Signs any payload with the issuer's key as a compact JWS: the way
+    /// to test what the SAM does with claims `mint` would never write.
+    pub fn sign_payload(&self, payload: &[u8]) -> Sad {
+        let header = b64(format!(
+            r#"{{"alg":"{}","typ":"sad+jwt","kid":"{}"}}"#,
+            self.minter_alg.name(),
+            self.minter.kid()
+        )
+        .as_bytes());
+        let input = format!("{header}.{}", b64(payload));
+        let rng = ring::rand::SystemRandom::new();
+        let signature = match self.minter_alg {
+            SadAlgorithm::Es256 => ring::signature::EcdsaKeyPair::from_pkcs8(
+                &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                &self.minter_pkcs8,
+                &rng,
+            )
+            .unwrap()
+            .sign(&rng, input.as_bytes())
+            .unwrap()
+            .as_ref()
+            .to_vec(),
+            _ => ring::signature::Ed25519KeyPair::from_pkcs8(&self.minter_pkcs8)
+                .unwrap()
+                .sign(input.as_bytes())
+                .as_ref()
+                .to_vec(),
+        };
+        Sad::new(format!("{input}.{}", b64(&signature)))
+    }
+
     pub fn otp(&self, time: UnixTime) -> Otp {
         ssa_sad::factor::totp::code_at(&self.seed, &self.totp, time)
     }
@@ -140,21 +176,24 @@ impl World {
         otp: Option<Otp>,
         now: UnixTime,
     ) -> Result<Sad, SadError> {
-        self.issuer.authorize(
-            &AuthorizationRequest {
-                credential,
-                hash_alg: HashAlg::Sha256,
-                digests,
-                num,
-                lifetime: 300,
-                factors: PresentedFactors {
-                    pin,
-                    otp,
-                    device: None,
+        self.issuer
+            .authorize(
+                &AuthorizationRequest {
+                    credential,
+                    mode: SigningMode::Document,
+                    hash_alg: HashAlg::Sha256,
+                    digests,
+                    num,
+                    lifetime: 300,
+                    factors: PresentedFactors {
+                        pin,
+                        otp,
+                        device: None,
+                    },
                 },
-            },
-            now,
-        )
+                now,
+            )
+            .map(|authorized| authorized.sad)
     }
 
     /// Valid SCAL2 claims for cred-2 over `digests`.
@@ -164,6 +203,7 @@ impl World {
             aud: AUD.into(),
             sub: "signer-2".into(),
             cred: "cred-2".into(),
+            mode: SigningMode::Document,
             hash_alg: HashAlg::Sha256,
             hashes: digests.to_vec(),
             num: digests.len() as u32,
@@ -183,6 +223,8 @@ impl World {
     ) -> ActivationRequest<'a> {
         ActivationRequest {
             credential,
+            signer: owner(credential),
+            mode: SigningMode::Document,
             credential_scal: scal,
             hash_alg: HashAlg::Sha256,
             digests,
@@ -199,6 +241,15 @@ impl World {
                 .unwrap();
             activation.commit().unwrap();
         }
+    }
+}
+
+/// The signer the test world enrols each credential for (`cred-N` → `signer-N`).
+pub fn owner(credential: &str) -> &'static str {
+    match credential {
+        "cred-1" => "signer-1",
+        "cred-2" => "signer-2",
+        _ => "signer-of-an-unknown-credential",
     }
 }
 
