@@ -248,7 +248,8 @@ fn main() {
         }
         _ => {}
     }
-    let tests: [(&str, fn() -> Result<(), String>); 3] = [
+    type Test = fn() -> Result<(), String>;
+    let tests: [(&str, Test); 3] = [
         ("every_failure_is_counted", every_failure_is_counted),
         (
             "locked_after_exactly_the_limit",
