@@ -30,6 +30,12 @@ pub enum ServiceError {
         /// The id.
         credential: String,
     },
+    /// The credential id cannot be stored (empty, or too long for the store).
+    #[error("credential id refused: {reason}")]
+    InvalidCredentialId {
+        /// Why.
+        reason: &'static str,
+    },
     /// The credential exists already.
     #[error("credential {credential:?} exists already")]
     CredentialExists {

@@ -1,5 +1,5 @@
 //! Where credentials live: the signer, the SCDev key, the certificate
-//! chain, the SCAL and the enrolled factors (hashes and sealed seeds only).
+//! chain, the SCAL and the enrolled factors (sealed PIN verifiers and seeds only).
 
 use core::fmt;
 use std::collections::BTreeMap;
@@ -115,6 +115,11 @@ impl CredentialRegistry for MemoryRegistry {
 /// Credentials in one directory, one JSON file each, replaced atomically
 /// (temporary file, fsync, rename, fsync directory). Every change holds an
 /// exclusive lock on `registry.lock`, so several processes can share it.
+///
+/// A file is named by the credential id in hex, so an id must be 1 to
+/// [`FileRegistry::MAX_ID_LEN`] bytes: an empty id would be stored as
+/// `.json`, which `list` never returns, and a longer one would overflow a
+/// file name. Such ids are refused ([`ServiceError::InvalidCredentialId`]).
 #[derive(Debug)]
 pub struct FileRegistry {
     dir: PathBuf,
@@ -127,6 +132,21 @@ fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Service
 }
 
 impl FileRegistry {
+    /// The longest credential id stored: its hex name plus `.json.tmp`
+    /// stays within the usual 255-byte file-name limit.
+    pub const MAX_ID_LEN: usize = 120;
+
+    fn check_id(id: &str) -> Result<(), ServiceError> {
+        let reason = if id.is_empty() {
+            "empty"
+        } else if id.len() > Self::MAX_ID_LEN {
+            "longer than the file registry stores"
+        } else {
+            return Ok(());
+        };
+        Err(ServiceError::InvalidCredentialId { reason })
+    }
+
     /// Opens (creating it if needed) the registry in `dir`.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, ServiceError> {
         let dir = dir.as_ref().to_path_buf();
@@ -187,10 +207,12 @@ impl FileRegistry {
 
 impl CredentialRegistry for FileRegistry {
     fn get(&self, id: &str) -> Result<Option<CredentialRecord>, ServiceError> {
+        Self::check_id(id)?;
         self.read(&self.path(id))
     }
 
     fn create(&self, record: &CredentialRecord) -> Result<(), ServiceError> {
+        Self::check_id(&record.id)?;
         self.locked(|| {
             let path = self.path(&record.id);
             if self.read(&path)?.is_some() {
@@ -207,6 +229,7 @@ impl CredentialRegistry for FileRegistry {
         id: &str,
         change: &mut dyn FnMut(&mut CredentialRecord),
     ) -> Result<CredentialRecord, ServiceError> {
+        Self::check_id(id)?;
         self.locked(|| {
             let path = self.path(id);
             let mut record = self

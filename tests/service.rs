@@ -920,3 +920,67 @@ fn enrolment_below_the_policys_scal_is_refused_and_creates_nothing() {
     f.last_failure();
     assert!(f.registry().get("bob/1").unwrap().is_none());
 }
+
+#[test]
+fn the_registry_holds_no_pin_verifier_in_the_clear() {
+    let f = fixture();
+    for entry in std::fs::read_dir(f.dir.path().join("registry")).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("argon2"), "a PIN verifier in the clear");
+    }
+    let record = f.registry().get("alice/1").unwrap().unwrap();
+    assert!(record.factors.pin.is_some());
+    assert!(!format!("{record:?}").contains("argon2"));
+}
+
+#[test]
+fn ids_the_file_registry_cannot_round_trip_are_refused() {
+    let f = fixture();
+    let registry = f.registry();
+    let mut record = registry.get("alice/1").unwrap().unwrap();
+    for (id, what) in [
+        (String::new(), "empty"),
+        ("x".repeat(FileRegistry::MAX_ID_LEN + 1), "too long"),
+    ] {
+        record.id = id.clone();
+        let error = registry.create(&record).unwrap_err();
+        assert!(
+            matches!(error, ServiceError::InvalidCredentialId { .. }),
+            "{what}: {error:?}"
+        );
+        assert!(matches!(
+            registry.get(&id),
+            Err(ServiceError::InvalidCredentialId { .. })
+        ));
+        // Through the service, the enrolment is refused and creates nothing.
+        let error = f
+            .service
+            .enroll(
+                EnrolmentRequest {
+                    credential: id.clone(),
+                    signer: "alice".into(),
+                    evidence: "e".into(),
+                    key: KeySpec::new(KeyAlgorithm::EcP256),
+                    scal: Scal::Scal2,
+                    subject: "CN=x".parse().unwrap(),
+                    pin: Some(Pin::new(PIN)),
+                    totp: Some((f.seed.clone(), TotpConfig::default())),
+                    device_key: None,
+                },
+                now(),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(error, ServiceError::InvalidCredentialId { .. }),
+            "{what}: {error:?}"
+        );
+    }
+    // What is stored is exactly what list() returns.
+    let listed: Vec<String> = registry.list().unwrap().into_iter().map(|r| r.id).collect();
+    assert_eq!(listed, vec!["alice/1".to_owned()]);
+    // The longest id stored round-trips.
+    record.id = "y".repeat(FileRegistry::MAX_ID_LEN);
+    registry.create(&record).unwrap();
+    assert_eq!(registry.list().unwrap().len(), 2);
+}

@@ -63,16 +63,33 @@ pub struct SealedTotp {
     pub sealed_seed: Vec<u8>,
 }
 
-/// What a credential has enrolled: nothing secret in the clear (a PHC hash,
-/// a sealed seed, a public key). The embedder may persist it as it is.
+/// A sealed PIN verifier: the Argon2id PHC string of the PIN, sealed with
+/// AES-256-GCM under the issuer's [`SeedKey`], the credential id as
+/// associated data. A copy of the store alone gives no offline search over
+/// a short PIN; `Debug` prints nothing of it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedPin {
+    /// `nonce || ciphertext || tag`.
+    pub sealed_verifier: Vec<u8>,
+}
+
+impl fmt::Debug for SealedPin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SealedPin([redacted])")
+    }
+}
+
+/// What a credential has enrolled: nothing secret in the clear (a sealed
+/// PIN verifier, a sealed seed, a public key). The embedder may persist it
+/// as it is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrolledFactors {
     /// The signer who owns the credential (`sub`).
     pub signer: String,
     /// The SCAL the credential requires.
     pub scal: Scal,
-    /// Argon2id PHC string of the PIN.
-    pub pin_hash: Option<String>,
+    /// The PIN verifier, sealed.
+    pub pin: Option<SealedPin>,
     /// The TOTP authenticator.
     pub totp: Option<SealedTotp>,
     /// The signer's device key.
@@ -202,12 +219,17 @@ impl SadIssuer {
         let mut factors = EnrolledFactors {
             signer: enrolment.signer,
             scal: enrolment.scal,
-            pin_hash: None,
+            pin: None,
             totp: None,
             device_key: None,
         };
         if let Some(pin) = &enrolment.pin {
-            factors.pin_hash = Some(pin::hash(pin, &self.config.pin_policy)?);
+            let verifier = zeroize::Zeroizing::new(pin::hash(pin, &self.config.pin_policy)?);
+            factors.pin = Some(SealedPin {
+                sealed_verifier: self
+                    .seed_key
+                    .seal(&pin_aad(&enrolment.credential), verifier.as_bytes())?,
+            });
         }
         if let Some((seed, config)) = &enrolment.totp {
             config.check()?;
@@ -227,7 +249,7 @@ impl SadIssuer {
             factors.device_key = Some(key);
         }
         let classes = [
-            factors.pin_hash.as_ref().map(|_| Amr::Pin),
+            factors.pin.as_ref().map(|_| Amr::Pin),
             factors.totp.as_ref().map(|_| Amr::Otp),
             factors.device_key.as_ref().map(|_| Amr::DeviceKey),
         ];
@@ -355,11 +377,14 @@ impl SadIssuer {
             otp_step: None,
         };
         if let Some(pin) = &presented.pin {
-            let hash = factors
-                .pin_hash
-                .as_ref()
-                .ok_or_else(|| not_enrolled("PIN"))?;
-            if pin::verify(pin, hash)? {
+            let sealed = factors.pin.as_ref().ok_or_else(|| not_enrolled("PIN"))?;
+            let verifier = self
+                .seed_key
+                .open(&pin_aad(credential), &sealed.sealed_verifier)?;
+            let verifier = core::str::from_utf8(&verifier).map_err(|_| SadError::CorruptStore {
+                what: "PIN verifier",
+            })?;
+            if pin::verify(pin, verifier)? {
                 checked.amr.push(Amr::Pin);
             } else {
                 checked.failed = true;
@@ -559,8 +584,136 @@ fn check_request(
     Ok(())
 }
 
+fn pin_aad(credential: &str) -> Vec<u8> {
+    let mut aad = b"ssa-sad pin verifier\0".to_vec();
+    aad.extend(credential.as_bytes());
+    aad
+}
+
 fn seed_aad(credential: &str) -> Vec<u8> {
     let mut aad = b"ssa-sad totp seed\0".to_vec();
     aad.extend(credential.as_bytes());
     aad
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::lockout::MemoryLockoutStore;
+    use crate::{SadAlgorithm, SeedKey};
+
+    fn issuer(policy: PinPolicy) -> SadIssuer {
+        let Ok((key, _)) = SadSigningKey::generate(SadAlgorithm::EdDsa) else {
+            unreachable!("key generation")
+        };
+        let mut config = IssuerConfig::new("iss", "aud");
+        config.pin_policy = policy;
+        SadIssuer::new(
+            config,
+            key,
+            SeedKey::from_bytes([9; 32]),
+            Arc::new(MemoryLockoutStore::new()),
+        )
+    }
+
+    fn enrol_pin(issuer: &SadIssuer, credential: &str, pin: &str) -> EnrolledFactors {
+        let enrolled = issuer.enroll(Enrolment {
+            credential: credential.into(),
+            signer: "s".into(),
+            scal: Scal::Scal1,
+            pin: Some(Pin::new(pin)),
+            totp: None,
+            device_key: None,
+        });
+        let Ok(enrolled) = enrolled else {
+            unreachable!("enrolment: {enrolled:?}")
+        };
+        enrolled
+    }
+
+    fn request<'a>(credential: &'a str, pin: &str) -> AuthorizationRequest<'a> {
+        AuthorizationRequest {
+            mode: SigningMode::Document,
+            credential,
+            hash_alg: HashAlg::Sha256,
+            digests: &[],
+            num: 1,
+            lifetime: 60,
+            factors: PresentedFactors {
+                pin: Some(Pin::new(pin)),
+                ..PresentedFactors::default()
+            },
+        }
+    }
+
+    const NOW: UnixTime = UnixTime(1_800_000_000);
+
+    /// The default cost, once end to end: the sealed verifier opens to an
+    /// Argon2id PHC string with OWASP's minimum parameters.
+    #[test]
+    fn default_policy_hashes_with_owasp_minimum_and_verifies() {
+        assert_eq!(IssuerConfig::new("i", "a").pin_policy, PinPolicy::default());
+        let issuer = issuer(PinPolicy::default());
+        let enrolled = enrol_pin(&issuer, "c", "135790");
+        let sealed = enrolled.pin.as_ref().map(|p| p.sealed_verifier.clone());
+        let opened = issuer
+            .seed_key
+            .open(&pin_aad("c"), &sealed.unwrap_or_default())
+            .map(|v| String::from_utf8_lossy(&v).into_owned());
+        let Ok(verifier) = opened else {
+            unreachable!("{opened:?}")
+        };
+        assert!(
+            verifier.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{verifier}"
+        );
+        assert!(!verifier.contains("135790"));
+        assert!(issuer.authorize(&request("c", "135790"), NOW).is_ok());
+        assert!(matches!(
+            issuer.authorize(&request("c", "135791"), NOW),
+            Err(SadError::AuthenticationFailed { failures: 1, .. })
+        ));
+    }
+
+    /// At rest and in `Debug` the verifier is sealed: no PHC string, no
+    /// Argon2 parameters, nothing an offline search could start from.
+    #[test]
+    fn the_pin_verifier_is_sealed_at_rest_and_in_debug() {
+        let issuer = issuer(PinPolicy {
+            m_cost: 64,
+            t_cost: 1,
+            p_cost: 1,
+            min_len: 4,
+        });
+        let enrolled = enrol_pin(&issuer, "c", "4826");
+        let json = serde_json::to_string(&enrolled).unwrap_or_default();
+        let debug = format!("{enrolled:?}");
+        for shown in [&json, &debug] {
+            assert!(!shown.contains("argon2"), "{shown}");
+            assert!(!shown.contains("m=64"), "{shown}");
+        }
+        assert!(debug.contains("SealedPin([redacted])"), "{debug}");
+    }
+
+    /// The credential id is the associated data: a verifier copied onto
+    /// another credential (whose PIN the attacker knows) does not open.
+    #[test]
+    fn a_verifier_moved_to_another_credential_does_not_open() {
+        let issuer = issuer(PinPolicy {
+            m_cost: 64,
+            t_cost: 1,
+            p_cost: 1,
+            min_len: 4,
+        });
+        let victim = enrol_pin(&issuer, "victim", "4826");
+        let mut moved = enrol_pin(&issuer, "attacker", "1111");
+        moved.pin = victim.pin.clone();
+        assert!(issuer.restore("attacker-2", moved).is_ok());
+        assert!(matches!(
+            issuer.authorize(&request("attacker-2", "4826"), NOW),
+            Err(SadError::CorruptStore { .. })
+        ));
+    }
 }

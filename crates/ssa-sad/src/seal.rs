@@ -1,4 +1,4 @@
-//! AES-256-GCM sealing of stored secrets (TOTP seeds): `nonce || ciphertext || tag`.
+//! AES-256-GCM sealing of stored secrets (TOTP seeds, PIN verifiers): `nonce || ciphertext || tag`.
 
 use core::fmt;
 
@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use crate::error::SadError;
 
-/// The key under which the authenticator seals TOTP seeds. The embedder
+/// The key under which the authenticator seals TOTP seeds and PIN verifiers. The embedder
 /// supplies it and keeps it apart from where enrolments are stored.
 /// Zeroized on drop; never printed.
 #[derive(Clone)]
