@@ -173,7 +173,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let (Some(config), "c_sign") = (&config, args.backend.as_str()) {
         return run_c_sign(&args, &*scdev, config);
     }
-    let signature_algorithm = ssa::service::signature_algorithm_for(args.alg);
+    let signature_algorithm = ssa::service::signature_algorithm_for(args.alg)
+        .ok_or("no signature algorithm for this key")?;
     let work = tempfile::tempdir()?;
 
     if !args.pipeline {

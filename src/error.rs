@@ -54,11 +54,16 @@ pub enum ServiceError {
         /// The id.
         credential: String,
     },
-    /// The certificate chain does not reach a trust anchor.
-    #[error("the certificate chain is not valid: {reason}")]
-    Chain {
-        /// Why.
-        reason: String,
+    /// The certificate chain does not reach a trust anchor (the most
+    /// specific failure found).
+    #[error("the certificate chain is not valid: {0:?}")]
+    Chain(ssa_cades::chain::ChainFailure),
+    /// The credential's key is of a kind the service has no signature
+    /// algorithm for.
+    #[error("no signature algorithm for a {key} key")]
+    UnsupportedKey {
+        /// The key's algorithm.
+        key: ssa_types::KeyAlgorithm,
     },
     /// No built-in SAD issuer is configured.
     #[error("this service has no built-in SAD issuer")]

@@ -1,19 +1,25 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod administration;
+mod authorization;
 mod checkpoint;
 mod csr;
+mod enrolment;
 mod error;
 pub mod registry;
+mod scdev_signer;
 pub mod service;
+mod signing;
 
 pub use checkpoint::ScdevCheckpointSigner;
 pub use csr::certification_request;
+pub use enrolment::EnrolmentRequest;
 pub use error::ServiceError;
 pub use registry::{CredentialRecord, CredentialRegistry, FileRegistry, MemoryRegistry};
-pub use service::{
-    DelegationSource, EnrolmentRequest, SignOptions, SigningService, SigningServiceBuilder,
-};
+pub use scdev_signer::ScdevSigner;
+pub use service::{DelegationSource, SigningService, SigningServiceBuilder};
+pub use signing::SignOptions;
 
 /// Signature creation devices: the [`Scdev`] trait, the soft
 /// key store and the PKCS#11 backend. See [`ssa_scdev`].
@@ -33,7 +39,10 @@ pub use ssa_policy as policy;
 /// The tamper-evident signing log. See [`ssa_audit`].
 pub use ssa_audit as audit;
 
-pub use ssa_scdev::{
-    HashAlgorithm, KeyAlgorithm, KeyId, KeyInfo, KeySpec, PublicKey, Scdev, ScdevError, SignInput,
-    SignatureAlgorithm,
+pub use ssa_scdev::{KeyId, KeyInfo, KeySpec, Scdev, ScdevError, SignInput};
+/// The shared vocabulary. See [`ssa_types`].
+pub use ssa_types as types;
+pub use ssa_types::{
+    HashAlgorithm, KeyAlgorithm, Level, Pin, PublicKey, Scal, SignatureAlgorithm, SigningMode,
+    UnixTime,
 };

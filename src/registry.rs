@@ -26,8 +26,8 @@ pub struct CredentialRecord {
     pub public_key: Vec<u8>,
     /// The certificate chain, signer's first, DER (empty until installed).
     pub chain: Vec<Vec<u8>>,
-    /// SCAL the credential requires (1 or 2).
-    pub scal: u8,
+    /// SCAL the credential requires (stored as 1 or 2).
+    pub scal: ssa_types::Scal,
     /// Disabled by an administrator: nothing signs.
     pub disabled: bool,
     /// The authenticator's enrolment.

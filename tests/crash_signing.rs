@@ -57,7 +57,7 @@ fn child(dir: &str) -> ! {
                 &AuthorizationRequest {
                     mode: SigningMode::Document,
                     credential: "c",
-                    hash_alg: HashAlg::Sha256,
+                    hash_alg: HashAlgorithm::Sha256,
                     digests: &digests,
                     num: 1,
                     lifetime: 60,

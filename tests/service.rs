@@ -185,7 +185,7 @@ impl Fixture {
                 &AuthorizationRequest {
                     mode,
                     credential,
-                    hash_alg: HashAlg::Sha256,
+                    hash_alg: HashAlgorithm::Sha256,
                     digests,
                     num: digests.len() as u32,
                     lifetime: 300,
@@ -400,7 +400,7 @@ fn scal1_sad_on_a_scal2_credential_is_refused() {
             sub: "alice".into(),
             cred: "alice/1".into(),
             mode: SigningMode::Document,
-            hash_alg: HashAlg::Sha256,
+            hash_alg: HashAlgorithm::Sha256,
             hashes: digests.clone(),
             num: 1,
             scal: Scal::Scal1,
@@ -418,8 +418,8 @@ fn scal1_sad_on_a_scal2_credential_is_refused() {
         matches!(
             error,
             ServiceError::Sad(SadError::ScalTooLow {
-                required: 2,
-                sad: 1
+                required: Scal::Scal2,
+                sad: Scal::Scal1
             })
         ),
         "{error:?}"
@@ -718,7 +718,13 @@ fn a_level_the_service_cannot_make_is_refused_before_the_sad_is_used() {
         .sign_documents("alice/1", &sad, &digests, &b_t, now())
         .unwrap_err();
     assert!(
-        matches!(error, ServiceError::BadRequest { .. }),
+        matches!(
+            error,
+            ServiceError::Cades(ssa::cades::CadesError::LevelUnavailable {
+                level: ssa::Level::BT,
+                ..
+            })
+        ),
         "{error:?}"
     );
     f.last_failure();
@@ -733,7 +739,13 @@ fn a_level_the_service_cannot_make_is_refused_before_the_sad_is_used() {
         .sign_documents("alice/1", &sad, &digests, &b_t, now())
         .unwrap_err();
     assert!(
-        matches!(error, ServiceError::BadRequest { .. }),
+        matches!(
+            error,
+            ServiceError::Cades(ssa::cades::CadesError::LevelUnavailable {
+                level: ssa::Level::BT,
+                ..
+            })
+        ),
         "{error:?}"
     );
 }
@@ -790,7 +802,7 @@ fn refusals() -> Vec<Refusal> {
         Refusal {
             name: "a hash the algorithm policy forbids",
             setup: || {
-                let algorithms = AlgorithmPolicy::default().forbid_hash(ssa::policy::Hash::Sha256);
+                let algorithms = AlgorithmPolicy::default().forbid_hash(ssa::HashAlgorithm::Sha256);
                 (
                     fixture_with(RequestPolicy::default(), algorithms),
                     "alice/1",
@@ -832,7 +844,9 @@ fn refusals() -> Vec<Refusal> {
                 let f = fixture();
                 // Enrolled SCAL2; its record says SCAL1, as one enrolled
                 // under an older, laxer policy would. The policy requires 2.
-                f.registry().update("alice/1", &mut |r| r.scal = 1).unwrap();
+                f.registry()
+                    .update("alice/1", &mut |r| r.scal = Scal::Scal1)
+                    .unwrap();
                 (f, "alice/1", now())
             },
             digests: 1,
@@ -840,8 +854,8 @@ fn refusals() -> Vec<Refusal> {
                 matches!(
                     e,
                     ServiceError::Policy(P::ScalBelowPolicy {
-                        required: 2,
-                        credential: 1
+                        required: Scal::Scal2,
+                        credential: Scal::Scal1
                     })
                 )
             },
@@ -911,8 +925,8 @@ fn enrolment_below_the_policys_scal_is_refused_and_creates_nothing() {
         matches!(
             error,
             ServiceError::Policy(ssa::policy::PolicyError::ScalBelowPolicy {
-                required: 2,
-                credential: 1
+                required: Scal::Scal2,
+                credential: Scal::Scal1
             })
         ),
         "{error:?}"

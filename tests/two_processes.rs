@@ -109,7 +109,7 @@ fn parent() -> Result<(), String> {
             &AuthorizationRequest {
                 mode: SigningMode::Document,
                 credential: "shared/1",
-                hash_alg: HashAlg::Sha256,
+                hash_alg: HashAlgorithm::Sha256,
                 digests: &digests,
                 num: 1,
                 lifetime: 120,

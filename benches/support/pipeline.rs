@@ -14,9 +14,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use der::Decode;
 use ssa::audit::{AuditLog, AuditOptions, Durability};
 use ssa::sad::{
-    Amr, HashAlg, IssuerConfig, MemoryLedger, MemoryLockoutStore, Pin, PinPolicy, Sad,
-    SadAlgorithm, SadClaims, SadIssuer, SadSigningKey, SadVerifier, SamConfig, Scal, SeedKey,
-    SigningMode, TotpConfig, TotpSeed,
+    Amr, IssuerConfig, MemoryLedger, MemoryLockoutStore, Pin, PinPolicy, Sad, SadAlgorithm,
+    SadClaims, SadIssuer, SadSigningKey, SadVerifier, SamConfig, Scal, SeedKey, SigningMode,
+    TotpConfig, TotpSeed,
 };
 use ssa::{
     EnrolmentRequest, HashAlgorithm, KeyAlgorithm, KeySpec, MemoryRegistry, Scdev, ServiceError,
@@ -30,7 +30,6 @@ pub(crate) struct Pipeline {
     service: SigningService,
     minting: SadSigningKey,
     hash: HashAlgorithm,
-    hash_alg: HashAlg,
 }
 
 impl Pipeline {
@@ -114,17 +113,13 @@ impl Pipeline {
         // Checked at the time of installing: the CA dates the certificate
         // from its issuance, which may be a second after `now`.
         service.install_certificate("bench", &[cert], SystemTime::now())?;
-        let hash = ssa::cades::algorithm::signer_digest(ssa::service::signature_algorithm_for(alg));
-        let hash_alg = match hash {
-            HashAlgorithm::Sha384 => HashAlg::Sha384,
-            HashAlgorithm::Sha512 => HashAlg::Sha512,
-            _ => HashAlg::Sha256,
-        };
+        let algorithm =
+            ssa::service::signature_algorithm_for(alg).ok_or("no signature algorithm")?;
+        let hash = ssa::cades::algorithm::signer_digest(algorithm);
         Ok(Self {
             service,
             minting,
             hash,
-            hash_alg,
         })
     }
 
@@ -146,7 +141,7 @@ impl Pipeline {
                 sub: "bench".into(),
                 cred: "bench".into(),
                 mode: SigningMode::Document,
-                hash_alg: self.hash_alg,
+                hash_alg: self.hash,
                 hashes: digests.clone(),
                 num: u32::try_from(digests.len()).unwrap_or(u32::MAX),
                 scal: Scal::Scal2,

@@ -155,7 +155,7 @@ pub(crate) fn run(
             &AuthorizationRequest {
                 mode: SigningMode::Document,
                 credential: "alice/1",
-                hash_alg: HashAlg::Sha256,
+                hash_alg: HashAlgorithm::Sha256,
                 digests: &digests,
                 num: 2,
                 lifetime: 120,

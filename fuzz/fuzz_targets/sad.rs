@@ -38,7 +38,7 @@ fn target() -> &'static Target {
             sub: "signer".into(),
             cred: "cred".into(),
             mode: SigningMode::Document,
-            hash_alg: HashAlg::Sha256,
+            hash_alg: HashAlgorithm::Sha256,
             hashes: vec![vec![7; 32]],
             num: 1,
             scal: Scal::Scal2,
@@ -80,7 +80,7 @@ fn judge(t: &Target, sad: &Sad) {
         signer: "signer",
         mode: SigningMode::Document,
         credential_scal: Scal::Scal2,
-        hash_alg: HashAlg::Sha256,
+        hash_alg: HashAlgorithm::Sha256,
         digests: &digests,
     };
     // Released on drop: the ledger is left as it was.

@@ -31,7 +31,7 @@ pub fn cheap_pin_config() -> IssuerConfig {
 /// (the default policy requires SCAL2).
 pub fn scal1_policy() -> ssa::policy::RequestPolicy {
     ssa::policy::RequestPolicy {
-        default_scal: 1,
+        default_scal: ssa::Scal::Scal1,
         ..ssa::policy::RequestPolicy::default()
     }
 }

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use der::Decode;
-use ssa_cades::{FnSigner, ScdevSigner, SignatureParameters, SignedAttributeOptions};
+use ssa_cades::{CadesError, FnSigner, SignatureParameters, SignedAttributeOptions};
 use ssa_scdev::soft::SoftScdev;
 use ssa_scdev::{
     BackupKey, HashAlgorithm, KeyAlgorithm, KeyEncryptionKey, KeyId, KeySpec, Scdev,
@@ -52,7 +52,11 @@ fn cades(c: &mut Criterion) {
     )
     .unwrap();
     scdev.import_wrapped(&key, &wrapped).unwrap();
-    let signer = ScdevSigner::new(&scdev, &key, ECDSA);
+    let signer = FnSigner::new(ECDSA, |dtbs: &[u8]| {
+        scdev
+            .sign(&key, ECDSA, ssa_scdev::SignInput::Message(dtbs))
+            .map_err(|e| CadesError::Signer(Box::new(e)))
+    });
     c.bench_function("b-b/soft-p256", |b| {
         b.iter(|| ssa_cades::sign(&params, &signer).unwrap())
     });

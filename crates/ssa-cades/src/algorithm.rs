@@ -5,7 +5,7 @@ use const_oid::db::{rfc5912, rfc8410};
 use der::asn1::{Any, ObjectIdentifier};
 use der::{Decode, Sequence};
 use spki::AlgorithmIdentifierOwned;
-use ssa_scdev::{HashAlgorithm, SignatureAlgorithm};
+use ssa_types::{HashAlgorithm, SignatureAlgorithm};
 
 /// `RSASSA-PSS-params` (RFC 4055 §3.1, explicit tags).
 ///

@@ -18,7 +18,7 @@ use crate::asn1::SignedData;
 use der::asn1::{Any, OctetString, SetOfVec};
 use der::{Decode, Encode};
 use spki::AlgorithmIdentifierOwned;
-use ssa_scdev::{HashAlgorithm, SignatureAlgorithm};
+use ssa_types::{HashAlgorithm, SignatureAlgorithm};
 use x509_cert::Certificate;
 use x509_cert::attr::Attribute;
 use x509_cert::ext::pkix::name::GeneralName;

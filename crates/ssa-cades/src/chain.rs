@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use der::Encode;
-use ssa_scdev::PublicKey;
+use ssa_types::PublicKey;
 use x509_cert::Certificate;
 use x509_cert::crl::CertificateList;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};

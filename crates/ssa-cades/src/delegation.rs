@@ -8,7 +8,10 @@ use der::{Decode, Encode};
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::name::GeneralName;
 
-use crate::asn1::{AttCertIssuer, AttributeCertificate};
+use crate::asn1::{
+    AttCertIssuer, AttributeCertificate, CertifiedAttributeChoice, OpaqueSequence,
+    SignerAttributeChoice, SignerAttributesV2,
+};
 use crate::chain::verify_signature;
 
 /// Why a delegation was refused.
@@ -105,3 +108,46 @@ pub fn check_delegation(
         certificate: ac,
     })
 }
+
+/// The signer-attributes-v2 value (EN 319 122-1 §5.2.6.1) for a signer who
+/// claims `role` and holds the delegation attribute certificates
+/// `certificates` (DER): each is checked again for `holder` at `at` against
+/// the trusted attribute `authorities`. `None` if there is nothing to carry.
+pub fn signer_attributes(
+    role: Option<&str>,
+    certificates: &[Vec<u8>],
+    holder: &Certificate,
+    authorities: &[Certificate],
+    at: SystemTime,
+) -> Result<Option<SignerAttributesV2>, DelegationError> {
+    let mut value = Vec::new();
+    if let Some(role) = role {
+        let malformed = |_| DelegationError::Malformed {
+            reason: "the claimed role is not a UTF8String",
+        };
+        let text = der::asn1::Utf8StringRef::new(role).map_err(malformed)?;
+        let any = der::asn1::Any::encode_from(&text).map_err(malformed)?;
+        value.push(SignerAttributeChoice::ClaimedAttributes(vec![
+            x509_cert::attr::Attribute {
+                oid: ID_AT_ROLE,
+                values: der::asn1::SetOfVec::try_from(vec![any]).map_err(malformed)?,
+            },
+        ]));
+    }
+    if !certificates.is_empty() {
+        let mut certified = Vec::with_capacity(certificates.len());
+        for der in certificates {
+            check_delegation(der, holder, authorities, at)?;
+            let sequence =
+                OpaqueSequence::from_der_sequence(der).map_err(|_| DelegationError::Malformed {
+                    reason: "not a DER SEQUENCE",
+                })?;
+            certified.push(CertifiedAttributeChoice::AttributeCertificate(sequence));
+        }
+        value.push(SignerAttributeChoice::CertifiedAttributesV2(certified));
+    }
+    Ok((!value.is_empty()).then_some(value))
+}
+
+/// `id-at-role` (X.520; RFC 5755 §4.4.5).
+const ID_AT_ROLE: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("2.5.4.72");

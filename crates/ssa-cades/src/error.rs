@@ -1,14 +1,23 @@
 //! Errors of building signatures and talking to a TSA.
 
-use ssa_scdev::{HashAlgorithm, ScdevError, SignatureAlgorithm};
+use ssa_types::{HashAlgorithm, SignatureAlgorithm};
 
 /// Why a signature could not be built or extended.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CadesError {
-    /// The signer (an SCDev) refused or failed.
+    /// The signer (an SCDev, a remote signer) refused or failed; its own
+    /// error rides along as the source.
     #[error("the signer failed")]
-    Signer(#[from] ScdevError),
+    Signer(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The level cannot be made here: something it needs is not configured.
+    #[error("{level} needs {missing}")]
+    LevelUnavailable {
+        /// The level asked for.
+        level: ssa_types::Level,
+        /// What is missing.
+        missing: &'static str,
+    },
     /// A value could not be DER-encoded or decoded.
     #[error("DER: {0}")]
     Der(#[from] der::Error),

@@ -3,6 +3,7 @@
 
 pub mod algorithm;
 pub mod asn1;
+mod augment;
 pub mod ber;
 mod builder;
 pub mod chain;
@@ -19,6 +20,7 @@ mod template;
 mod tsa;
 mod verify;
 
+pub use augment::{Augmentation, augment};
 pub use builder::{
     PreparedSignature, SignatureParameters, SignedAttributeOptions, digest_reader, ess_cert_id,
     prepare, prepare_with_attributes, sign, signed_attributes,
@@ -27,13 +29,15 @@ pub use error::CadesError;
 pub use http::HttpSettings;
 pub use long_term::add_validation_data;
 pub use revocation::{HttpRevocationSource, RevocationData, RevocationSource};
-pub use signer::{DtbsSigner, FnSigner, ScdevSigner};
+pub use signer::{DtbsSigner, FnSigner};
+/// The vocabulary this crate speaks, re-exported.
+pub use ssa_types::{HashAlgorithm, Level, PublicKey, SignatureAlgorithm};
 pub use template::{SignatureTemplate, TemplateDtbs};
 pub use tsa::{
     HttpTsa, Stamped, TimeStampAuthority, TsaFailure, add_signature_time_stamp, check_response,
     embed_signature_time_stamp, time_stamp_request,
 };
 pub use verify::{
-    Document, Failure, Indication, Level, SignerReport, SubIndication, VerificationReport,
-    VerifyOptions, verify,
+    Document, Failure, Indication, SignerReport, SubIndication, VerificationReport, VerifyOptions,
+    verify,
 };

@@ -7,7 +7,7 @@ use const_oid::db::rfc5280::ID_AD_OCSP;
 use const_oid::db::rfc6960::ID_PKIX_OCSP_BASIC;
 use der::asn1::OctetString;
 use der::{Decode, Encode};
-use ssa_scdev::HashAlgorithm;
+use ssa_types::HashAlgorithm;
 use x509_cert::Certificate;
 use x509_cert::crl::CertificateList;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};

@@ -14,7 +14,7 @@ use std::cmp::Ordering;
 use std::time::SystemTime;
 
 use der::Encode;
-use ssa_scdev::{HashAlgorithm, SignatureAlgorithm};
+use ssa_types::{HashAlgorithm, SignatureAlgorithm};
 use x509_cert::Certificate;
 
 use crate::CadesError;
@@ -167,11 +167,13 @@ impl SignatureTemplate {
 
     /// Signs every digest with `sign`, which gets all the DTBS at once (one
     /// SCDev call for the batch) and returns one value per DTBS, in order.
-    pub fn sign_all(
+    /// The signer's own error type `E` comes back as it is (an SCDev's
+    /// error stays an SCDev error).
+    pub fn sign_all<E: From<CadesError>>(
         &self,
         digests: &[impl AsRef<[u8]>],
-        sign: impl FnOnce(&[TemplateDtbs]) -> Result<Vec<Vec<u8>>, CadesError>,
-    ) -> Result<Vec<Vec<u8>>, CadesError> {
+        sign: impl FnOnce(&[TemplateDtbs]) -> Result<Vec<Vec<u8>>, E>,
+    ) -> Result<Vec<Vec<u8>>, E> {
         let dtbs = digests
             .iter()
             .map(|digest| self.dtbs(digest.as_ref()))
@@ -180,12 +182,14 @@ impl SignatureTemplate {
         if values.len() != dtbs.len() {
             return Err(CadesError::NotExtendable {
                 reason: "the signer returned another number of signatures",
-            });
+            }
+            .into());
         }
-        dtbs.iter()
+        Ok(dtbs
+            .iter()
             .zip(&values)
             .map(|(dtbs, value)| self.complete(dtbs, value))
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 }
 

@@ -6,7 +6,7 @@ use crate::asn1::SignedData;
 use cms::content_info::ContentInfo;
 use der::asn1::{Any, Int, OctetString, SetOfVec};
 use der::{Decode, Encode};
-use ssa_scdev::HashAlgorithm;
+use ssa_types::HashAlgorithm;
 use x509_cert::attr::Attribute;
 use x509_cert::ext::pkix::ExtendedKeyUsage;
 

@@ -8,7 +8,7 @@ use cms::content_info::ContentInfo;
 use cms::signed_data::{SignerIdentifier, SignerInfo};
 use der::asn1::{ObjectIdentifier, OctetString};
 use der::{Decode, Encode};
-use ssa_scdev::{HashAlgorithm, PublicKey, SignatureAlgorithm};
+use ssa_types::{HashAlgorithm, Level, PublicKey, SignatureAlgorithm};
 use x509_cert::Certificate;
 use x509_cert::attr::Attribute;
 use x509_cert::crl::CertificateList;
@@ -96,19 +96,6 @@ pub enum Failure {
     TimeStampInvalid(&'static str),
 }
 
-/// The level a signature reaches (EN 319 122-1 §4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    /// Not even B-B.
-    None,
-    /// Basic signature.
-    BB,
-    /// With a valid signature time-stamp.
-    BT,
-    /// With the certificates and revocation data to validate later.
-    BLt,
-}
-
 /// What the verifier found about one SignerInfo.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -127,8 +114,8 @@ pub struct SignerReport {
     pub claimed_signing_time: Option<SystemTime>,
     /// The earliest valid signature time-stamp's genTime.
     pub time_stamped_at: Option<SystemTime>,
-    /// The level reached.
-    pub level: Level,
+    /// The level reached (EN 319 122-1 §4); `None` when not even B-B.
+    pub level: Option<Level>,
     /// The signature policy, if any.
     pub policy: Option<SignaturePolicyIdentifier>,
     /// The commitment type, if any.
@@ -715,7 +702,7 @@ fn verify_signer(
         signer: None,
         claimed_signing_time: None,
         time_stamped_at: None,
-        level: Level::None,
+        level: None,
         policy: None,
         commitment: None,
         signer_attributes: None,
@@ -830,9 +817,9 @@ fn verify_signer(
         stamped.is_some(),
         report.revocation.total > 0 && report.revocation.covered == report.revocation.total,
     ) {
-        (true, true) => Level::BLt,
-        (true, false) => Level::BT,
-        _ => Level::BB,
+        (true, true) => Some(Level::BLt),
+        (true, false) => Some(Level::BT),
+        _ => Some(Level::BB),
     };
     report
 }

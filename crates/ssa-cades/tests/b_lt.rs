@@ -76,13 +76,13 @@ fn b_lt_embeds_path_crl_and_ocsp_and_openssl_accepts_it() {
 
     let report = check(&b_lt, &ca);
     assert_eq!(report.indication(), Indication::TotalPassed, "{report:?}");
-    assert_eq!(report.signers[0].level, Level::BLt);
+    assert_eq!(report.signers[0].level, Some(Level::BLt));
     assert_eq!(
         report.signers[0].revocation.covered,
         report.signers[0].revocation.total
     );
     // B-T alone is not B-LT.
-    assert_eq!(check(&b_t, &ca).signers[0].level, Level::BT);
+    assert_eq!(check(&b_t, &ca).signers[0].level, Some(Level::BT));
 
     let (ok, said) = cms_verify_cades_with(&b_lt, Some(DOC), &ca.ca_pem(), &["-crl_check"]);
     assert!(

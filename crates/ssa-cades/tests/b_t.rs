@@ -98,7 +98,7 @@ fn b_t_token_over_http_from_openssl_ts_reply() {
 
     let report = check(&b_t, SystemTime::now());
     assert_eq!(report.indication(), Indication::TotalPassed, "{report:?}");
-    assert_eq!(report.signers[0].level, Level::BT);
+    assert_eq!(report.signers[0].level, Some(Level::BT));
     let stamped_at = report.signers[0].time_stamped_at.unwrap();
     assert!(stamped_at.duration_since(now()).unwrap_or_default() < Duration::from_secs(120));
 }
@@ -255,7 +255,7 @@ fn tsa_failure_fails_or_downgrades_as_the_caller_chose() {
     assert_eq!(downgraded.signature, b_b);
     assert_eq!(
         check(&downgraded.signature, SystemTime::now()).signers[0].level,
-        Level::BB
+        Some(Level::BB)
     );
 }
 
@@ -302,7 +302,7 @@ fn openssl_made_b_t_passes_our_verifier() {
     let b_t = ssa_cades::embed_signature_time_stamp(&b_b, &token).unwrap();
     let report = check(&b_t, SystemTime::now());
     assert_eq!(report.indication(), Indication::TotalPassed, "{report:?}");
-    assert_eq!(report.signers[0].level, Level::BT);
+    assert_eq!(report.signers[0].level, Some(Level::BT));
     let (ok, said) = cms_verify_cades(&b_t, Some(DOC), &pki().ca.cert_pem, false);
     assert!(ok, "{said}");
 }

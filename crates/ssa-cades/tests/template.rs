@@ -102,7 +102,10 @@ fn a_batch_signed_through_sign_many_is_accepted_by_openssl() {
                 .iter()
                 .map(|d| SignInput::Message(d.as_ref()))
                 .collect();
-            Ok(signer.scdev.sign_many(&signer.key, ECDSA, &inputs)?)
+            signer
+                .scdev
+                .sign_many(&signer.key, ECDSA, &inputs)
+                .map_err(|e| ssa_cades::CadesError::Signer(Box::new(e)))
         })
         .unwrap();
     assert_eq!(signatures.len(), documents.len());
@@ -129,6 +132,11 @@ fn wrong_digest_length_and_a_short_signer_are_refused() {
         })
     ));
     let digests = [[1u8; 32], [2u8; 32]];
-    let result = template.sign_all(&digests, |dtbs| Ok(vec![vec![0u8; 8]; dtbs.len() - 1]));
-    assert!(result.is_err());
+    let result = template.sign_all(&digests, |dtbs| {
+        Ok::<_, ssa_cades::CadesError>(vec![vec![0u8; 8]; dtbs.len() - 1])
+    });
+    assert!(matches!(
+        result,
+        Err(ssa_cades::CadesError::NotExtendable { .. })
+    ));
 }

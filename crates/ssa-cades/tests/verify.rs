@@ -48,7 +48,7 @@ fn our_b_b_passes_our_verifier() {
     let report = check(&signature, DOC, SystemTime::now());
     assert_eq!(report.indication(), Indication::TotalPassed, "{report:?}");
     let s = &report.signers[0];
-    assert_eq!(s.level, Level::BB);
+    assert_eq!(s.level, Some(Level::BB));
     assert!(
         s.signer
             .as_deref()

@@ -4,62 +4,33 @@
 //! conservative reading of ETSI TS 119 312 (which builds on the SOG-IS
 //! agreed mechanisms): SHA-2 hashes; ECDSA on P-256 and P-384; Ed25519; RSA
 //! of at least 3072 bits, and RSA-2048 until the end of 2030 (the 112-bit
-//! security horizon of NIST SP 800-57). SHA-1 and RSA below 2048 bits are
-//! never allowed, whatever the embedder sets. Check the table against the
+//! security horizon of NIST SP 800-57). SHA-1, SHA-224 and RSA below 2048
+//! bits are not even in the vocabulary ([`ssa_types`]), so no embedder
+//! setting and no request can name them. Check the table against the
 //! edition of TS 119 312 in force for your scheme, and tighten it with
 //! [`AlgorithmPolicy::forbid_hash`], [`AlgorithmPolicy::min_rsa_bits`] and
 //! [`AlgorithmPolicy::until`].
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use ssa_types::{HashAlgorithm, KeyAlgorithm};
+
 use crate::PolicyError;
-
-/// A hash function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Hash {
-    /// SHA-1: never allowed for signatures.
-    Sha1,
-    /// SHA-224.
-    Sha224,
-    /// SHA-256.
-    Sha256,
-    /// SHA-384.
-    Sha384,
-    /// SHA-512.
-    Sha512,
-}
-
-/// A signature key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Key {
-    /// ECDSA on NIST P-256.
-    EcP256,
-    /// ECDSA on NIST P-384.
-    EcP384,
-    /// Ed25519.
-    Ed25519,
-    /// RSA with a modulus of this many bits.
-    Rsa(u32),
-    /// Anything else (another curve, DSA, …): never allowed.
-    Other,
-}
 
 /// One signature: its key and the hash it signs with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Suite {
     /// The key.
-    pub key: Key,
+    pub key: KeyAlgorithm,
     /// The hash (for Ed25519, the hash of the CMS digest algorithm).
-    pub hash: Hash,
+    pub hash: HashAlgorithm,
 }
 
 /// What may be used, and until when. See the [module documentation](self).
 #[derive(Clone, Debug)]
 pub struct AlgorithmPolicy {
-    forbidden_hashes: Vec<Hash>,
-    min_rsa_bits: u32,
+    forbidden_hashes: Vec<HashAlgorithm>,
+    min_rsa_bits: usize,
     rsa_2048_until: SystemTime,
     allow_ed25519: bool,
     not_after: Option<SystemTime>,
@@ -71,7 +42,7 @@ const END_OF_2030: u64 = 1_924_992_000;
 impl Default for AlgorithmPolicy {
     fn default() -> Self {
         Self {
-            forbidden_hashes: vec![Hash::Sha1, Hash::Sha224],
+            forbidden_hashes: Vec::new(),
             min_rsa_bits: 2048,
             rsa_2048_until: UNIX_EPOCH + Duration::from_secs(END_OF_2030),
             allow_ed25519: true,
@@ -82,7 +53,7 @@ impl Default for AlgorithmPolicy {
 
 impl AlgorithmPolicy {
     /// Forbids `hash` too.
-    pub fn forbid_hash(mut self, hash: Hash) -> Self {
+    pub fn forbid_hash(mut self, hash: HashAlgorithm) -> Self {
         if !self.forbidden_hashes.contains(&hash) {
             self.forbidden_hashes.push(hash);
         }
@@ -90,7 +61,7 @@ impl AlgorithmPolicy {
     }
 
     /// Raises the smallest RSA modulus allowed (it never goes below 2048).
-    pub fn min_rsa_bits(mut self, bits: u32) -> Self {
+    pub fn min_rsa_bits(mut self, bits: usize) -> Self {
         self.min_rsa_bits = bits.max(2048);
         self
     }
@@ -113,21 +84,25 @@ impl AlgorithmPolicy {
         if self.not_after.is_some_and(|t| at > t) {
             return refused("the algorithm policy has expired");
         }
-        if matches!(suite.hash, Hash::Sha1) || self.forbidden_hashes.contains(&suite.hash) {
+        if self.forbidden_hashes.contains(&suite.hash) {
             return refused("hash function not allowed");
         }
+        if let Some(bits) = suite.key.rsa_bits() {
+            if bits < 2048 || bits < self.min_rsa_bits {
+                return refused("RSA modulus too short");
+            }
+            if bits < 3072 && at >= self.rsa_2048_until {
+                return refused("RSA-2048 no longer allowed");
+            }
+            return Ok(());
+        }
         match suite.key {
-            Key::EcP256 | Key::EcP384 => Ok(()),
-            Key::Ed25519 if self.allow_ed25519 => Ok(()),
-            Key::Ed25519 => refused("Ed25519 not allowed"),
-            Key::Rsa(bits) if bits < 2048 || bits < self.min_rsa_bits => {
-                refused("RSA modulus too short")
-            }
-            Key::Rsa(bits) if bits < 3072 && at >= self.rsa_2048_until => {
-                refused("RSA-2048 no longer allowed")
-            }
-            Key::Rsa(_) => Ok(()),
-            Key::Other => refused("key type not allowed"),
+            KeyAlgorithm::EcP256 | KeyAlgorithm::EcP384 => Ok(()),
+            KeyAlgorithm::Ed25519 if self.allow_ed25519 => Ok(()),
+            KeyAlgorithm::Ed25519 => refused("Ed25519 not allowed"),
+            // A key kind added to the vocabulary later is refused until
+            // this table says otherwise.
+            _ => refused("key type not allowed"),
         }
     }
 }

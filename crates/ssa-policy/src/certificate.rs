@@ -2,14 +2,13 @@
 
 use std::time::SystemTime;
 
-use const_oid::db::{rfc5912, rfc8410};
-use der::asn1::{Any, ObjectIdentifier, UintRef};
+use der::asn1::{Any, ObjectIdentifier};
 use der::{Decode, Encode, Sequence};
+use ssa_types::{KeyAlgorithm, PublicKey};
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
 
 use crate::PolicyError;
-use crate::algorithm::Key;
 
 /// `id-pe-qcStatements` (RFC 3739 §3.2.6).
 pub const ID_PE_QC_STATEMENTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.3");
@@ -30,52 +29,17 @@ pub struct QcStatement {
     pub statement_info: Option<Any>,
 }
 
-/// `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`.
-#[derive(Sequence)]
-struct RsaPublicKey<'a> {
-    modulus: UintRef<'a>,
-    public_exponent: UintRef<'a>,
-}
-
 /// What the checks found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CertificateReport {
-    /// The key type.
-    pub key: Key,
+    /// The key type, if it is one ssa knows (it always is for a
+    /// certificate that passed: its key is the SCDev key's).
+    pub key: Option<KeyAlgorithm>,
     /// keyUsage has nonRepudiation (contentCommitment).
     pub non_repudiation: bool,
     /// The QC statements present (their ids), if any.
     pub qc_statements: Vec<ObjectIdentifier>,
-}
-
-/// The key type of a DER SubjectPublicKeyInfo.
-pub fn key_of(spki: &spki::SubjectPublicKeyInfoOwned) -> Key {
-    match spki.algorithm.oid {
-        rfc5912::ID_EC_PUBLIC_KEY => match spki
-            .algorithm
-            .parameters
-            .as_ref()
-            .and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
-        {
-            Some(rfc5912::SECP_256_R_1) => Key::EcP256,
-            Some(rfc5912::SECP_384_R_1) => Key::EcP384,
-            _ => Key::Other,
-        },
-        rfc8410::ID_ED_25519 => Key::Ed25519,
-        rfc5912::RSA_ENCRYPTION => spki
-            .subject_public_key
-            .as_bytes()
-            .and_then(|bytes| RsaPublicKey::from_der(bytes).ok())
-            .map(|rsa| {
-                let modulus = rsa.modulus.as_bytes();
-                let bits =
-                    modulus.len() * 8 - modulus.first().map_or(8, |b| b.leading_zeros() as usize);
-                Key::Rsa(u32::try_from(bits).unwrap_or(0))
-            })
-            .unwrap_or(Key::Other),
-        _ => Key::Other,
-    }
 }
 
 /// Checks that `certificate` may carry signatures made with the SCDev key
@@ -131,7 +95,7 @@ pub fn check_signing_certificate(
         }
     }
     Ok(CertificateReport {
-        key: key_of(spki),
+        key: PublicKey::from_spki_der(&der).map(|k| k.algorithm),
         non_repudiation: key_usage.non_repudiation(),
         qc_statements,
     })

@@ -5,9 +5,11 @@ pub mod algorithm;
 pub mod certificate;
 pub mod request;
 
-pub use algorithm::{AlgorithmPolicy, Hash, Key, Suite};
+pub use algorithm::{AlgorithmPolicy, Suite};
 pub use certificate::{CertificateReport, check_signing_certificate};
-pub use request::{Level, RequestPolicy};
+pub use request::RequestPolicy;
+/// The vocabulary this crate speaks, re-exported.
+pub use ssa_types::{HashAlgorithm, KeyAlgorithm, Level, Scal};
 
 /// Why a policy refused.
 #[derive(Debug, thiserror::Error)]
@@ -52,12 +54,12 @@ pub enum PolicyError {
         level: Level,
     },
     /// The credential's SCAL is below what the policy requires for it.
-    #[error("the policy requires SCAL{required}, the credential is SCAL{credential}")]
+    #[error("the policy requires {required}, the credential is {credential}")]
     ScalBelowPolicy {
         /// The SCAL the policy requires.
-        required: u8,
+        required: Scal,
         /// The credential's SCAL.
-        credential: u8,
+        credential: Scal,
     },
     /// No digest, or more than one SAD may authorize.
     #[error("{requested} digests requested, 1 to {limit} allowed")]

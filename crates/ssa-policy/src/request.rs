@@ -2,18 +2,9 @@
 
 use std::collections::HashMap;
 
-use crate::PolicyError;
+use ssa_types::{Level, Scal};
 
-/// A CAdES level (ETSI EN 319 122-1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Level {
-    /// B-B.
-    BB,
-    /// B-T.
-    BT,
-    /// B-LT.
-    BLt,
-}
+use crate::PolicyError;
 
 /// Levels, batch sizes and the SCAL each credential requires.
 #[derive(Clone, Debug)]
@@ -22,10 +13,10 @@ pub struct RequestPolicy {
     pub allowed_levels: Vec<Level>,
     /// Most digests one SAD may authorize.
     pub max_digests_per_sad: usize,
-    /// SCAL (1 or 2) required when a credential has no entry.
-    pub default_scal: u8,
+    /// SCAL required when a credential has no entry.
+    pub default_scal: Scal,
     /// SCAL required per credential.
-    pub scal: HashMap<String, u8>,
+    pub scal: HashMap<String, Scal>,
 }
 
 impl Default for RequestPolicy {
@@ -33,7 +24,7 @@ impl Default for RequestPolicy {
         Self {
             allowed_levels: vec![Level::BB, Level::BT, Level::BLt],
             max_digests_per_sad: 100,
-            default_scal: 2,
+            default_scal: Scal::Scal2,
             scal: HashMap::new(),
         }
     }
@@ -41,7 +32,7 @@ impl Default for RequestPolicy {
 
 impl RequestPolicy {
     /// The SCAL `credential` requires.
-    pub fn scal_for(&self, credential: &str) -> u8 {
+    pub fn scal_for(&self, credential: &str) -> Scal {
         self.scal
             .get(credential)
             .copied()

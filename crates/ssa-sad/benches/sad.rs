@@ -16,7 +16,7 @@ fn claims(digest_count: usize, jti: String) -> SadClaims {
         sub: "signer".into(),
         cred: "cred".into(),
         mode: SigningMode::Document,
-        hash_alg: HashAlg::Sha256,
+        hash_alg: HashAlgorithm::Sha256,
         hashes: (0..digest_count).map(|i| vec![i as u8; 32]).collect(),
         num: digest_count as u32,
         scal: Scal::Scal2,
@@ -59,7 +59,7 @@ fn sad(c: &mut Criterion) {
                         signer: "signer",
                         mode: SigningMode::Document,
                         credential_scal: Scal::Scal2,
-                        hash_alg: HashAlg::Sha256,
+                        hash_alg: HashAlgorithm::Sha256,
                         digests: &digests,
                     };
                     sam.activate(&token, &request, now)

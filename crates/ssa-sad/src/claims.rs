@@ -1,70 +1,7 @@
 //! The SAD claims: who may sign, with which credential, over what, how often.
 
-use core::fmt;
-
 use serde::{Deserialize, Serialize};
-
-/// Sole control assurance level (CEN EN 419 241-1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "u8", into = "u8")]
-pub enum Scal {
-    /// SCAL1: one factor; the SAD may leave the digests unbound.
-    Scal1,
-    /// SCAL2: a knowledge and a possession factor; the SAD binds the digests.
-    Scal2,
-}
-
-impl Scal {
-    /// 1 or 2.
-    pub const fn level(self) -> u8 {
-        match self {
-            Self::Scal1 => 1,
-            Self::Scal2 => 2,
-        }
-    }
-}
-
-impl TryFrom<u8> for Scal {
-    type Error = String;
-    fn try_from(value: u8) -> Result<Self, String> {
-        match value {
-            1 => Ok(Self::Scal1),
-            2 => Ok(Self::Scal2),
-            other => Err(format!("scal must be 1 or 2, not {other}")),
-        }
-    }
-}
-
-impl From<Scal> for u8 {
-    fn from(scal: Scal) -> u8 {
-        scal.level()
-    }
-}
-
-/// What the signer approved the digests for. A SAD is good for one mode
-/// only, so a SAD approved for a CAdES document signature cannot be
-/// redeemed for a bare signature over the same digest, nor the reverse.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum SigningMode {
-    /// Document digests: the SSA builds CAdES signed attributes around each
-    /// digest (message-digest = the digest) and the key signs those.
-    #[serde(rename = "document")]
-    Document,
-    /// DTBS/R: the key signs each digest as it is (CSC `signHash`); the
-    /// client built whatever the digest stands for.
-    #[serde(rename = "dtbsr")]
-    Dtbsr,
-}
-
-impl SigningMode {
-    /// The claim value (`document` or `dtbsr`).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Document => "document",
-            Self::Dtbsr => "dtbsr",
-        }
-    }
-}
+use ssa_types::{HashAlgorithm, Scal, SigningMode};
 
 /// The class of an authentication factor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -105,50 +42,14 @@ pub fn has_two_classes(amr: &[Amr]) -> bool {
         && amr.iter().any(|a| a.class() == FactorClass::Possession)
 }
 
-/// The hash function that made the bound digests, named by its OID as the
-/// CSC API does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum HashAlg {
-    /// SHA-256.
-    #[serde(rename = "2.16.840.1.101.3.4.2.1")]
-    Sha256,
-    /// SHA-384.
-    #[serde(rename = "2.16.840.1.101.3.4.2.2")]
-    Sha384,
-    /// SHA-512.
-    #[serde(rename = "2.16.840.1.101.3.4.2.3")]
-    Sha512,
-}
-
-impl HashAlg {
-    /// Digest length in bytes.
-    pub const fn digest_len(self) -> usize {
-        match self {
-            Self::Sha256 => 32,
-            Self::Sha384 => 48,
-            Self::Sha512 => 64,
-        }
-    }
-}
-
-impl fmt::Display for HashAlg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Sha256 => "2.16.840.1.101.3.4.2.1",
-            Self::Sha384 => "2.16.840.1.101.3.4.2.2",
-            Self::Sha512 => "2.16.840.1.101.3.4.2.3",
-        })
-    }
-}
-
 /// The claims of a SAD.
 ///
 /// ```
-/// use ssa_sad::{Amr, HashAlg, SadClaims, Scal, SigningMode};
+/// use ssa_sad::{Amr, HashAlgorithm, SadClaims, Scal, SigningMode};
 /// let claims = SadClaims {
 ///     iss: "https://idp.example".into(), aud: "sam-1".into(), sub: "signer-7".into(),
 ///     cred: "cred-7".into(), mode: SigningMode::Document,
-///     hash_alg: HashAlg::Sha256, hashes: vec![vec![0xab; 32]],
+///     hash_alg: HashAlgorithm::Sha256, hashes: vec![vec![0xab; 32]],
 ///     num: 1, scal: Scal::Scal2, amr: vec![Amr::Pin, Amr::Otp],
 ///     iat: 1_800_000_000, exp: 1_800_000_300, jti: "q1w2e3".into(),
 /// };
@@ -172,9 +73,9 @@ pub struct SadClaims {
     /// What the digests were approved for; required, so a token from an
     /// issuer that does not say is refused.
     pub mode: SigningMode,
-    /// The hash function of `hashes`.
-    #[serde(rename = "hashAlg")]
-    pub hash_alg: HashAlg,
+    /// The hash function of `hashes`, named by its OID as the CSC API does.
+    #[serde(rename = "hashAlg", with = "hash_oid")]
+    pub hash_alg: HashAlgorithm,
     /// The digests (DTBS/R) the signer approved; empty only under SCAL1.
     #[serde(with = "digest_list")]
     pub hashes: Vec<Vec<u8>>,
@@ -190,6 +91,21 @@ pub struct SadClaims {
     pub exp: u64,
     /// Unique id of this SAD: the ledger's key.
     pub jti: String,
+}
+
+mod hash_oid {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use ssa_types::HashAlgorithm;
+
+    pub(super) fn serialize<S: Serializer>(hash: &HashAlgorithm, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(hash.oid())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<HashAlgorithm, D::Error> {
+        let oid = String::deserialize(d)?;
+        HashAlgorithm::from_oid(&oid).ok_or_else(|| D::Error::custom("hashAlg is not a SHA-2 OID"))
+    }
 }
 
 mod digest_list {

@@ -148,17 +148,17 @@ pub enum SadError {
     #[error("SAD is for {} signing, the request is {}", sad.as_str(), requested.as_str())]
     WrongMode {
         /// The mode the SAD names.
-        sad: crate::claims::SigningMode,
+        sad: ssa_types::SigningMode,
         /// The mode of the request.
-        requested: crate::claims::SigningMode,
+        requested: ssa_types::SigningMode,
     },
     /// The credential requires SCAL2 and the SAD is SCAL1.
-    #[error("credential requires SCAL{required}, SAD is SCAL{sad}")]
+    #[error("credential requires {required}, SAD is {sad}")]
     ScalTooLow {
         /// The SCAL the credential requires.
-        required: u8,
+        required: ssa_types::Scal,
         /// The SCAL of the SAD.
-        sad: u8,
+        sad: ssa_types::Scal,
     },
     /// A SCAL2 SAD without both a knowledge and a possession factor.
     #[error("SCAL2 needs a knowledge and a possession factor")]

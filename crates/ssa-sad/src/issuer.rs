@@ -7,17 +7,19 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
 
-use crate::claims::{Amr, HashAlg, SadClaims, Scal, SigningMode, has_two_classes};
+use crate::claims::{Amr, SadClaims, has_two_classes};
 use crate::encoding::b64_encode;
 use crate::error::SadError;
 use crate::factor::device::{DeviceChallenge, DeviceKey, DeviceResponse, challenge_message};
-use crate::factor::pin::{self, Pin, PinPolicy};
+use crate::factor::pin::{self, PinPolicy};
 use crate::factor::totp::{self, Otp, TotpConfig, TotpSeed};
 use crate::jws::Sad;
 use crate::keys::SadSigningKey;
 use crate::lockout::{AuthState, LockoutStore};
 use crate::seal::{SeedKey, random};
-use crate::time::UnixTime;
+use ssa_types::Pin;
+use ssa_types::UnixTime;
+use ssa_types::{HashAlgorithm, Scal, SigningMode};
 
 /// How the issuer behaves.
 #[derive(Clone, Debug)]
@@ -132,7 +134,7 @@ pub struct AuthorizationRequest<'a> {
     /// What the digests are approved for.
     pub mode: SigningMode,
     /// The hash of `digests`.
-    pub hash_alg: HashAlg,
+    pub hash_alg: HashAlgorithm,
     /// The digests (DTBS/R) approved; may be empty only for a SCAL1 credential.
     pub digests: &'a [Vec<u8>],
     /// Signatures allowed.
@@ -283,6 +285,15 @@ impl SadIssuer {
         Ok(())
     }
 
+    /// Forgets a credential's enrolment (its store entry was never written,
+    /// or was removed): it can no longer authorize.
+    pub fn forget(&self, credential: &str) {
+        self.enrolled
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(credential);
+    }
+
     fn factors(&self, credential: &str) -> Result<EnrolledFactors, SadError> {
         self.enrolled
             .read()
@@ -318,7 +329,7 @@ impl SadIssuer {
         &self,
         credential: &str,
         mode: SigningMode,
-        hash_alg: HashAlg,
+        hash_alg: HashAlgorithm,
         digests: &[Vec<u8>],
         now: UnixTime,
     ) -> Result<DeviceChallenge, SadError> {
@@ -637,7 +648,7 @@ mod tests {
         AuthorizationRequest {
             mode: SigningMode::Document,
             credential,
-            hash_alg: HashAlg::Sha256,
+            hash_alg: HashAlgorithm::Sha256,
             digests: &[],
             num: 1,
             lifetime: 60,

@@ -29,7 +29,7 @@ use crate::durable::{checksum, io, write_atomic};
 use crate::encoding::{b64_decode, b64_encode};
 use crate::error::{SadError, TokenPart};
 use crate::ledger::{ConsumptionLedger, LedgerState, Reservation, UseRequest, lock};
-use crate::time::UnixTime;
+use ssa_types::UnixTime;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

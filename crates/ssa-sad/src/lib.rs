@@ -13,13 +13,12 @@ mod ledger;
 mod ledger_file;
 mod lockout;
 mod seal;
-mod time;
 mod verifier;
 
-pub use claims::{Amr, FactorClass, HashAlg, SadClaims, Scal, SigningMode, has_two_classes};
+pub use claims::{Amr, FactorClass, SadClaims, has_two_classes};
 pub use error::{SadError, TokenPart};
 pub use factor::device::{DeviceChallenge, DeviceKey, DeviceResponse};
-pub use factor::pin::{Pin, PinPolicy};
+pub use factor::pin::PinPolicy;
 pub use factor::totp::{Otp, TotpAlgorithm, TotpConfig, TotpSeed};
 pub use issuer::{
     AuthorizationRequest, Authorized, EnrolledFactors, Enrolment, IssuerConfig, PresentedFactors,
@@ -31,5 +30,6 @@ pub use ledger::{ConsumptionLedger, MemoryLedger, Reservation, UseRequest};
 pub use ledger_file::FileLedger;
 pub use lockout::{AuthState, FileLockoutStore, LockoutStore, MemoryLockoutStore, StateChange};
 pub use seal::SeedKey;
-pub use time::UnixTime;
+/// The vocabulary this crate speaks, re-exported.
+pub use ssa_types::{HashAlgorithm, Pin, Scal, SigningMode, UnixTime};
 pub use verifier::{Activation, ActivationRequest, SadVerifier, SamConfig};

@@ -4,12 +4,13 @@ use core::fmt;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::claims::{HashAlg, SadClaims, Scal, SigningMode, has_two_classes};
+use crate::claims::{SadClaims, has_two_classes};
 use crate::error::SadError;
 use crate::jws::{self, DEFAULT_MAX_TOKEN_LEN, Sad};
 use crate::keys::SadVerifyingKey;
 use crate::ledger::{ConsumptionLedger, Reservation, UseRequest};
-use crate::time::UnixTime;
+use ssa_types::UnixTime;
+use ssa_types::{HashAlgorithm, Scal, SigningMode};
 
 /// How the SAM judges SADs.
 #[derive(Clone, Debug)]
@@ -52,7 +53,7 @@ pub struct ActivationRequest<'a> {
     /// The SCAL that credential requires.
     pub credential_scal: Scal,
     /// The hash of `digests`.
-    pub hash_alg: HashAlg,
+    pub hash_alg: HashAlgorithm,
     /// The digests (DTBS/R) to sign now, each once.
     pub digests: &'a [Vec<u8>],
 }
@@ -188,8 +189,8 @@ impl SadVerifier {
         }
         if claims.scal < request.credential_scal {
             return Err(SadError::ScalTooLow {
-                required: request.credential_scal.level(),
-                sad: claims.scal.level(),
+                required: request.credential_scal,
+                sad: claims.scal,
             });
         }
         if claims.hash_alg != request.hash_alg {
@@ -244,7 +245,7 @@ pub struct Activation {
     signer: String,
     credential: String,
     scal: Scal,
-    hash_alg: HashAlg,
+    hash_alg: HashAlgorithm,
     digests: Vec<Vec<u8>>,
     jti: String,
 }
@@ -278,7 +279,7 @@ impl Activation {
     }
 
     /// The hash of the digests.
-    pub fn hash_alg(&self) -> HashAlg {
+    pub fn hash_alg(&self) -> HashAlgorithm {
         self.hash_alg
     }
 

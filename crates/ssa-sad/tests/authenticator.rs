@@ -31,7 +31,7 @@ fn ed25519_device_key_with_pin_gives_scal2() {
         .device_challenge(
             "cred-ed",
             SigningMode::Document,
-            HashAlg::Sha256,
+            HashAlgorithm::Sha256,
             &digests,
             NOW,
         )
@@ -42,7 +42,7 @@ fn ed25519_device_key_with_pin_gives_scal2() {
             &AuthorizationRequest {
                 credential: "cred-ed",
                 mode: SigningMode::Document,
-                hash_alg: HashAlg::Sha256,
+                hash_alg: HashAlgorithm::Sha256,
                 digests: &digests,
                 num: 2,
                 lifetime: 3600,
@@ -79,7 +79,7 @@ fn challenge_for_another_credential_is_unknown() {
         .device_challenge(
             "cred-b",
             SigningMode::Document,
-            HashAlg::Sha256,
+            HashAlgorithm::Sha256,
             &digests,
             NOW,
         )
@@ -96,7 +96,7 @@ fn challenge_for_another_credential_is_unknown() {
             &AuthorizationRequest {
                 credential: "cred-2",
                 mode: SigningMode::Document,
-                hash_alg: HashAlg::Sha256,
+                hash_alg: HashAlgorithm::Sha256,
                 digests: &digests,
                 num: 1,
                 lifetime: 60,

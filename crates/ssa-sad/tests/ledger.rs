@@ -156,7 +156,7 @@ fn file_ledger_restart_keeps_a_consumed_sad_consumed() {
             signer: "signer-2",
             mode: SigningMode::Document,
             credential_scal: Scal::Scal2,
-            hash_alg: HashAlg::Sha256,
+            hash_alg: HashAlgorithm::Sha256,
             digests: d,
         }
     }

@@ -51,7 +51,7 @@ fn request<'a>(digests: &'a [Vec<u8>], pin: &str, otp: Option<Otp>) -> Authoriza
     AuthorizationRequest {
         credential: "cred",
         mode: SigningMode::Document,
-        hash_alg: HashAlg::Sha256,
+        hash_alg: HashAlgorithm::Sha256,
         digests,
         num: 1,
         lifetime: 60,

@@ -413,8 +413,8 @@ fn scal2_credential_with_a_scal1_sad() {
     assert!(matches!(
         refuse(&w, &sad, &digests),
         SadError::ScalTooLow {
-            required: 2,
-            sad: 1
+            required: Scal::Scal2,
+            sad: Scal::Scal1
         }
     ));
 }
@@ -723,7 +723,7 @@ fn device_key_challenge_signed_for_other_digests() {
         .device_challenge(
             "cred-2",
             SigningMode::Document,
-            HashAlg::Sha256,
+            HashAlgorithm::Sha256,
             &approved,
             NOW,
         )
@@ -739,7 +739,7 @@ fn device_key_challenge_signed_for_other_digests() {
             &AuthorizationRequest {
                 credential: "cred-2",
                 mode: SigningMode::Document,
-                hash_alg: HashAlg::Sha256,
+                hash_alg: HashAlgorithm::Sha256,
                 digests,
                 num: 1,
                 lifetime: 300,
@@ -771,7 +771,7 @@ fn device_key_challenge_signed_for_other_digests() {
         .device_challenge(
             "cred-2",
             SigningMode::Document,
-            HashAlg::Sha256,
+            HashAlgorithm::Sha256,
             &approved,
             NOW,
         )

@@ -18,9 +18,9 @@ fn world_once() -> &'static World {
 
 fn arb_claims() -> impl Strategy<Value = SadClaims> {
     let hash_alg = prop_oneof![
-        Just(HashAlg::Sha256),
-        Just(HashAlg::Sha384),
-        Just(HashAlg::Sha512)
+        Just(HashAlgorithm::Sha256),
+        Just(HashAlgorithm::Sha384),
+        Just(HashAlgorithm::Sha512)
     ];
     (
         "[ -~]{1,40}",

@@ -15,14 +15,13 @@ pub mod soft;
 
 use core::fmt;
 
-pub use algorithm::{
-    Capabilities, HashAlgorithm, KeyAlgorithm, KeySpec, SignInput, SignatureAlgorithm,
-};
+pub use algorithm::{Capabilities, KeySpec, SignInput};
 pub use backup::{WrapMethod, WrappedKey};
 pub use error::ScdevError;
 pub use key::{KeyId, KeyInfo};
-pub use public_key::PublicKey;
-pub use secret::{BackupKey, KeyEncryptionKey, Pin};
+pub use secret::{BackupKey, KeyEncryptionKey};
+/// The algorithms, public keys and PINs are the shared vocabulary, re-exported.
+pub use ssa_types::{HashAlgorithm, KeyAlgorithm, Pin, PublicKey, SignatureAlgorithm};
 
 /// A signature creation device: what holds signing keys and computes raw
 /// signatures. The facade talks only to `dyn Scdev`; the soft store and

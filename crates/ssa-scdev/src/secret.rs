@@ -1,4 +1,4 @@
-//! Secrets handed to an SCDev: PINs and symmetric keys. They zeroize on drop
+//! Secrets handed to an SCDev: symmetric keys (PINs are [`ssa_types::Pin`]). They zeroize on drop
 //! and print as `[redacted]`.
 
 use core::fmt;
@@ -6,47 +6,6 @@ use core::fmt;
 use zeroize::Zeroizing;
 
 use crate::ScdevError;
-
-/// A PIN (for a PKCS#11 token user). Zeroized on drop; never printed.
-///
-/// ```
-/// use ssa_scdev::Pin;
-/// let pin = Pin::new("123456");
-/// assert_eq!(format!("{pin:?}"), "Pin([redacted])");
-/// ```
-#[derive(Clone)]
-pub struct Pin(Zeroizing<String>);
-
-impl Pin {
-    /// Wraps a PIN.
-    pub fn new(pin: impl Into<String>) -> Self {
-        Self(Zeroizing::new(pin.into()))
-    }
-
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// Compares two PINs in time that depends only on their lengths.
-    pub(crate) fn matches(&self, other: &Pin) -> bool {
-        constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
-    }
-}
-
-impl fmt::Debug for Pin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Pin([redacted])")
-    }
-}
-
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    // black_box keeps the optimiser from turning the fold into an early exit.
-    core::hint::black_box(diff) == 0
-}
 
 /// An AES-256 key with a short public fingerprint, shared by the
 /// key-encryption key and the backup key.
@@ -150,13 +109,6 @@ impl fmt::Debug for BackupKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn constant_time_eq_compares_contents_and_lengths() {
-        assert!(constant_time_eq(b"1234", b"1234"));
-        assert!(!constant_time_eq(b"1234", b"1235"));
-        assert!(!constant_time_eq(b"1234", b"12345"));
-    }
 
     #[test]
     fn fingerprints_differ_by_key_and_purpose() {

@@ -34,8 +34,8 @@ pub(crate) fn ecdsa_raw_to_der(raw: &[u8], scalar_len: usize) -> Option<Vec<u8>>
 
 /// The DER prefix of `DigestInfo` for `hash` (RFC 8017 §9.2, note 1):
 /// `CKM_RSA_PKCS` signs `prefix || digest` as given, so the caller adds it.
-pub(crate) fn digest_info_prefix(hash: HashAlgorithm) -> &'static [u8] {
-    match hash {
+pub(crate) fn digest_info_prefix(hash: HashAlgorithm) -> Option<&'static [u8]> {
+    Some(match hash {
         HashAlgorithm::Sha256 => &[
             0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
             0x01, 0x05, 0x00, 0x04, 0x20,
@@ -48,7 +48,8 @@ pub(crate) fn digest_info_prefix(hash: HashAlgorithm) -> &'static [u8] {
             0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
             0x03, 0x05, 0x00, 0x04, 0x40,
         ],
-    }
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -72,7 +73,7 @@ mod tests {
             ("2.16.840.1.101.3.4.2.3", HashAlgorithm::Sha512),
         ];
         for (oid, hash) in oids {
-            let mut bytes = digest_info_prefix(hash).to_vec();
+            let mut bytes = digest_info_prefix(hash).unwrap_or_default().to_vec();
             bytes.extend(vec![0xAB; hash.digest_len()]);
             let info = DigestInfo::from_der(&bytes).ok();
             let info = info.as_ref();

@@ -10,7 +10,7 @@
 use std::time::{Duration, SystemTime};
 
 use der::Decode;
-use ssa_cades::{ScdevSigner, SignatureParameters, SignedAttributeOptions};
+use ssa_cades::{CadesError, DtbsSigner, FnSigner, SignatureParameters, SignedAttributeOptions};
 use ssa_scdev::soft::SoftScdev;
 use ssa_scdev::{
     BackupKey, HashAlgorithm, KeyAlgorithm, KeyEncryptionKey, KeyId, KeySpec, Scdev,
@@ -77,8 +77,18 @@ impl Signer {
         }
     }
 
-    pub fn scdev_signer(&self) -> ScdevSigner<'_> {
-        ScdevSigner::new(&self.scdev, &self.key, ECDSA)
+    /// The SCDev key as the builder's signer (the facade has its own
+    /// `ScdevSigner`; this crate knows no SCDev).
+    pub fn scdev_signer(&self) -> impl DtbsSigner + '_ {
+        FnSigner::new(ECDSA, move |dtbs: &[u8]| {
+            ssa_scdev::Scdev::sign(
+                &self.scdev,
+                &self.key,
+                ECDSA,
+                ssa_scdev::SignInput::Message(dtbs),
+            )
+            .map_err(|e| CadesError::Signer(Box::new(e)))
+        })
     }
 
     pub fn sign(&self, document: &[u8]) -> Vec<u8> {

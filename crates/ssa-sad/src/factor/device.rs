@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::claims::{HashAlg, SigningMode};
+use ssa_types::{HashAlgorithm, SigningMode};
 
 /// The public key of a signer's device.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,7 +63,7 @@ pub(crate) fn challenge_message(
     issuer: &str,
     credential: &str,
     mode: SigningMode,
-    hash_alg: HashAlg,
+    hash_alg: HashAlgorithm,
     digests: &[Vec<u8>],
 ) -> Vec<u8> {
     let mut message = b"ssa-sad device challenge v2\0".to_vec();
@@ -75,7 +75,7 @@ pub(crate) fn challenge_message(
     field(issuer.as_bytes());
     field(credential.as_bytes());
     field(mode.as_str().as_bytes());
-    field(hash_alg.to_string().as_bytes());
+    field(hash_alg.oid().as_bytes());
     field(&(digests.len() as u32).to_be_bytes());
     for digest in digests {
         field(digest);

@@ -1,31 +1,14 @@
 //! PINs, hashed with Argon2id (RFC 9106) into PHC strings.
 
-use core::fmt;
-
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64ct::{Base64Unpadded, Encoding};
 use zeroize::Zeroizing;
 
 use crate::encoding::constant_time_eq;
+use ssa_types::Pin;
+
 use crate::error::SadError;
 use crate::seal::random;
-
-/// A PIN as the signer typed it. Zeroized on drop; never printed.
-#[derive(Clone)]
-pub struct Pin(Zeroizing<String>);
-
-impl Pin {
-    /// Wraps a PIN.
-    pub fn new(pin: impl Into<String>) -> Self {
-        Self(Zeroizing::new(pin.into()))
-    }
-}
-
-impl fmt::Debug for Pin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Pin([redacted])")
-    }
-}
 
 /// Argon2id cost parameters for PIN hashes.
 ///
@@ -67,7 +50,7 @@ fn argon2(m: u32, t: u32, p: u32) -> Result<Argon2<'static>, SadError> {
 
 /// Hashes `pin` into a PHC string `$argon2id$v=19$m=..,t=..,p=..$salt$hash`.
 pub(crate) fn hash(pin: &Pin, policy: &PinPolicy) -> Result<String, SadError> {
-    if pin.0.chars().count() < policy.min_len {
+    if pin.expose().chars().count() < policy.min_len {
         return Err(SadError::InvalidEnrolment {
             reason: "PIN too short",
         });
@@ -76,7 +59,7 @@ pub(crate) fn hash(pin: &Pin, policy: &PinPolicy) -> Result<String, SadError> {
     random(&mut salt)?;
     let mut out = Zeroizing::new([0u8; HASH_LEN]);
     argon2(policy.m_cost, policy.t_cost, policy.p_cost)?
-        .hash_password_into(pin.0.as_bytes(), &salt, out.as_mut())
+        .hash_password_into(pin.expose().as_bytes(), &salt, out.as_mut())
         .map_err(|_| SadError::Crypto {
             operation: "Argon2id",
         })?;
@@ -118,7 +101,7 @@ pub(crate) fn verify(pin: &Pin, phc: &str) -> Result<bool, SadError> {
     let mut out = Zeroizing::new([0u8; HASH_LEN]);
     argon2(costs[0], costs[1], costs[2])
         .map_err(|_| corrupt())?
-        .hash_password_into(pin.0.as_bytes(), &salt, out.as_mut())
+        .hash_password_into(pin.expose().as_bytes(), &salt, out.as_mut())
         .map_err(|_| corrupt())?;
     Ok(constant_time_eq(out.as_ref(), &expected))
 }

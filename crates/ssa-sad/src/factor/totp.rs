@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use crate::encoding::constant_time_eq;
 use crate::error::SadError;
-use crate::time::UnixTime;
+use ssa_types::UnixTime;
 
 /// The HMAC of a TOTP authenticator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

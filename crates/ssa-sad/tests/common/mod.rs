@@ -42,7 +42,7 @@ pub struct World {
 
 pub fn digests(n: usize) -> Vec<Vec<u8>> {
     (0..n)
-        .map(|i| vec![i as u8 + 1; HashAlg::Sha256.digest_len()])
+        .map(|i| vec![i as u8 + 1; HashAlgorithm::Sha256.digest_len()])
         .collect()
 }
 
@@ -181,7 +181,7 @@ impl World {
                 &AuthorizationRequest {
                     credential,
                     mode: SigningMode::Document,
-                    hash_alg: HashAlg::Sha256,
+                    hash_alg: HashAlgorithm::Sha256,
                     digests,
                     num,
                     lifetime: 300,
@@ -204,7 +204,7 @@ impl World {
             sub: "signer-2".into(),
             cred: "cred-2".into(),
             mode: SigningMode::Document,
-            hash_alg: HashAlg::Sha256,
+            hash_alg: HashAlgorithm::Sha256,
             hashes: digests.to_vec(),
             num: digests.len() as u32,
             scal: Scal::Scal2,
@@ -226,7 +226,7 @@ impl World {
             signer: owner(credential),
             mode: SigningMode::Document,
             credential_scal: scal,
-            hash_alg: HashAlg::Sha256,
+            hash_alg: HashAlgorithm::Sha256,
             digests,
         }
     }

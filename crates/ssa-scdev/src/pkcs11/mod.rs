@@ -96,11 +96,14 @@ impl fmt::Debug for Pkcs11Scdev {
     }
 }
 
-fn hash_mechanism(hash: HashAlgorithm) -> (MechanismType, PkcsMgfType) {
+/// The PKCS#11 hash and MGF of `hash`; `None` for a hash this backend
+/// does not know.
+fn hash_mechanism(hash: HashAlgorithm) -> Option<(MechanismType, PkcsMgfType)> {
     match hash {
-        HashAlgorithm::Sha256 => (MechanismType::SHA256, PkcsMgfType::MGF1_SHA256),
-        HashAlgorithm::Sha384 => (MechanismType::SHA384, PkcsMgfType::MGF1_SHA384),
-        HashAlgorithm::Sha512 => (MechanismType::SHA512, PkcsMgfType::MGF1_SHA512),
+        HashAlgorithm::Sha256 => Some((MechanismType::SHA256, PkcsMgfType::MGF1_SHA256)),
+        HashAlgorithm::Sha384 => Some((MechanismType::SHA384, PkcsMgfType::MGF1_SHA384)),
+        HashAlgorithm::Sha512 => Some((MechanismType::SHA512, PkcsMgfType::MGF1_SHA512)),
+        _ => None,
     }
 }
 
@@ -128,6 +131,8 @@ fn capabilities(mechanisms: &[MechanismType], backup: bool) -> Capabilities {
                 SignatureAlgorithm::Ed25519 => MechanismType::EDDSA,
                 SignatureAlgorithm::RsaPkcs1(_) => MechanismType::RSA_PKCS,
                 SignatureAlgorithm::RsaPss(_) => MechanismType::RSA_PKCS_PSS,
+                // An algorithm this backend does not know is not offered.
+                _ => return false,
             })
         })
         .collect();
@@ -261,6 +266,10 @@ impl Pkcs11Scdev {
             Checked::Message(message) => hash.digest(message),
             Checked::Digest(digest) => digest.to_vec(),
         };
+        let unsupported = ScdevError::SignatureUnsupported {
+            backend: BACKEND,
+            algorithm,
+        };
         match algorithm {
             SignatureAlgorithm::Ecdsa(hash) => {
                 let scalar_len = if curve == KeyAlgorithm::EcP384 {
@@ -284,12 +293,12 @@ impl Pkcs11Scdev {
                 }),
             },
             SignatureAlgorithm::RsaPkcs1(hash) => {
-                let mut data = digest_info_prefix(hash).to_vec();
+                let mut data = digest_info_prefix(hash).ok_or(unsupported)?.to_vec();
                 data.extend(digest(hash));
                 sign(&Mechanism::RsaPkcs, &data)
             }
             SignatureAlgorithm::RsaPss(hash) => {
-                let (hash_alg, mgf) = hash_mechanism(hash);
+                let (hash_alg, mgf) = hash_mechanism(hash).ok_or(unsupported)?;
                 let params = PkcsPssParams {
                     hash_alg,
                     mgf,
@@ -297,6 +306,7 @@ impl Pkcs11Scdev {
                 };
                 sign(&Mechanism::RsaPkcsPss(params), &digest(hash))
             }
+            _ => Err(unsupported),
         }
     }
 
@@ -463,13 +473,16 @@ impl Scdev for Pkcs11Scdev {
             return Err(ScdevError::WrongBackupKey);
         }
         let info = backup.key_info().clone();
+        let key_type = objects::key_type(info.algorithm).ok_or(ScdevError::MalformedBackup {
+            reason: "a key algorithm this backend does not know",
+        })?;
         let public =
             PublicKey::from_spki_der(&info.public_key).ok_or(ScdevError::MalformedBackup {
                 reason: "bad public key",
             })?;
         let mut private = vec![
             Attribute::Class(ObjectClass::PRIVATE_KEY),
-            Attribute::KeyType(objects::key_type(info.algorithm)),
+            Attribute::KeyType(key_type),
         ];
         private.extend(objects::private_template(
             id,
@@ -479,7 +492,7 @@ impl Scdev for Pkcs11Scdev {
         ));
         let mut public_attributes = vec![
             Attribute::Class(ObjectClass::PUBLIC_KEY),
-            Attribute::KeyType(objects::key_type(info.algorithm)),
+            Attribute::KeyType(key_type),
         ];
         public_attributes.extend(objects::public_template(id, &info.label));
         public_attributes.extend(objects::public_key_attributes(&public)?);

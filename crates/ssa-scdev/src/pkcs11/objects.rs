@@ -8,12 +8,14 @@ use der::asn1::OctetString;
 use crate::public_key::{algorithm_from_ec_params, ec_params_der};
 use crate::{KeyAlgorithm, KeyId, KeyInfo, PublicKey, ScdevError};
 
-/// The PKCS#11 key type of a key algorithm.
-pub(super) fn key_type(algorithm: KeyAlgorithm) -> KeyType {
+/// The PKCS#11 key type of a key algorithm; `None` for one this backend
+/// does not know (a variant added to the vocabulary later).
+pub(super) fn key_type(algorithm: KeyAlgorithm) -> Option<KeyType> {
     match algorithm {
-        KeyAlgorithm::EcP256 | KeyAlgorithm::EcP384 => KeyType::EC,
-        KeyAlgorithm::Ed25519 => KeyType::EC_EDWARDS,
-        KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => KeyType::RSA,
+        KeyAlgorithm::EcP256 | KeyAlgorithm::EcP384 => Some(KeyType::EC),
+        KeyAlgorithm::Ed25519 => Some(KeyType::EC_EDWARDS),
+        KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => Some(KeyType::RSA),
+        _ => None,
     }
 }
 
@@ -77,10 +79,10 @@ pub(super) fn public_key_attributes(public: &PublicKey) -> Result<Vec<Attribute>
         operation: "encode public key for the token",
     };
     if public.algorithm.is_rsa() {
-        let rsa = crate::public_key::RsaPublicKey::from_der(&public.key).map_err(|_| bad())?;
+        let (modulus, exponent) = public.rsa_components().ok_or_else(bad)?;
         return Ok(vec![
-            Attribute::Modulus(rsa.modulus.as_bytes().to_vec()),
-            Attribute::PublicExponent(rsa.public_exponent.as_bytes().to_vec()),
+            Attribute::Modulus(modulus),
+            Attribute::PublicExponent(exponent),
         ]);
     }
     let point = OctetString::new(public.key.clone()).map_err(|_| bad())?;

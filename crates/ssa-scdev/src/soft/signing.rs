@@ -63,13 +63,21 @@ pub(super) fn sign(
             Checked::Message(message),
         ) => {
             let key = rs::RsaKeyPair::from_pkcs8(pkcs8).map_err(rejected("load RSA key"))?;
-            let padding = ring_rsa(algorithm, hash);
+            let padding = ring_rsa(algorithm, hash).ok_or(ScdevError::SignatureUnsupported {
+                backend: BACKEND,
+                algorithm,
+            })?;
             let mut signature = vec![0u8; key.public().modulus_len()];
             key.sign(padding, &rng, message, &mut signature)
                 .map_err(failed("RSA sign"))?;
             Ok(signature)
         }
         (_, _, Checked::Digest(_)) => Err(ScdevError::DigestSigningUnsupported {
+            backend: BACKEND,
+            algorithm,
+        }),
+        // An algorithm added to the vocabulary later: not made here.
+        (_, _, Checked::Message(_)) => Err(ScdevError::SignatureUnsupported {
             backend: BACKEND,
             algorithm,
         }),
@@ -87,16 +95,20 @@ fn ring_ecdsa(
     }
 }
 
-fn ring_rsa(algorithm: SignatureAlgorithm, hash: HashAlgorithm) -> &'static dyn rs::RsaEncoding {
+fn ring_rsa(
+    algorithm: SignatureAlgorithm,
+    hash: HashAlgorithm,
+) -> Option<&'static dyn rs::RsaEncoding> {
     let pss = matches!(algorithm, SignatureAlgorithm::RsaPss(_));
-    match (pss, hash) {
+    Some(match (pss, hash) {
         (false, HashAlgorithm::Sha256) => &rs::RSA_PKCS1_SHA256,
         (false, HashAlgorithm::Sha384) => &rs::RSA_PKCS1_SHA384,
         (false, HashAlgorithm::Sha512) => &rs::RSA_PKCS1_SHA512,
         (true, HashAlgorithm::Sha256) => &rs::RSA_PSS_SHA256,
         (true, HashAlgorithm::Sha384) => &rs::RSA_PSS_SHA384,
         (true, HashAlgorithm::Sha512) => &rs::RSA_PSS_SHA512,
-    }
+        _ => return None,
+    })
 }
 
 fn ecdsa_prehash(curve: KeyAlgorithm, pkcs8: &[u8], digest: &[u8]) -> Result<Vec<u8>, ScdevError> {
@@ -164,6 +176,11 @@ pub(super) fn public_key(algorithm: KeyAlgorithm, pkcs8: &[u8]) -> Result<Vec<u8
                 });
             }
             key.public().as_ref().to_vec()
+        }
+        _ => {
+            return Err(ScdevError::Crypto {
+                operation: "a key algorithm the soft SCDev does not know",
+            });
         }
     })
 }
@@ -283,8 +300,13 @@ impl OpenedKey {
                 SignatureAlgorithm::RsaPkcs1(hash) | SignatureAlgorithm::RsaPss(hash),
                 Checked::Message(message),
             ) => {
+                let padding =
+                    ring_rsa(algorithm, hash).ok_or(ScdevError::SignatureUnsupported {
+                        backend: BACKEND,
+                        algorithm,
+                    })?;
                 let mut signature = vec![0u8; key.public().modulus_len()];
-                key.sign(ring_rsa(algorithm, hash), &rng, message, &mut signature)
+                key.sign(padding, &rng, message, &mut signature)
                     .map_err(failed("RSA sign"))?;
                 Ok(signature)
             }

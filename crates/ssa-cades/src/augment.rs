@@ -1,0 +1,86 @@
+//! Climbing the levels: a B-B signature made into B-T or B-LT in one call.
+
+use std::time::SystemTime;
+
+use ssa_types::{HashAlgorithm, Level};
+use x509_cert::Certificate;
+
+use crate::CadesError;
+use crate::long_term::add_validation_data;
+use crate::revocation::RevocationSource;
+use crate::tsa::{TimeStampAuthority, TsaFailure, add_signature_time_stamp};
+
+/// What raising a signature to a level may use.
+#[derive(Clone, Copy)]
+pub struct Augmentation<'a> {
+    /// The TSA, for B-T and above.
+    pub tsa: Option<&'a dyn TimeStampAuthority>,
+    /// Where revocation data comes from, for B-LT.
+    pub revocation: Option<&'a dyn RevocationSource>,
+    /// Trust anchors the embedded paths lead to, for B-LT.
+    pub anchors: &'a [Certificate],
+    /// The time the paths are judged at, for B-LT.
+    pub at: SystemTime,
+}
+
+impl core::fmt::Debug for Augmentation<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Augmentation")
+            .field("tsa", &self.tsa.is_some())
+            .field("revocation", &self.revocation.is_some())
+            .field("anchors", &self.anchors.len())
+            .field("at", &self.at)
+            .finish()
+    }
+}
+
+impl Augmentation<'_> {
+    /// Whether everything `level` needs is at hand; a caller checks this
+    /// before it spends anything (a SAD, a signature) on a request.
+    pub fn can_make(&self, level: Level) -> Result<(), CadesError> {
+        if level >= Level::BT && self.tsa.is_none() {
+            return Err(CadesError::LevelUnavailable {
+                level,
+                missing: "a TSA",
+            });
+        }
+        if level >= Level::BLt && self.revocation.is_none() {
+            return Err(CadesError::LevelUnavailable {
+                level,
+                missing: "a revocation source",
+            });
+        }
+        if level > Level::BLt {
+            return Err(CadesError::LevelUnavailable {
+                level,
+                missing: "support for this level",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Raises the B-B `signature` to `level`: a signature time-stamp (SHA-256
+/// imprint) for B-T, then the validation data for B-LT. A TSA failure
+/// fails the call (a caller that wants to downgrade uses
+/// [`add_signature_time_stamp`] with [`TsaFailure::DowngradeToBB`]).
+pub fn augment(
+    signature: &[u8],
+    level: Level,
+    with: &Augmentation<'_>,
+) -> Result<Vec<u8>, CadesError> {
+    with.can_make(level)?;
+    let mut out = signature.to_vec();
+    if level >= Level::BT
+        && let Some(tsa) = with.tsa
+    {
+        out =
+            add_signature_time_stamp(&out, tsa, HashAlgorithm::Sha256, TsaFailure::Fail)?.signature;
+    }
+    if level >= Level::BLt
+        && let Some(source) = with.revocation
+    {
+        out = add_validation_data(&out, with.anchors, source, with.at)?;
+    }
+    Ok(out)
+}

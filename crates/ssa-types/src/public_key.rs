@@ -1,0 +1,261 @@
+//! Public keys as DER `SubjectPublicKeyInfo` (RFC 5280 §4.1.2.7).
+//!
+//! ```text
+//! SubjectPublicKeyInfo  ::=  SEQUENCE  {
+//!      algorithm            AlgorithmIdentifier,
+//!      subjectPublicKey     BIT STRING  }
+//! ```
+//!
+//! EC keys use `id-ecPublicKey` with a named curve (RFC 5480 §2), Ed25519
+//! `id-Ed25519` without parameters (RFC 8410 §4), RSA `rsaEncryption` with
+//! NULL parameters and an `RSAPublicKey` (RFC 8017 §A.1.1).
+
+use const_oid::ObjectIdentifier;
+use const_oid::db::{rfc5912, rfc8410};
+use der::asn1::{BitString, UintRef};
+use der::{Decode, Encode, Sequence};
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+
+use crate::{HashAlgorithm, KeyAlgorithm, SignatureAlgorithm};
+
+/// A signature did not verify (or does not fit the key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the signature does not verify")]
+pub struct InvalidSignature;
+
+/// `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }` (RFC 8017 §A.1.1).
+#[derive(Sequence)]
+struct RsaPublicKey<'a> {
+    modulus: UintRef<'a>,
+    public_exponent: UintRef<'a>,
+}
+
+/// A public key taken apart: what it is and its raw key bytes
+/// (EC: the uncompressed point; Ed25519: 32 bytes; RSA: the `RSAPublicKey` DER).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicKey {
+    /// The key algorithm.
+    pub algorithm: KeyAlgorithm,
+    /// The raw key bytes, as in the `subjectPublicKey` BIT STRING.
+    pub key: Vec<u8>,
+}
+
+impl PublicKey {
+    /// Parses a DER `SubjectPublicKeyInfo` of a key kind this crate supports.
+    ///
+    /// Returns `None` for anything else: malformed DER, another algorithm,
+    /// another curve, an RSA modulus size outside 2048/3072/4096.
+    pub fn from_spki_der(spki: &[u8]) -> Option<Self> {
+        let info = SubjectPublicKeyInfoOwned::from_der(spki).ok()?;
+        let key = info.subject_public_key.as_bytes()?.to_vec();
+        let params = info.algorithm.parameters.as_ref();
+        let algorithm = match info.algorithm.oid {
+            rfc5912::ID_EC_PUBLIC_KEY => {
+                let curve: ObjectIdentifier = params?.decode_as().ok()?;
+                let (algorithm, point_len) = match curve {
+                    rfc5912::SECP_256_R_1 => (KeyAlgorithm::EcP256, 65),
+                    rfc5912::SECP_384_R_1 => (KeyAlgorithm::EcP384, 97),
+                    _ => return None,
+                };
+                if key.len() != point_len || key[0] != 4 {
+                    return None;
+                }
+                algorithm
+            }
+            rfc8410::ID_ED_25519 => {
+                if params.is_some() || key.len() != 32 {
+                    return None;
+                }
+                KeyAlgorithm::Ed25519
+            }
+            rfc5912::RSA_ENCRYPTION => {
+                let rsa = RsaPublicKey::from_der(&key).ok()?;
+                let modulus = rsa.modulus.as_bytes();
+                let bits = modulus.len() * 8 - modulus.first()?.leading_zeros() as usize;
+                KeyAlgorithm::rsa_from_bits(bits)?
+            }
+            _ => return None,
+        };
+        Some(Self { algorithm, key })
+    }
+
+    /// Encodes as DER `SubjectPublicKeyInfo`.
+    pub fn to_spki_der(&self) -> Result<Vec<u8>, der::Error> {
+        let (oid, parameters) = match self.algorithm {
+            KeyAlgorithm::EcP256 => (
+                rfc5912::ID_EC_PUBLIC_KEY,
+                Some(der::Any::encode_from(&rfc5912::SECP_256_R_1)?),
+            ),
+            KeyAlgorithm::EcP384 => (
+                rfc5912::ID_EC_PUBLIC_KEY,
+                Some(der::Any::encode_from(&rfc5912::SECP_384_R_1)?),
+            ),
+            KeyAlgorithm::Ed25519 => (rfc8410::ID_ED_25519, None),
+            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
+                (rfc5912::RSA_ENCRYPTION, Some(der::Any::null()))
+            }
+        };
+        SubjectPublicKeyInfoOwned {
+            algorithm: AlgorithmIdentifierOwned { oid, parameters },
+            subject_public_key: BitString::from_bytes(&self.key)?,
+        }
+        .to_der()
+    }
+
+    /// Verifies `signature` (in CMS encoding: ECDSA as DER, as an SCDev
+    /// makes it) over `message`. ring checks every algorithm it has; ECDSA with a hash
+    /// ring lacks for the curve (SHA-512) goes to RustCrypto `p256`/`p384`.
+    ///
+    /// ```
+    /// use ring::signature::{Ed25519KeyPair, KeyPair};
+    /// use ssa_types::{KeyAlgorithm, PublicKey, SignatureAlgorithm};
+    /// let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
+    ///     .map_err(|_| "rng")?;
+    /// let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|_| "pkcs8")?;
+    /// let key = PublicKey { algorithm: KeyAlgorithm::Ed25519, key: pair.public_key().as_ref().to_vec() };
+    /// let sig = pair.sign(b"hello");
+    /// key.verify(SignatureAlgorithm::Ed25519, b"hello", sig.as_ref())?;
+    /// assert!(key.verify(SignatureAlgorithm::Ed25519, b"hellO", sig.as_ref()).is_err());
+    /// // The key's SubjectPublicKeyInfo round-trips.
+    /// assert_eq!(PublicKey::from_spki_der(&key.to_spki_der()?), Some(key));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn verify(
+        &self,
+        algorithm: SignatureAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), InvalidSignature> {
+        use ring::signature as rs;
+        if !algorithm.fits(self.algorithm) {
+            return Err(InvalidSignature);
+        }
+        let ring_alg: &dyn rs::VerificationAlgorithm = match (algorithm, self.algorithm) {
+            (SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha512), curve) => {
+                return verify_ecdsa_prehash(
+                    curve,
+                    &self.key,
+                    &HashAlgorithm::Sha512.digest(message),
+                    signature,
+                );
+            }
+            (SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256), KeyAlgorithm::EcP256) => {
+                &rs::ECDSA_P256_SHA256_ASN1
+            }
+            (SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha384), KeyAlgorithm::EcP256) => {
+                &rs::ECDSA_P256_SHA384_ASN1
+            }
+            (SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256), _) => &rs::ECDSA_P384_SHA256_ASN1,
+            (SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha384), _) => &rs::ECDSA_P384_SHA384_ASN1,
+            (SignatureAlgorithm::Ed25519, _) => &rs::ED25519,
+            (SignatureAlgorithm::RsaPkcs1(HashAlgorithm::Sha256), _) => {
+                &rs::RSA_PKCS1_2048_8192_SHA256
+            }
+            (SignatureAlgorithm::RsaPkcs1(HashAlgorithm::Sha384), _) => {
+                &rs::RSA_PKCS1_2048_8192_SHA384
+            }
+            (SignatureAlgorithm::RsaPkcs1(HashAlgorithm::Sha512), _) => {
+                &rs::RSA_PKCS1_2048_8192_SHA512
+            }
+            (SignatureAlgorithm::RsaPss(HashAlgorithm::Sha256), _) => &rs::RSA_PSS_2048_8192_SHA256,
+            (SignatureAlgorithm::RsaPss(HashAlgorithm::Sha384), _) => &rs::RSA_PSS_2048_8192_SHA384,
+            (SignatureAlgorithm::RsaPss(HashAlgorithm::Sha512), _) => &rs::RSA_PSS_2048_8192_SHA512,
+        };
+        rs::UnparsedPublicKey::new(ring_alg, &self.key)
+            .verify(message, signature)
+            .map_err(|_| InvalidSignature)
+    }
+
+    /// The modulus and public exponent of an RSA key (big-endian, no
+    /// leading zeros), as PKCS#11 `CKA_MODULUS` / `CKA_PUBLIC_EXPONENT`
+    /// want them; `None` for another kind of key.
+    pub fn rsa_components(&self) -> Option<(Vec<u8>, Vec<u8>)> {
+        if !self.algorithm.is_rsa() {
+            return None;
+        }
+        let rsa = RsaPublicKey::from_der(&self.key).ok()?;
+        Some((
+            rsa.modulus.as_bytes().to_vec(),
+            rsa.public_exponent.as_bytes().to_vec(),
+        ))
+    }
+
+    /// An RSA public key from its modulus and public exponent (big-endian
+    /// unsigned integers), if the modulus is of a size ssa supports.
+    pub fn rsa(modulus: &[u8], exponent: &[u8]) -> Option<Self> {
+        let key = RsaPublicKey {
+            modulus: UintRef::new(modulus).ok()?,
+            public_exponent: UintRef::new(exponent).ok()?,
+        }
+        .to_der()
+        .ok()?;
+        let spki = Self {
+            algorithm: KeyAlgorithm::Rsa2048,
+            key,
+        }
+        .to_spki_der()
+        .ok()?;
+        // Re-parse to learn the real modulus size.
+        Self::from_spki_der(&spki)
+    }
+}
+
+fn verify_ecdsa_prehash(
+    curve: KeyAlgorithm,
+    point: &[u8],
+    digest: &[u8],
+    signature: &[u8],
+) -> Result<(), InvalidSignature> {
+    use p256::ecdsa::signature::hazmat::PrehashVerifier;
+    let invalid = |_| InvalidSignature;
+    match curve {
+        KeyAlgorithm::EcP256 => {
+            let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(invalid)?;
+            let sig = p256::ecdsa::DerSignature::from_bytes(signature).map_err(invalid)?;
+            key.verify_prehash(digest, &sig).map_err(invalid)
+        }
+        KeyAlgorithm::EcP384 => {
+            let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(invalid)?;
+            let sig = p384::ecdsa::DerSignature::from_bytes(signature).map_err(invalid)?;
+            key.verify_prehash(digest, &sig).map_err(invalid)
+        }
+        _ => Err(InvalidSignature),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ec_spki_round_trips() {
+        let mut point = vec![4u8];
+        point.extend([9u8; 64]);
+        let key = PublicKey {
+            algorithm: KeyAlgorithm::EcP256,
+            key: point,
+        };
+        let der = key.to_spki_der().unwrap_or_default();
+        assert_eq!(PublicKey::from_spki_der(&der), Some(key));
+    }
+
+    #[test]
+    fn refuses_garbage_and_wrong_point_length() {
+        assert_eq!(PublicKey::from_spki_der(b"\x30\x03\x02\x01\x00"), None);
+        let key = PublicKey {
+            algorithm: KeyAlgorithm::EcP384,
+            key: vec![4u8; 65],
+        };
+        let der = key.to_spki_der().unwrap_or_default();
+        assert_eq!(PublicKey::from_spki_der(&der), None);
+    }
+
+    #[test]
+    fn rsa_modulus_size_is_read_from_the_key() {
+        let mut modulus = vec![0xC0u8];
+        modulus.extend([0x11u8; 383]);
+        let key = PublicKey::rsa(&modulus, &[1, 0, 1]);
+        assert_eq!(key.map(|k| k.algorithm), Some(KeyAlgorithm::Rsa3072));
+        assert_eq!(PublicKey::rsa(&[0x80; 100], &[3]), None);
+    }
+}
