@@ -140,8 +140,8 @@ impl SigningService {
         let result = (|| {
             let record = self.credential(credential)?;
             if backup.key_info().public_key != record.public_key {
-                return Err(ServiceError::BadRequest {
-                    reason: "the backup holds another key than the credential's",
+                return Err(ServiceError::BackupForAnotherKey {
+                    credential: credential.to_owned(),
                 });
             }
             let key = key_id_of(&record)?;

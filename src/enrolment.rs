@@ -175,9 +175,7 @@ impl SigningService {
         now: SystemTime,
     ) -> Result<(), ServiceError> {
         let record = self.credential(credential)?;
-        let leaf = chain.first().ok_or(ServiceError::BadRequest {
-            reason: "empty chain",
-        })?;
+        let leaf = chain.first().ok_or(ServiceError::EmptyChain)?;
         ssa_policy::check_signing_certificate(leaf, &record.public_key, now)?;
         ssa_cades::chain::validate(
             leaf,

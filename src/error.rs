@@ -68,11 +68,23 @@ pub enum ServiceError {
     /// No built-in SAD issuer is configured.
     #[error("this service has no built-in SAD issuer")]
     NoIssuer,
-    /// A request value is unusable.
-    #[error("bad request: {reason}")]
-    BadRequest {
-        /// Why.
-        reason: &'static str,
+    /// The certificate chain to install is empty.
+    #[error("the certificate chain is empty")]
+    EmptyChain,
+    /// A backup to restore holds another key than the credential's.
+    #[error("the backup holds another key than credential {credential:?}'s")]
+    BackupForAnotherKey {
+        /// The credential.
+        credential: String,
+    },
+    /// The signature algorithm asked for does not fit the key, is not made
+    /// by the SCDev in this mode, or is not allowed by the algorithm policy.
+    #[error("{algorithm} is not offered for a {key} key")]
+    AlgorithmNotOffered {
+        /// The algorithm asked for.
+        algorithm: ssa_types::SignatureAlgorithm,
+        /// The credential's key.
+        key: ssa_types::KeyAlgorithm,
     },
     /// Stored data is corrupt.
     #[error("corrupt {what}")]

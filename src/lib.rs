@@ -4,6 +4,7 @@
 mod administration;
 mod authorization;
 mod checkpoint;
+mod credentials;
 mod csr;
 mod enrolment;
 mod error;
@@ -13,6 +14,7 @@ pub mod service;
 mod signing;
 
 pub use checkpoint::ScdevCheckpointSigner;
+pub use credentials::CredentialInfo;
 pub use csr::certification_request;
 pub use enrolment::EnrolmentRequest;
 pub use error::ServiceError;

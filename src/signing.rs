@@ -31,6 +31,11 @@ pub struct SignOptions {
     pub level: Level,
     /// Optional signed attributes.
     pub attributes: SignedAttributeOptions,
+    /// The signature algorithm, if not the key's default
+    /// ([`signature_algorithm_for`](crate::service::signature_algorithm_for)):
+    /// e.g. RSASSA-PSS for an RSA key. It must fit the key, be made by the
+    /// SCDev and be allowed by the algorithm policy.
+    pub algorithm: Option<SignatureAlgorithm>,
 }
 
 impl Default for SignOptions {
@@ -38,6 +43,7 @@ impl Default for SignOptions {
         Self {
             level: Level::BB,
             attributes: SignedAttributeOptions::default(),
+            algorithm: None,
         }
     }
 }
@@ -56,21 +62,59 @@ struct SigningContext {
     scal: Scal,
 }
 
-/// What a credential signs with: its key in the SCDev, the key's
-/// algorithm and the signature algorithm for it.
-fn signing_key(
+/// What a credential signs with: its key in the SCDev and the key's algorithm.
+pub(crate) fn signing_key(
     record: &CredentialRecord,
-) -> Result<(KeyId, KeyAlgorithm, SignatureAlgorithm), ServiceError> {
+) -> Result<(KeyId, KeyAlgorithm), ServiceError> {
     let key = key_id_of(record)?;
     let key_algorithm = ssa_scdev::PublicKey::from_spki_der(&record.public_key)
         .ok_or(ServiceError::Corrupt { what: "public key" })?
         .algorithm;
-    let algorithm = signature_algorithm_for(key_algorithm)
-        .ok_or(ServiceError::UnsupportedKey { key: key_algorithm })?;
-    Ok((key, key_algorithm, algorithm))
+    Ok((key, key_algorithm))
+}
+
+/// The hash the SAD binds for `algorithm` in `mode`: for documents, the
+/// CMS digest algorithm of the signer; for DTBS/R, the algorithm's own
+/// hash (`None`: it signs whole messages only, as Ed25519).
+pub(crate) fn bound_hash(
+    algorithm: SignatureAlgorithm,
+    mode: SigningMode,
+) -> Option<HashAlgorithm> {
+    match mode {
+        SigningMode::Document => Some(ssa_cades::algorithm::signer_digest(algorithm)),
+        SigningMode::Dtbsr => algorithm.hash(),
+    }
 }
 
 impl SigningService {
+    /// Whether a `key` key signs with `algorithm` in `mode` at `now`: the
+    /// algorithm fits the key, the SCDev makes it in that mode, and the
+    /// algorithm policy allows it. Returns the hash the SAD must bind. The
+    /// one test behind both a request's algorithm and what
+    /// [`SigningService::credential_info`] offers.
+    pub(crate) fn offers(
+        &self,
+        key: KeyAlgorithm,
+        algorithm: SignatureAlgorithm,
+        mode: SigningMode,
+        now: SystemTime,
+    ) -> Result<HashAlgorithm, ServiceError> {
+        let not_offered = ServiceError::AlgorithmNotOffered { algorithm, key };
+        let capabilities = self.inner.scdev.capabilities();
+        let made = match mode {
+            SigningMode::Document => capabilities.can_sign_message(algorithm),
+            SigningMode::Dtbsr => capabilities.can_sign_digest(algorithm),
+        };
+        if !algorithm.fits(key) || !made {
+            return Err(not_offered);
+        }
+        let hash = bound_hash(algorithm, mode).ok_or(not_offered)?;
+        self.inner
+            .algorithms
+            .check(ssa_policy::Suite { key, hash }, now)?;
+        Ok(hash)
+    }
+
     /// Appends, in one durable write, the activation and the signature
     /// record of a signing that succeeded; each lists every digest signed.
     fn record_signatures(
@@ -143,6 +187,7 @@ impl SigningService {
         mode: SigningMode,
         digests: usize,
         level: Option<Level>,
+        requested: Option<SignatureAlgorithm>,
         now: SystemTime,
     ) -> Result<SigningContext, ServiceError> {
         let record = self.credential(credential)?;
@@ -166,20 +211,13 @@ impl SigningService {
             .map_err(|_| ServiceError::Corrupt {
                 what: "certificate",
             })?;
-        let (key, key_algorithm, algorithm) = signing_key(&record)?;
-        let hash = match mode {
-            SigningMode::Document => ssa_cades::algorithm::signer_digest(algorithm),
-            SigningMode::Dtbsr => algorithm.hash().ok_or(ServiceError::BadRequest {
-                reason: "this key signs messages, not digests",
-            })?,
+        let (key, key_algorithm) = signing_key(&record)?;
+        let algorithm = match requested {
+            Some(algorithm) => algorithm,
+            None => signature_algorithm_for(key_algorithm)
+                .ok_or(ServiceError::UnsupportedKey { key: key_algorithm })?,
         };
-        self.inner.algorithms.check(
-            ssa_policy::Suite {
-                key: key_algorithm,
-                hash,
-            },
-            now,
-        )?;
+        let hash = self.offers(key_algorithm, algorithm, mode, now)?;
         ssa_policy::check_signing_certificate(&certificate, &record.public_key, now)?;
         let required = self.inner.requests.scal_for(credential);
         if record.scal < required {
@@ -254,6 +292,7 @@ impl SigningService {
             SigningMode::Document,
             digests.len(),
             Some(options.level),
+            options.algorithm,
             now,
         )?;
         let mut attributes = options.attributes.clone();
@@ -311,14 +350,19 @@ impl SigningService {
     /// signs each digest. The same pre-check as for documents runs first.
     /// Each signature is recorded in the audit log (level `raw`) before the
     /// values are returned.
+    ///
+    /// `algorithm` is the signature algorithm the client asks for (CSC
+    /// `signAlgo`), or `None` for the key's default; it is checked like
+    /// [`SignOptions::algorithm`].
     pub fn sign_hashes(
         &self,
         credential: &str,
         sad: &Sad,
         hashes: &[Vec<u8>],
+        algorithm: Option<SignatureAlgorithm>,
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
-        self.sign_hashes_inner(credential, sad, hashes, now)
+        self.sign_hashes_inner(credential, sad, hashes, algorithm, now)
             .or_else(|error| self.record_refusal(credential, sad, hashes, now, error))
     }
 
@@ -327,9 +371,17 @@ impl SigningService {
         credential: &str,
         sad: &Sad,
         hashes: &[Vec<u8>],
+        algorithm: Option<SignatureAlgorithm>,
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
-        let context = self.precheck(credential, SigningMode::Dtbsr, hashes.len(), None, now)?;
+        let context = self.precheck(
+            credential,
+            SigningMode::Dtbsr,
+            hashes.len(),
+            None,
+            algorithm,
+            now,
+        )?;
         let activation = self.activate(&context, SigningMode::Dtbsr, sad, hashes, now)?;
         let inputs: Vec<SignInput<'_>> = activation
             .digests()

@@ -180,12 +180,17 @@ impl Fixture {
         pin: &str,
         at: SystemTime,
     ) -> Result<Sad, ServiceError> {
+        // The digests' length says their hash (SHA-256, -384 or -512).
+        let hash = HashAlgorithm::ALL
+            .into_iter()
+            .find(|h| digests.first().is_some_and(|d| d.len() == h.digest_len()))
+            .unwrap_or(HashAlgorithm::Sha256);
         self.service
             .authorize(
                 &AuthorizationRequest {
                     mode,
                     credential,
-                    hash_alg: HashAlgorithm::Sha256,
+                    hash_alg: hash,
                     digests,
                     num: digests.len() as u32,
                     lifetime: 300,
@@ -452,7 +457,7 @@ fn raw_hash_mode_signs_the_bound_dtbs_r() {
     let for_documents = f.authorize("alice/1", &dtbs_r, PIN, now()).unwrap();
     let error = f
         .service
-        .sign_hashes("alice/1", &for_documents, &dtbs_r, now())
+        .sign_hashes("alice/1", &for_documents, &dtbs_r, None, now())
         .unwrap_err();
     assert!(
         matches!(error, ServiceError::Sad(SadError::WrongMode { .. })),
@@ -471,7 +476,7 @@ fn raw_hash_mode_signs_the_bound_dtbs_r() {
     ));
     let values = f
         .service
-        .sign_hashes("alice/1", &sad, &dtbs_r, now())
+        .sign_hashes("alice/1", &sad, &dtbs_r, None, now())
         .unwrap();
     assert_eq!(values.len(), 1);
     // The signature is recorded as such, under the SAD's id, with its digest.
@@ -498,7 +503,7 @@ fn raw_hash_mode_signs_the_bound_dtbs_r() {
     )
     .unwrap();
     assert!(matches!(
-        f.service.sign_hashes("alice/1", &sad, &dtbs_r, now()),
+        f.service.sign_hashes("alice/1", &sad, &dtbs_r, None, now()),
         Err(ServiceError::Sad(_))
     ));
 }
@@ -757,6 +762,8 @@ struct Refusal {
     setup: fn() -> (Fixture, &'static str, SystemTime),
     /// How many digests the request names.
     digests: usize,
+    /// The signature algorithm the request names (None: the key's default).
+    algorithm: Option<ssa::SignatureAlgorithm>,
     expected: fn(&ServiceError) -> bool,
 }
 
@@ -771,6 +778,7 @@ fn refusals() -> Vec<Refusal> {
                 (f, "alice/bare", now())
             },
             digests: 1,
+            algorithm: None,
             expected: |e| matches!(e, ServiceError::NoCertificate { .. }),
         },
         Refusal {
@@ -781,6 +789,7 @@ fn refusals() -> Vec<Refusal> {
                 (f, "alice/short", now() + Duration::from_secs(3 * 86_400))
             },
             digests: 1,
+            algorithm: None,
             expected: |e| matches!(e, ServiceError::Policy(P::Expired)),
         },
         Refusal {
@@ -797,6 +806,7 @@ fn refusals() -> Vec<Refusal> {
                 )
             },
             digests: 2,
+            algorithm: None,
             expected: |e| matches!(e, ServiceError::Policy(P::TooManyDigests { .. })),
         },
         Refusal {
@@ -810,6 +820,7 @@ fn refusals() -> Vec<Refusal> {
                 )
             },
             digests: 1,
+            algorithm: None,
             expected: |e| matches!(e, ServiceError::Policy(P::Algorithm { .. })),
         },
         Refusal {
@@ -826,7 +837,37 @@ fn refusals() -> Vec<Refusal> {
                 (f, "alice/ku", now())
             },
             digests: 1,
+            algorithm: None,
             expected: |e| matches!(e, ServiceError::Policy(P::KeyUsage { .. })),
+        },
+        Refusal {
+            name: "a signature algorithm that does not fit the key",
+            setup: || (fixture(), "alice/1", now()),
+            digests: 1,
+            algorithm: Some(ssa::SignatureAlgorithm::RsaPss(ssa::HashAlgorithm::Sha256)),
+            expected: |e| {
+                matches!(
+                    e,
+                    ServiceError::AlgorithmNotOffered {
+                        key: KeyAlgorithm::EcP256,
+                        ..
+                    }
+                )
+            },
+        },
+        Refusal {
+            name: "a signature algorithm the policy forbids",
+            setup: || {
+                let algorithms = AlgorithmPolicy::default().forbid_hash(ssa::HashAlgorithm::Sha384);
+                (
+                    fixture_with(RequestPolicy::default(), algorithms),
+                    "alice/1",
+                    now(),
+                )
+            },
+            digests: 1,
+            algorithm: Some(ssa::SignatureAlgorithm::Ecdsa(ssa::HashAlgorithm::Sha384)),
+            expected: |e| matches!(e, ServiceError::Policy(P::Algorithm { .. })),
         },
         Refusal {
             name: "a disabled credential",
@@ -836,6 +877,7 @@ fn refusals() -> Vec<Refusal> {
                 (f, "alice/1", now())
             },
             digests: 1,
+            algorithm: None,
             expected: |e| matches!(e, ServiceError::CredentialDisabled { .. }),
         },
         Refusal {
@@ -850,6 +892,7 @@ fn refusals() -> Vec<Refusal> {
                 (f, "alice/1", now())
             },
             digests: 1,
+            algorithm: None,
             expected: |e| {
                 matches!(
                     e,
@@ -871,8 +914,12 @@ fn both_signing_modes_refuse_the_same_requests_before_the_sad_is_used() {
     for refusal in refusals() {
         for mode in [SigningMode::Document, SigningMode::Dtbsr] {
             let (f, credential, at) = (refusal.setup)();
+            let hash = refusal
+                .algorithm
+                .and_then(|a| a.hash())
+                .unwrap_or(ssa::HashAlgorithm::Sha256);
             let digests: Vec<Vec<u8>> = (0..refusal.digests)
-                .map(|i| ssa::HashAlgorithm::Sha256.digest(format!("doc {i}").as_bytes()))
+                .map(|i| hash.digest(format!("doc {i}").as_bytes()))
                 .collect();
             // The SAD is minted as the signer would get it (the issuer does
             // not look at certificates or the request policy).
@@ -880,11 +927,19 @@ fn both_signing_modes_refuse_the_same_requests_before_the_sad_is_used() {
                 .authorize_for(mode, credential, &digests, PIN, at)
                 .unwrap_or_else(|e| panic!("{}: {mode:?}: authorize: {e:?}", refusal.name));
             let sign = |sad: &Sad| match mode {
-                SigningMode::Document => {
-                    f.service
-                        .sign_documents(credential, sad, &digests, &SignOptions::default(), at)
-                }
-                _ => f.service.sign_hashes(credential, sad, &digests, at),
+                SigningMode::Document => f.service.sign_documents(
+                    credential,
+                    sad,
+                    &digests,
+                    &SignOptions {
+                        algorithm: refusal.algorithm,
+                        ..SignOptions::default()
+                    },
+                    at,
+                ),
+                _ => f
+                    .service
+                    .sign_hashes(credential, sad, &digests, refusal.algorithm, at),
             };
             for presented in [sad.clone(), Sad::new("not a SAD")] {
                 let Err(error) = sign(&presented) else {
@@ -997,4 +1052,128 @@ fn ids_the_file_registry_cannot_round_trip_are_refused() {
     record.id = "y".repeat(FileRegistry::MAX_ID_LEN);
     registry.create(&record).unwrap();
     assert_eq!(registry.list().unwrap().len(), 2);
+}
+
+#[test]
+fn a_signer_sees_only_their_own_credentials() {
+    let f = fixture();
+    f.enroll("alice/2", 30);
+    // bob enrols too, with his own credential.
+    f.service
+        .enroll(
+            EnrolmentRequest {
+                credential: "bob/1".into(),
+                signer: "bob".into(),
+                evidence: "KYC-2026-0044".into(),
+                key: KeySpec::new(KeyAlgorithm::EcP256),
+                scal: Scal::Scal2,
+                subject: "CN=Bob Example".parse().unwrap(),
+                pin: Some(Pin::new(PIN)),
+                totp: Some((f.seed.clone(), TotpConfig::default())),
+                device_key: None,
+            },
+            now(),
+        )
+        .unwrap();
+    assert_eq!(
+        f.service.credentials_of("alice").unwrap(),
+        vec!["alice/1".to_owned(), "alice/2".to_owned()]
+    );
+    assert_eq!(
+        f.service.credentials_of("bob").unwrap(),
+        vec!["bob/1".to_owned()]
+    );
+    assert!(f.service.credentials_of("mallory").unwrap().is_empty());
+    // Asking for another signer's credential is answered as for none.
+    for (signer, credential) in [
+        ("alice", "bob/1"),
+        ("bob", "alice/1"),
+        ("alice", "nobody/1"),
+    ] {
+        let error = f
+            .service
+            .credential_info(signer, credential, now())
+            .unwrap_err();
+        assert!(
+            matches!(&error, ServiceError::UnknownCredential { credential: c } if c == credential),
+            "{signer} asking for {credential}: {error:?}"
+        );
+    }
+    let info = f
+        .service
+        .credential_info("alice", "alice/1", now())
+        .unwrap();
+    assert_eq!(info.key, KeyAlgorithm::EcP256);
+    assert_eq!(info.scal, Scal::Scal2);
+    assert_eq!(info.factors, vec![Amr::Pin, Amr::Otp]);
+    assert_eq!(info.chain.len(), 1);
+    assert_eq!(info.max_digests_per_sad, 100);
+    assert!(!info.disabled);
+    use ssa::{HashAlgorithm as H, SignatureAlgorithm as S};
+    assert_eq!(
+        info.document_algorithms,
+        vec![
+            S::Ecdsa(H::Sha256),
+            S::Ecdsa(H::Sha384),
+            S::Ecdsa(H::Sha512)
+        ]
+    );
+    assert_eq!(info.dtbsr_algorithms, info.document_algorithms);
+    // What the policy forbids is not offered.
+    let strict = fixture_with(
+        RequestPolicy::default(),
+        AlgorithmPolicy::default().forbid_hash(H::Sha512),
+    );
+    let offered = strict
+        .service
+        .credential_info("alice", "alice/1", now())
+        .unwrap()
+        .document_algorithms;
+    assert_eq!(offered, vec![S::Ecdsa(H::Sha256), S::Ecdsa(H::Sha384)]);
+}
+
+#[test]
+fn the_signature_algorithm_is_chosen_per_request() {
+    use ssa::{HashAlgorithm as H, SignatureAlgorithm as S};
+    let f = fixture();
+    let algorithm = S::Ecdsa(H::Sha384);
+    // Raw mode: SHA-384 DTBS/R, signed as asked.
+    let message = b"signed attributes the client built";
+    let dtbs_r = vec![H::Sha384.digest(message)];
+    let sad = f
+        .authorize_for(SigningMode::Dtbsr, "alice/1", &dtbs_r, PIN, now())
+        .unwrap();
+    let values = f
+        .service
+        .sign_hashes("alice/1", &sad, &dtbs_r, Some(algorithm), now())
+        .unwrap();
+    let record = f.registry().get("alice/1").unwrap().unwrap();
+    let key = ssa::PublicKey::from_spki_der(&record.public_key).unwrap();
+    key.verify(algorithm, message, &values[0]).unwrap();
+    assert!(
+        key.verify(S::Ecdsa(H::Sha256), message, &values[0])
+            .is_err()
+    );
+    // Document mode: a SHA-384 document digest, a CAdES signature OpenSSL accepts.
+    let document: &[u8] = b"a document signed with ECDSA over SHA-384";
+    let digests = vec![H::Sha384.digest(document)];
+    let later = now() + Duration::from_secs(30);
+    let sad = f
+        .authorize_for(SigningMode::Document, "alice/1", &digests, PIN, later)
+        .unwrap();
+    let options = SignOptions {
+        algorithm: Some(algorithm),
+        ..SignOptions::default()
+    };
+    let signatures = f
+        .service
+        .sign_documents("alice/1", &sad, &digests, &options, now())
+        .unwrap();
+    let (ok, said) = ssa_testkit::openssl::cms_verify_cades(
+        &signatures[0],
+        Some(document),
+        &pki().ca.cert_pem,
+        false,
+    );
+    assert!(ok, "{said}");
 }
