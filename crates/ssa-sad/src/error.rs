@@ -290,6 +290,9 @@ pub enum SadError {
         /// What.
         what: &'static str,
     },
+    /// A store (lockout, challenges) could not do its job.
+    #[error("store: {0}")]
+    Store(#[from] ssa_store::StoreError),
     /// A store could not read or write.
     #[error("{what} I/O failed on {path}")]
     Io {

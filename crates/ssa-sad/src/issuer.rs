@@ -3,7 +3,7 @@
 
 use core::fmt;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -15,8 +15,8 @@ use crate::factor::pin::{self, PinPolicy};
 use crate::factor::totp::{self, Otp, TotpConfig, TotpSeed};
 use crate::jws::Sad;
 use crate::keys::SadSigningKey;
-use crate::lockout::{AuthState, LockoutStore};
 use crate::seal::{SeedKey, random};
+use ssa_store::{AuthState, ChallengeStore, LockoutStore, MemoryChallengeStore, PendingChallenge};
 use ssa_types::Pin;
 use ssa_types::UnixTime;
 use ssa_types::{HashAlgorithm, Scal, SigningMode};
@@ -145,12 +145,6 @@ pub struct AuthorizationRequest<'a> {
     pub factors: PresentedFactors,
 }
 
-struct PendingChallenge {
-    credential: String,
-    nonce: Vec<u8>,
-    expires: u64,
-}
-
 /// The built-in SAD issuer.
 ///
 /// Factors are checked first; then, in one atomic update of the lockout
@@ -164,7 +158,7 @@ pub struct SadIssuer {
     seed_key: SeedKey,
     lockout: Arc<dyn LockoutStore>,
     enrolled: RwLock<HashMap<String, EnrolledFactors>>,
-    challenges: Mutex<HashMap<String, PendingChallenge>>,
+    challenges: Arc<dyn ChallengeStore>,
 }
 
 impl fmt::Debug for SadIssuer {
@@ -174,6 +168,7 @@ impl fmt::Debug for SadIssuer {
             .field("key", &self.key)
             .field("seed_key", &self.seed_key)
             .field("lockout", &self.lockout)
+            .field("challenges", &self.challenges)
             .finish_non_exhaustive()
     }
 }
@@ -202,8 +197,17 @@ impl SadIssuer {
             seed_key,
             lockout,
             enrolled: RwLock::new(HashMap::new()),
-            challenges: Mutex::new(HashMap::new()),
+            challenges: Arc::new(MemoryChallengeStore::new()),
         }
+    }
+
+    /// Keeps pending device challenges in `store` (default: in this
+    /// process's memory). Give processes or nodes that share the lockout
+    /// store a shared challenge store too, so a challenge issued by one can
+    /// be answered at another, once.
+    pub fn with_challenge_store(mut self, store: Arc<dyn ChallengeStore>) -> Self {
+        self.challenges = store;
+        self
     }
 
     /// The issuer's configuration.
@@ -307,7 +311,7 @@ impl SadIssuer {
 
     /// The lockout state of a credential.
     pub fn state(&self, credential: &str) -> Result<AuthState, SadError> {
-        self.lockout.load(credential)
+        Ok(self.lockout.load(credential)?)
     }
 
     /// Unlocks a credential and clears its failure count (an admin action).
@@ -320,6 +324,7 @@ impl SadIssuer {
                 ..state.clone()
             })
             .map(|_| ())
+            .map_err(SadError::from)
     }
 
     /// A challenge for the signer's device, naming this credential, the
@@ -351,19 +356,15 @@ impl SadIssuer {
             hash_alg,
             digests,
         );
-        let mut challenges = self
-            .challenges
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        challenges.retain(|_, c| c.expires > now.0);
-        challenges.insert(
-            id.clone(),
-            PendingChallenge {
+        self.challenges.put(
+            &id,
+            &PendingChallenge {
                 credential: credential.to_owned(),
                 nonce,
                 expires: now.0.saturating_add(self.config.challenge_lifetime),
             },
-        );
+            now.0,
+        )?;
         Ok(DeviceChallenge { id, message })
     }
 
@@ -422,11 +423,11 @@ impl SadIssuer {
                 .as_ref()
                 .ok_or_else(|| not_enrolled("device key"))?;
             // A challenge is spent by any answer, right or wrong.
+            // The store gives a challenge to one caller only, also across
+            // processes sharing it.
             let pending = self
                 .challenges
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .remove(&response.challenge_id)
+                .take(&response.challenge_id)?
                 .filter(|c| c.credential == credential && c.expires > now.0)
                 .ok_or(SadError::UnknownChallenge)?;
             let message = challenge_message(
@@ -612,7 +613,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::lockout::MemoryLockoutStore;
+    use ssa_store::MemoryLockoutStore;
     use crate::{SadAlgorithm, SeedKey};
 
     fn issuer(policy: PinPolicy) -> SadIssuer {

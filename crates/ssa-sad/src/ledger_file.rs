@@ -201,7 +201,7 @@ impl FileLedger {
                 return Err(io("read ledger", path)(e));
             }
         };
-        let loaded = (|| {
+        let loaded = (|| -> Result<_, SadError> {
             let (all, good) = records(&bytes, true)?;
             // SADs that expired before the cut are forgotten; the horizon
             // goes just past the latest of them and never moves back.

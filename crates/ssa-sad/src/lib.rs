@@ -11,7 +11,6 @@ mod jws;
 mod keys;
 mod ledger;
 mod ledger_file;
-mod lockout;
 mod seal;
 mod verifier;
 
@@ -28,8 +27,12 @@ pub use jws::{DEFAULT_MAX_TOKEN_LEN, SAD_TYP, Sad};
 pub use keys::{SadAlgorithm, SadSigningKey, SadVerifyingKey};
 pub use ledger::{ConsumptionLedger, MemoryLedger, Reservation, UseRequest};
 pub use ledger_file::FileLedger;
-pub use lockout::{AuthState, FileLockoutStore, LockoutStore, MemoryLockoutStore, StateChange};
 pub use seal::SeedKey;
+/// The stores the authenticator keeps its state in, re-exported.
+pub use ssa_store::{
+    AuthState, ChallengeStore, FileChallengeStore, FileLockoutStore, LockoutStore,
+    MemoryChallengeStore, MemoryLockoutStore, PendingChallenge, StateChange, StoreError,
+};
 /// The vocabulary this crate speaks, re-exported.
 pub use ssa_types::{HashAlgorithm, Pin, Scal, SigningMode, UnixTime};
 pub use verifier::{Activation, ActivationRequest, SadVerifier, SamConfig};

@@ -1,10 +1,11 @@
-//! Two processes share one `FileLockoutStore` directory: every failure is
-//! counted, the lock comes after exactly the limit however the attempts
-//! interleave, and one TOTP code mints one SAD.
+//! Two processes share one `FileLockoutStore` directory and one
+//! `FileChallengeStore`: every failure is counted, the lock comes after
+//! exactly the limit however the attempts interleave, one TOTP code mints
+//! one SAD, and one device-key answer mints one SAD.
 //!
 //! Own harness: the binary is the parent (no arguments) or a child
-//! (`pins DIR N`, `totp DIR STEPS START_MS`), which prints one word per
-//! attempt's outcome.
+//! (`pins DIR LIMIT N`, `totp DIR STEPS START_MS`, `device DIR START_MS`),
+//! which prints one line per attempt's outcome.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -40,7 +41,10 @@ fn issuer(dir: &Path, max_failures: u32) -> SadIssuer {
         key,
         SeedKey::from_bytes([7; 32]),
         Arc::new(FileLockoutStore::open(dir.join("lockout")).unwrap()),
-    );
+    )
+    .with_challenge_store(Arc::new(
+        FileChallengeStore::open(dir.join("challenges")).unwrap(),
+    ));
     let factors: EnrolledFactors =
         serde_json::from_slice(&std::fs::read(dir.join("factors.json")).unwrap()).unwrap();
     issuer.restore("cred", factors).unwrap();
@@ -68,6 +72,7 @@ fn outcome(result: Result<Authorized, SadError>) -> &'static str {
         Ok(_) => "minted",
         Err(SadError::AuthenticationFailed { .. }) => "failed",
         Err(SadError::Locked { .. }) => "locked",
+        Err(SadError::UnknownChallenge) => "unknown",
         Err(other) => panic!("unexpected refusal: {other:?}"),
     }
 }
@@ -105,6 +110,27 @@ fn totp_race(dir: &Path, steps: u64, start_ms: u64) {
     }
 }
 
+/// A child: answers each challenge the parent left in `answers.json` at
+/// its wall-clock slot (shared with the other child), with the right PIN.
+fn device_race(dir: &Path, start_ms: u64) {
+    let issuer = issuer(dir, 1000);
+    let answers: Vec<(String, Vec<u8>)> =
+        serde_json::from_slice(&std::fs::read(dir.join("answers.json")).unwrap()).unwrap();
+    let digests = vec![vec![3u8; 32]];
+    for (i, (id, signature)) in answers.into_iter().enumerate() {
+        let slot = UNIX_EPOCH + Duration::from_millis(start_ms + i as u64 * 40);
+        if let Ok(wait) = slot.duration_since(SystemTime::now()) {
+            std::thread::sleep(wait);
+        }
+        let mut request = request(&digests, PIN, None);
+        request.factors.device = Some(DeviceResponse {
+            challenge_id: id,
+            signature,
+        });
+        println!("{i} {}", outcome(issuer.authorize(&request, UnixTime(NOW))));
+    }
+}
+
 fn set_up() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let (_, pkcs8) = SadSigningKey::generate(SadAlgorithm::Es256).unwrap();
@@ -131,7 +157,7 @@ fn set_up() -> tempfile::TempDir {
             scal: Scal::Scal2,
             pin: Some(Pin::new(PIN)),
             totp: Some((TotpSeed::new(SEED.to_vec()).unwrap(), TotpConfig::default())),
-            device_key: None,
+            device_key: Some(DeviceKey::P256(device_public(dir.path()))),
         })
         .unwrap();
     std::fs::write(
@@ -230,12 +256,94 @@ fn one_totp_code_mints_one_sad() -> Result<(), String> {
     Ok(())
 }
 
+/// The signer's device key, made once per test directory.
+fn device(dir: &Path) -> ring::signature::EcdsaKeyPair {
+    let path = dir.join("device.p8");
+    let rng = ring::rand::SystemRandom::new();
+    if !path.exists() {
+        let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &rng,
+        )
+        .unwrap();
+        std::fs::write(&path, pkcs8.as_ref()).unwrap();
+    }
+    ring::signature::EcdsaKeyPair::from_pkcs8(
+        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &std::fs::read(&path).unwrap(),
+        &rng,
+    )
+    .unwrap()
+}
+
+fn device_public(dir: &Path) -> Vec<u8> {
+    use ring::signature::KeyPair;
+    device(dir).public_key().as_ref().to_vec()
+}
+
+fn one_device_answer_mints_one_sad() -> Result<(), String> {
+    let dir = set_up();
+    // The parent issues the challenges and the device answers them; the
+    // children present each answer at the same moment.
+    let issuer = issuer(dir.path(), 1000);
+    let device = device(dir.path());
+    let rng = ring::rand::SystemRandom::new();
+    let digests = vec![vec![3u8; 32]];
+    let answers: Vec<(String, Vec<u8>)> = (0..20)
+        .map(|_| {
+            let challenge = issuer
+                .device_challenge(
+                    "cred",
+                    SigningMode::Document,
+                    HashAlgorithm::Sha256,
+                    &digests,
+                    UnixTime(NOW),
+                )
+                .unwrap();
+            let signature = device.sign(&rng, &challenge.message).unwrap();
+            (challenge.id, signature.as_ref().to_vec())
+        })
+        .collect();
+    std::fs::write(
+        dir.path().join("answers.json"),
+        serde_json::to_vec(&answers).unwrap(),
+    )
+    .unwrap();
+    let start = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_millis(300);
+    let lines = two_children(&[
+        "device".into(),
+        dir.path().to_str().unwrap().to_owned(),
+        start.as_millis().to_string(),
+    ]);
+    for i in 0..answers.len() {
+        let minted = lines
+            .iter()
+            .filter(|l| **l == format!("{i} minted"))
+            .count();
+        let unknown = lines
+            .iter()
+            .filter(|l| **l == format!("{i} unknown"))
+            .count();
+        if (minted, unknown) != (1, 1) {
+            return Err(format!(
+                "device answer {i} presented by two processes at once: {minted} SADs, \
+                 {unknown} refused as spent"
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("pins") => {
             let limit = args[3].parse().unwrap();
             wrong_pins(Path::new(&args[2]), limit, args[4].parse().unwrap());
+            return;
+        }
+        Some("device") => {
+            device_race(Path::new(&args[2]), args[3].parse().unwrap());
             return;
         }
         Some("totp") => {
@@ -249,13 +357,17 @@ fn main() {
         _ => {}
     }
     type Test = fn() -> Result<(), String>;
-    let tests: [(&str, Test); 3] = [
+    let tests: [(&str, Test); 4] = [
         ("every_failure_is_counted", every_failure_is_counted),
         (
             "locked_after_exactly_the_limit",
             locked_after_exactly_the_limit,
         ),
         ("one_totp_code_mints_one_sad", one_totp_code_mints_one_sad),
+        (
+            "one_device_answer_mints_one_sad",
+            one_device_answer_mints_one_sad,
+        ),
     ];
     let mut failed = 0;
     for (name, test) in tests {

@@ -1,4 +1,4 @@
-//! Failure counting and lockout, per credential, behind a store trait.
+//! Failure counting and lockout, per credential: the state and its store.
 
 use core::fmt;
 use std::collections::HashMap;
@@ -8,8 +8,8 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::durable::{io, write_atomic};
-use crate::error::SadError;
+use crate::durable::{file_name, write_atomic};
+use crate::error::{StoreError, io};
 
 /// The authentication state of one credential.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,7 +37,7 @@ pub struct StateChange {
 /// forgets a failure, a lock or a spent TOTP step.
 pub trait LockoutStore: Send + Sync + fmt::Debug {
     /// The state of `credential` (the default state if none is stored).
-    fn load(&self, credential: &str) -> Result<AuthState, SadError>;
+    fn load(&self, credential: &str) -> Result<AuthState, StoreError>;
 
     /// Computes the next state of `credential` from the current one with
     /// `change`, with no other update in between, stores it, and returns
@@ -48,7 +48,7 @@ pub trait LockoutStore: Send + Sync + fmt::Debug {
         &self,
         credential: &str,
         change: &dyn Fn(&AuthState) -> AuthState,
-    ) -> Result<StateChange, SadError>;
+    ) -> Result<StateChange, StoreError>;
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -71,7 +71,7 @@ impl MemoryLockoutStore {
 }
 
 impl LockoutStore for MemoryLockoutStore {
-    fn load(&self, credential: &str) -> Result<AuthState, SadError> {
+    fn load(&self, credential: &str) -> Result<AuthState, StoreError> {
         Ok(lock(&self.states)
             .get(credential)
             .cloned()
@@ -82,7 +82,7 @@ impl LockoutStore for MemoryLockoutStore {
         &self,
         credential: &str,
         change: &dyn Fn(&AuthState) -> AuthState,
-    ) -> Result<StateChange, SadError> {
+    ) -> Result<StateChange, StoreError> {
         let mut states = lock(&self.states);
         let state = states.entry(credential.to_owned()).or_default();
         let before = state.clone();
@@ -108,20 +108,19 @@ pub struct FileLockoutStore {
 
 impl FileLockoutStore {
     /// Opens (creating it if needed) the store in `dir`.
-    pub fn open(dir: impl AsRef<Path>) -> Result<Self, SadError> {
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self, StoreError> {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir).map_err(io("create lockout directory", &dir))?;
         Ok(Self { dir })
     }
 
-    fn path(&self, credential: &str, extension: &str) -> PathBuf {
-        let name: String = credential.bytes().map(|b| format!("{b:02x}")).collect();
-        self.dir.join(format!("{name}.{extension}"))
+    fn path(&self, credential: &str, extension: &str) -> Result<PathBuf, StoreError> {
+        Ok(self.dir.join(file_name(credential, extension)?))
     }
 
-    fn read(&self, path: &Path) -> Result<AuthState, SadError> {
+    fn read(&self, path: &Path) -> Result<AuthState, StoreError> {
         match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|_| SadError::CorruptStore {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|_| StoreError::Corrupt {
                 what: "lockout state",
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(AuthState::default()),
@@ -131,17 +130,17 @@ impl FileLockoutStore {
 }
 
 impl LockoutStore for FileLockoutStore {
-    fn load(&self, credential: &str) -> Result<AuthState, SadError> {
+    fn load(&self, credential: &str) -> Result<AuthState, StoreError> {
         // The state file is only ever replaced whole: no lock needed to read.
-        self.read(&self.path(credential, "state"))
+        self.read(&self.path(credential, "state")?)
     }
 
     fn update(
         &self,
         credential: &str,
         change: &dyn Fn(&AuthState) -> AuthState,
-    ) -> Result<StateChange, SadError> {
-        let lock_path = self.path(credential, "lock");
+    ) -> Result<StateChange, StoreError> {
+        let lock_path = self.path(credential, "lock")?;
         let lock_file = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -152,11 +151,11 @@ impl LockoutStore for FileLockoutStore {
         lock_file
             .lock()
             .map_err(io("lock lockout state", &lock_path))?;
-        let path = self.path(credential, "state");
+        let path = self.path(credential, "state")?;
         let before = self.read(&path)?;
         let after = change(&before);
         if after != before {
-            let bytes = serde_json::to_vec(&after).map_err(|_| SadError::CorruptStore {
+            let bytes = serde_json::to_vec(&after).map_err(|_| StoreError::Corrupt {
                 what: "lockout state",
             })?;
             write_atomic(&path, &bytes)?;

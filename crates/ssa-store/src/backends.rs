@@ -1,0 +1,58 @@
+//! Every conformance suite against this crate's memory and file backends.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use crate::conformance::{self, Pair};
+use crate::{
+    ChallengeStore, FileChallengeStore, FileLockoutStore, LockoutStore, MemoryChallengeStore,
+    MemoryLockoutStore,
+};
+
+#[test]
+fn memory_lockout_store() {
+    conformance::lockout_store(&|| {
+        let store: Arc<dyn LockoutStore> = Arc::new(MemoryLockoutStore::new());
+        Pair {
+            a: Arc::clone(&store),
+            b: store,
+            guard: Box::new(()),
+        }
+    });
+}
+
+#[test]
+fn file_lockout_store() {
+    conformance::lockout_store(&|| {
+        let dir = tempfile::tempdir().unwrap();
+        Pair {
+            a: Arc::new(FileLockoutStore::open(dir.path()).unwrap()),
+            b: Arc::new(FileLockoutStore::open(dir.path()).unwrap()),
+            guard: Box::new(dir),
+        }
+    });
+}
+
+#[test]
+fn memory_challenge_store() {
+    conformance::challenge_store(&|| {
+        let store: Arc<dyn ChallengeStore> = Arc::new(MemoryChallengeStore::new());
+        Pair {
+            a: Arc::clone(&store),
+            b: store,
+            guard: Box::new(()),
+        }
+    });
+}
+
+#[test]
+fn file_challenge_store() {
+    conformance::challenge_store(&|| {
+        let dir = tempfile::tempdir().unwrap();
+        Pair {
+            a: Arc::new(FileChallengeStore::open(dir.path()).unwrap()),
+            b: Arc::new(FileChallengeStore::open(dir.path()).unwrap()),
+            guard: Box::new(dir),
+        }
+    });
+}

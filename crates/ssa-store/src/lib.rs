@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod challenge;
+pub mod durable;
+mod error;
+mod lockout;
+
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+
+/// Every suite against this crate's own backends (in the unit tests, so
+/// the README's `cargo test --workspace` runs them without a feature).
+#[cfg(test)]
+mod backends;
+
+pub use challenge::{ChallengeStore, FileChallengeStore, MemoryChallengeStore, PendingChallenge};
+pub use error::{StoreError, io};
+pub use lockout::{AuthState, FileLockoutStore, LockoutStore, MemoryLockoutStore, StateChange};
