@@ -613,8 +613,8 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use ssa_store::MemoryLockoutStore;
     use crate::{SadAlgorithm, SeedKey};
+    use ssa_store::MemoryLockoutStore;
 
     fn issuer(policy: PinPolicy) -> SadIssuer {
         let Ok((key, _)) = SadSigningKey::generate(SadAlgorithm::EdDsa) else {

@@ -483,3 +483,148 @@ fn a_clock_jump_ahead_does_not_shut_out_later_sads() {
         Err(SadError::ForgottenSad { .. })
     ));
 }
+
+/// Every ledger kind under the same direct tests: a fresh memory ledger, a
+/// fresh file ledger.
+fn ledgers() -> Vec<(
+    &'static str,
+    Arc<dyn ConsumptionLedger>,
+    Option<tempfile::TempDir>,
+)> {
+    let dir = tempfile::tempdir().unwrap();
+    let file: Arc<dyn ConsumptionLedger> =
+        Arc::new(FileLedger::open(dir.path().join("ledger.journal"), NOW).unwrap());
+    vec![
+        ("memory", Arc::new(MemoryLedger::new()), None),
+        ("file", file, Some(dir)),
+    ]
+}
+
+fn unbound<'a>(jti: &'a str, num: u32, digests: &'a [Vec<u8>]) -> UseRequest<'a> {
+    UseRequest {
+        jti,
+        num,
+        exp: NOW.0 + 300,
+        forget_before: 0,
+        digests,
+        bound: false,
+    }
+}
+
+#[test]
+fn reservations_in_flight_count_against_num() {
+    for (kind, ledger, _dir) in ledgers() {
+        let one = digests(1);
+        let held = ledger.reserve(&unbound("sad", 1, &one)).unwrap();
+        // Not committed yet, but held: the SAD has nothing left.
+        assert!(
+            matches!(
+                ledger.reserve(&unbound("sad", 1, &one)),
+                Err(SadError::SadExhausted { .. })
+            ),
+            "{kind}: a second reservation beside one in flight"
+        );
+        ledger.release(&held).unwrap();
+        let again = ledger.reserve(&unbound("sad", 1, &one)).unwrap();
+        ledger.commit(&again).unwrap();
+        assert!(ledger.reserve(&unbound("sad", 1, &one)).is_err(), "{kind}");
+    }
+}
+
+#[test]
+fn each_reservation_is_its_own() {
+    for (kind, ledger, _dir) in ledgers() {
+        let all = digests(3);
+        let (d1, d2, d3) = (&all[0..1], &all[1..2], &all[2..3]);
+        let a = ledger.reserve(&unbound("sad", 2, d1)).unwrap();
+        let b = ledger.reserve(&unbound("sad", 2, d2)).unwrap();
+        assert_ne!(a, b, "{kind}: two reservations share an id");
+        // Two in flight on a SAD of two: a third is refused.
+        assert!(
+            ledger.reserve(&unbound("sad", 2, d3)).is_err(),
+            "{kind}: a third reservation on a SAD of two"
+        );
+        // Commit one, release the other: exactly one use is left.
+        ledger.commit(&a).unwrap();
+        ledger.release(&b).unwrap();
+        assert!(matches!(
+            ledger.commit(&b),
+            Err(SadError::UnknownReservation)
+        ));
+        let c = ledger.reserve(&unbound("sad", 2, d3)).unwrap();
+        ledger.commit(&c).unwrap();
+        assert!(
+            matches!(
+                ledger.reserve(&unbound("sad", 2, d2)),
+                Err(SadError::SadExhausted { .. })
+            ),
+            "{kind}: a third use of a SAD of two"
+        );
+    }
+}
+
+#[test]
+fn a_bound_digest_is_signed_once_and_held_while_in_flight() {
+    for (kind, ledger, _dir) in ledgers() {
+        let all = digests(2);
+        fn request(d: &[Vec<u8>]) -> UseRequest<'_> {
+            UseRequest {
+                bound: true,
+                ..unbound("bound", 2, d)
+            }
+        }
+        let (first, second) = (&all[0..1], &all[1..2]);
+        let held = ledger.reserve(&request(first)).unwrap();
+        assert!(
+            matches!(
+                ledger.reserve(&request(first)),
+                Err(SadError::DigestAlreadyUsed { .. })
+            ),
+            "{kind}: a digest in flight reserved again"
+        );
+        ledger.commit(&held).unwrap();
+        assert!(
+            matches!(
+                ledger.reserve(&request(first)),
+                Err(SadError::DigestAlreadyUsed { .. })
+            ),
+            "{kind}: a committed digest reserved again"
+        );
+        ledger
+            .commit(&ledger.reserve(&request(second)).unwrap())
+            .unwrap();
+    }
+}
+
+/// Another process replays the journal: the SAD's `num` and `exp` come
+/// with it, so the second process neither grants more than `num` nor
+/// forgets the SAD before it expires.
+#[test]
+fn a_replayed_entry_keeps_its_num_and_its_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.journal");
+    let first = FileLedger::open(&path, NOW).unwrap();
+    let all = digests(3);
+    let r = first.reserve(&unbound("sad", 2, &all[0..1])).unwrap();
+    first.commit(&r).unwrap();
+    // A second process, opened later but before the SAD expires: it must
+    // know one use is left, not two, and not forget the SAD.
+    let later = UnixTime(NOW.0 + 299);
+    let second = FileLedger::open(&path, later).unwrap();
+    assert!(
+        matches!(
+            second.reserve(&UseRequest {
+                num: 1_000,
+                ..unbound("sad", 2, &all[1..3])
+            }),
+            Err(SadError::CountExceeded { left: 1, .. })
+        ),
+        "the replayed entry lost its num, or was forgotten before its expiry"
+    );
+    let r = second.reserve(&unbound("sad", 2, &all[1..2])).unwrap();
+    second.commit(&r).unwrap();
+    assert!(matches!(
+        first.reserve(&unbound("sad", 2, &all[2..3])),
+        Err(SadError::SadExhausted { .. })
+    ));
+}

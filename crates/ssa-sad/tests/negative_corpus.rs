@@ -151,6 +151,51 @@ fn expired() {
 }
 
 #[test]
+fn a_sad_living_longer_than_the_sam_allows() {
+    let w = world();
+    let digests = digests(1);
+    let limit = SamConfig::new(AUD).max_lifetime;
+    let mut claims = w.claims(&digests);
+    claims.exp = claims.iat + limit + 1;
+    let sad = w.minter.mint(&claims).unwrap();
+    assert!(
+        matches!(refuse(&w, &sad, &digests), SadError::LifetimeTooLong { lifetime, limit: l } if lifetime == limit + 1 && l == limit)
+    );
+    // Times that run backwards are refused the same way.
+    claims.exp = claims.iat - 1;
+    claims.jti = "backwards".into();
+    let sad = w.minter.mint(&claims).unwrap();
+    assert!(matches!(
+        refuse(&w, &sad, &digests),
+        SadError::LifetimeTooLong { .. }
+    ));
+    // Exactly the limit is accepted.
+    claims.exp = claims.iat + limit;
+    claims.jti = "at-the-limit".into();
+    let sad = w.minter.mint(&claims).unwrap();
+    w.assert_untouched(&sad, "cred-2", Scal::Scal2, &digests);
+}
+
+#[test]
+fn num_zero_or_above_the_bound_digests_is_refused() {
+    let w = world();
+    let digests = digests(2);
+    for (num, jti) in [(0u32, "zero"), (3, "three-over-two")] {
+        let mut claims = w.claims(&digests);
+        claims.num = num;
+        claims.jti = jti.into();
+        let sad = w.minter.mint(&claims).unwrap();
+        assert!(
+            matches!(refuse(&w, &sad, &digests), SadError::BadCount { num: n } if n == num),
+            "num {num}"
+        );
+    }
+    // num equal to the bound digests is the normal case.
+    let sad = w.minter.mint(&w.claims(&digests)).unwrap();
+    w.assert_untouched(&sad, "cred-2", Scal::Scal2, &digests);
+}
+
+#[test]
 fn not_yet_valid() {
     let w = world();
     let digests = digests(1);
