@@ -628,3 +628,112 @@ fn a_replayed_entry_keeps_its_num_and_its_expiry() {
         Err(SadError::SadExhausted { .. })
     ));
 }
+
+/// Two handles on one journal (two processes) make reservation ids that
+/// never collide: each handle's reservations are its own, and both count.
+#[test]
+fn two_handles_reservations_do_not_collide() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.journal");
+    let one = FileLedger::open(&path, NOW).unwrap();
+    let two = FileLedger::open(&path, NOW).unwrap();
+    let all = digests(3);
+    let a = one.reserve(&unbound("sad", 2, &all[0..1])).unwrap();
+    let b = two.reserve(&unbound("sad", 2, &all[1..2])).unwrap();
+    assert_ne!(a, b);
+    // Two in flight, one through each handle: a third is refused by both.
+    assert!(one.reserve(&unbound("sad", 2, &all[2..3])).is_err());
+    assert!(two.reserve(&unbound("sad", 2, &all[2..3])).is_err());
+    // One's release leaves two's reservation in place.
+    one.release(&a).unwrap();
+    two.commit(&b).unwrap();
+    let c = one.reserve(&unbound("sad", 2, &all[2..3])).unwrap();
+    one.commit(&c).unwrap();
+    assert!(matches!(
+        two.reserve(&unbound("sad", 2, &all[0..1])),
+        Err(SadError::SadExhausted { .. })
+    ));
+}
+
+/// Enough reservations of fresh SADs, at `forget_before`, to pass a sweep
+/// of the memory ledger (it sweeps every 4096 reservations or more).
+fn push_through_a_sweep(ledger: &MemoryLedger, forget_before: u64) {
+    let one = digests(1);
+    for i in 0..4_200 {
+        let jti = format!("filler-{i}");
+        let r = ledger
+            .reserve(&UseRequest {
+                jti: &jti,
+                num: 1,
+                exp: forget_before + 1_000,
+                forget_before,
+                digests: &one,
+                bound: false,
+            })
+            .unwrap();
+        ledger.commit(&r).unwrap();
+    }
+}
+
+#[test]
+fn a_sweep_keeps_a_sad_with_a_reservation_in_flight() {
+    let ledger = MemoryLedger::new();
+    let one = digests(1);
+    let held = ledger
+        .reserve(&UseRequest {
+            exp: 100,
+            ..unbound("slow", 1, &one)
+        })
+        .unwrap();
+    push_through_a_sweep(&ledger, 1_000);
+    // Expired meanwhile, but its signature is being made: it commits.
+    ledger.commit(&held).unwrap();
+}
+
+#[test]
+fn a_sweep_forgets_an_expired_sad_that_had_uses_left() {
+    let ledger = MemoryLedger::new();
+    let all = digests(2);
+    let half = |d| UseRequest {
+        exp: 100,
+        ..unbound("half", 2, d)
+    };
+    let r = ledger.reserve(&half(&all[0..1])).unwrap();
+    ledger.commit(&r).unwrap();
+    push_through_a_sweep(&ledger, 1_000);
+    // Forgotten, so refused for good (not granted its last use).
+    assert!(matches!(
+        ledger.reserve(&half(&all[1..2])),
+        Err(SadError::ForgottenSad {
+            exp: 100,
+            horizon: 101,
+            ..
+        })
+    ));
+}
+
+/// A sweep costs a pass over every entry, so it runs once per many
+/// reservations: right after a later `forget_before`, a spent SAD is still
+/// known as spent (not yet forgotten).
+#[test]
+fn forgetting_is_amortized_over_reservations() {
+    let ledger = MemoryLedger::new();
+    let one = digests(1);
+    let spent = UseRequest {
+        exp: 100,
+        ..unbound("spent", 1, &one)
+    };
+    let r = ledger.reserve(&spent).unwrap();
+    ledger.commit(&r).unwrap();
+    let later = ledger
+        .reserve(&UseRequest {
+            forget_before: 200,
+            ..unbound("later", 1, &one)
+        })
+        .unwrap();
+    ledger.commit(&later).unwrap();
+    assert!(matches!(
+        ledger.reserve(&spent),
+        Err(SadError::SadExhausted { .. })
+    ));
+}

@@ -883,4 +883,36 @@ fn errors_and_debug_hold_no_secret() {
     for secret in ["991177", PIN, otp.as_str(), sad.as_str()] {
         assert!(!printed.contains(secret), "{printed}");
     }
+    assert_eq!(format!("{sad:?}"), "Sad([redacted])");
+    // An activation names what it permits, never the digests themselves.
+    let activation = w
+        .sam
+        .activate(&sad, &w.request("cred-2", Scal::Scal2, &digests), NOW)
+        .unwrap();
+    let shown = format!("{activation:?}");
+    assert!(
+        shown.starts_with("Activation {")
+            && shown.contains("cred-2")
+            && shown.contains("digests: 1"),
+        "{shown}"
+    );
+    assert!(!shown.contains(&format!("{:?}", digests[0])), "{shown}");
+}
+
+#[test]
+fn a_token_exactly_at_the_size_limit_is_read() {
+    let w = world();
+    let (sad, digests) = valid(&w);
+    let sam_with_limit = |limit: usize| {
+        let mut config = SamConfig::new(AUD);
+        config.max_token_len = limit;
+        SadVerifier::new(config, std::sync::Arc::new(MemoryLedger::new()))
+            .trust(ISS, w.issuer.verifying_key())
+    };
+    let len = sad.as_str().len();
+    assert!(matches!(
+        sam_with_limit(len - 1).verify_token(&sad, NOW),
+        Err(SadError::TokenTooLarge { len: l, limit }) if l == len && limit == len - 1
+    ));
+    sam_with_limit(len).verify_token(&sad, NOW).unwrap();
 }
