@@ -902,7 +902,7 @@ fn errors_and_debug_hold_no_secret() {
 #[test]
 fn a_token_exactly_at_the_size_limit_is_read() {
     let w = world();
-    let (sad, digests) = valid(&w);
+    let (sad, _) = valid(&w);
     let sam_with_limit = |limit: usize| {
         let mut config = SamConfig::new(AUD);
         config.max_token_len = limit;
