@@ -95,13 +95,7 @@ pub(crate) fn json_strict<T: DeserializeOwned>(
 }
 
 /// Constant-time equality of two byte strings (time depends on lengths only).
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    core::hint::black_box(diff) == 0
-}
+pub(crate) use ssa_types::constant_time_eq;
 
 #[cfg(test)]
 mod tests {
