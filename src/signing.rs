@@ -331,14 +331,10 @@ impl SigningService {
                     .sign_many(&context.key, context.algorithm, &inputs)?)
             },
         )?;
-        let signatures = if options.level > Level::BB {
-            batch
-                .iter()
-                .map(|signature| ssa_cades::augment(signature, options.level, &augmentation))
-                .collect::<Result<Vec<_>, _>>()?
-        } else {
-            batch
-        };
+        let signatures = batch
+            .into_iter()
+            .map(|signature| ssa_cades::augment(signature, options.level, &augmentation))
+            .collect::<Result<Vec<_>, _>>()?;
         let level = format!("{:?}", options.level);
         self.record_signatures(credential, &context.record, &activation, &level, now)?;
         activation.commit()?;

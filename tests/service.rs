@@ -76,6 +76,11 @@ fn fixture() -> Fixture {
 }
 
 fn fixture_with(requests: RequestPolicy, algorithms: AlgorithmPolicy) -> Fixture {
+    fixture_built(|builder| builder.requests(requests).algorithms(algorithms))
+}
+
+/// The fixture, its service builder finished by `finish` (policies, a TSA).
+fn fixture_built(finish: impl FnOnce(SigningServiceBuilder) -> SigningServiceBuilder) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let (key, issuer_pkcs8) = SadSigningKey::generate(SadAlgorithm::Es256).unwrap();
     let mut config = IssuerConfig::new(ISS, "sam-1");
@@ -101,15 +106,12 @@ fn fixture_with(requests: RequestPolicy, algorithms: AlgorithmPolicy) -> Fixture
     let scdev = Arc::new(SoftScdev::in_memory(KeyEncryptionKey::from_bytes(KEK)));
     let service = SigningServiceBuilder::new(scdev, sam, registry, audit)
         .issuer(issuer)
-        .requests(requests)
-        .algorithms(algorithms)
         .anchors(vec![Certificate::from_der(&pki().ca.cert_der).unwrap()])
         // The company's representative, who issues delegations.
         .attribute_authorities(vec![
             Certificate::from_der(&pki().cosigner.cert_der).unwrap(),
-        ])
-        .build()
-        .unwrap();
+        ]);
+    let service = finish(service).build().unwrap();
     const SEED: &[u8] = b"alice's TOTP seed 123";
     let seed = TotpSeed::new(SEED.to_vec()).unwrap();
     let f = Fixture {
@@ -1176,4 +1178,43 @@ fn the_signature_algorithm_is_chosen_per_request() {
         false,
     );
     assert!(ok, "{said}");
+}
+
+#[test]
+fn a_b_t_signature_through_the_service_carries_a_time_stamp() {
+    let tsa = ssa_testkit::tsa::OpensslTsa::start();
+    let url = tsa.url();
+    let f = fixture_built(|builder| builder.tsa(Box::new(ssa::cades::HttpTsa::new(&url).unwrap())));
+    let (digests, docs) = digests();
+    let sad = f.authorize("alice/1", &digests, PIN, now()).unwrap();
+    let b_t = SignOptions {
+        level: ssa::Level::BT,
+        ..SignOptions::default()
+    };
+    let signatures = f
+        .service
+        .sign_documents("alice/1", &sad, &digests, &b_t, now())
+        .unwrap();
+    assert_eq!(tsa.served(), 2, "one time-stamp per signature");
+    for (signature, doc) in signatures.iter().zip(docs) {
+        let report = f.service.verify(signature, Document::Bytes(doc), now());
+        assert_eq!(report.indication(), ssa::cades::Indication::TotalPassed);
+        assert_eq!(report.signers[0].level, Some(ssa::Level::BT));
+        let (ok, said) =
+            ssa_testkit::openssl::cms_verify_cades(signature, Some(doc), &pki().ca.cert_pem, false);
+        assert!(ok, "{said}");
+    }
+    // A B-B request on the same service is not time-stamped.
+    let more = vec![ssa::HashAlgorithm::Sha256.digest(b"a third document")];
+    let later = now() + Duration::from_secs(30);
+    let sad = f.authorize("alice/1", &more, PIN, later).unwrap();
+    let b_b = f
+        .service
+        .sign_documents("alice/1", &sad, &more, &SignOptions::default(), later)
+        .unwrap();
+    assert_eq!(tsa.served(), 2);
+    let report = f
+        .service
+        .verify(&b_b[0], Document::Bytes(b"a third document"), later);
+    assert_eq!(report.signers[0].level, Some(ssa::Level::BB));
 }

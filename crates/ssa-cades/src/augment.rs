@@ -61,16 +61,17 @@ impl Augmentation<'_> {
 }
 
 /// Raises the B-B `signature` to `level`: a signature time-stamp (SHA-256
-/// imprint) for B-T, then the validation data for B-LT. A TSA failure
-/// fails the call (a caller that wants to downgrade uses
-/// [`add_signature_time_stamp`] with [`TsaFailure::DowngradeToBB`]).
+/// imprint) for B-T, then the validation data for B-LT; at B-B it comes
+/// back as it is. A TSA failure fails the call (a caller that wants to
+/// downgrade uses [`add_signature_time_stamp`] with
+/// [`TsaFailure::DowngradeToBB`]).
 pub fn augment(
-    signature: &[u8],
+    signature: Vec<u8>,
     level: Level,
     with: &Augmentation<'_>,
 ) -> Result<Vec<u8>, CadesError> {
     with.can_make(level)?;
-    let mut out = signature.to_vec();
+    let mut out = signature;
     if level >= Level::BT
         && let Some(tsa) = with.tsa
     {
