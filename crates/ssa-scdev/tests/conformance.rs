@@ -1,5 +1,8 @@
 //! The SCDev conformance suite: written once, run against every backend.
-//! Each test exists twice, as `soft::NAME` and `softhsm::NAME`.
+//! Each test exists once per backend: the soft SCDev, with and without its
+//! key cache, SoftHSM2 over PKCS#11, and the soft SCDev behind a wrapper
+//! that implements only the trait's required methods (so the default
+//! `sign_many` and `public_key` are tested as a new backend gets them).
 
 #![allow(
     clippy::unwrap_used,
@@ -32,6 +35,53 @@ struct Backend {
     _dir: Option<tempfile::TempDir>,
 }
 
+/// A backend that implements only what the trait requires, so the trait's
+/// default methods (`public_key`, `sign_many`) are the ones under test: what
+/// a third backend (a cloud KMS, a network HSM) gets if it adds nothing.
+#[derive(Debug)]
+struct RequiredOnly(SoftScdev);
+
+impl Scdev for RequiredOnly {
+    fn capabilities(&self) -> ssa_scdev::Capabilities {
+        self.0.capabilities()
+    }
+    fn generate_key(&self, id: &KeyId, label: &str, spec: KeySpec) -> Result<KeyInfo, ScdevError> {
+        self.0.generate_key(id, label, spec)
+    }
+    fn find_key(&self, id: &KeyId) -> Result<Option<KeyInfo>, ScdevError> {
+        self.0.find_key(id)
+    }
+    fn list_keys(&self) -> Result<Vec<KeyInfo>, ScdevError> {
+        self.0.list_keys()
+    }
+    fn sign(
+        &self,
+        id: &KeyId,
+        algorithm: SignatureAlgorithm,
+        input: SignInput<'_>,
+    ) -> Result<Vec<u8>, ScdevError> {
+        self.0.sign(id, algorithm, input)
+    }
+    fn destroy_key(&self, id: &KeyId) -> Result<(), ScdevError> {
+        self.0.destroy_key(id)
+    }
+    fn export_wrapped(&self, id: &KeyId) -> Result<ssa_scdev::WrappedKey, ScdevError> {
+        self.0.export_wrapped(id)
+    }
+    fn import_wrapped(
+        &self,
+        id: &KeyId,
+        backup: &ssa_scdev::WrappedKey,
+    ) -> Result<KeyInfo, ScdevError> {
+        self.0.import_wrapped(id, backup)
+    }
+}
+
+/// The soft backend behind [`RequiredOnly`].
+fn required_only() -> Backend {
+    soft_wrapped("required-only", false, |soft| Arc::new(RequiredOnly(soft)))
+}
+
 /// The soft backend keeping opened keys (`with_key_cache`).
 fn soft_cached() -> Backend {
     let mut backend = soft_with(true);
@@ -44,6 +94,15 @@ fn soft() -> Backend {
 }
 
 fn soft_with(cache: bool) -> Backend {
+    soft_wrapped("soft", cache, |soft| Arc::new(soft))
+}
+
+/// A soft SCDev, as `wrap` presents it.
+fn soft_wrapped(
+    name: &'static str,
+    cache: bool,
+    wrap: impl FnOnce(SoftScdev) -> Arc<dyn Scdev>,
+) -> Backend {
     let dir = tempfile::tempdir().unwrap();
     let store = DirectoryKeyStore::open(dir.path().join("keys")).unwrap();
     let mut kek = [0u8; 32];
@@ -67,8 +126,8 @@ fn soft_with(cache: bool) -> Backend {
         );
     }
     Backend {
-        name: "soft",
-        scdev: Arc::new(scdev),
+        name,
+        scdev: wrap(scdev),
         import_key: Some(backup),
         secrets,
         config_debug,
@@ -591,6 +650,10 @@ macro_rules! conformance {
         mod soft_cached_backend {
             use super::*;
             $( #[test] fn $name() { let b = soft_cached(); ($body)(&b); } )*
+        }
+        mod required_only_backend {
+            use super::*;
+            $( #[test] fn $name() { let b = required_only(); ($body)(&b); } )*
         }
     };
 }
