@@ -12,6 +12,7 @@ use crate::{KeyAlgorithm, ScdevError};
 /// let id = KeyId::new(b"alice-2026".to_vec())?;
 /// assert_eq!(id.as_bytes(), b"alice-2026");
 /// assert_eq!(id.to_string(), "616c6963652d32303236");
+/// assert_eq!(format!("{id:?}"), "KeyId(616c6963652d32303236)");
 /// assert!(KeyId::new(Vec::new()).is_err());
 /// # Ok::<(), ssa_scdev::ScdevError>(())
 /// ```
