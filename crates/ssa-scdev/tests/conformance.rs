@@ -634,6 +634,16 @@ mod suite {
             assert!(matches!(result, Err(ScdevError::InvalidLabel)), "{label:?}");
         }
         assert!(b.scdev.find_key(&id).unwrap().is_none());
+        // The longest id and label are accepted.
+        let longest = KeyId::new(vec![b'i'; KeyId::MAX_LEN]).unwrap();
+        b.scdev
+            .generate_key(
+                &longest,
+                &"x".repeat(64),
+                KeySpec::new(KeyAlgorithm::EcP256),
+            )
+            .unwrap();
+        b.scdev.destroy_key(&longest).unwrap();
     }
 }
 
