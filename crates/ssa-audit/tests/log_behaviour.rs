@@ -1,0 +1,216 @@
+//! What the log does when: checkpoints by count and by time, explicit
+//! checkpoints, batches, the exact bytes a checkpoint signs, and a
+//! checkpoint signed by the wrong key.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::sync::Arc;
+
+use ring::signature::KeyPair;
+use ssa_audit::*;
+
+const T0: u64 = 1_800_000_000;
+
+#[derive(Debug)]
+struct TestSigner(ring::signature::Ed25519KeyPair);
+
+impl CheckpointSigner for TestSigner {
+    fn key_id(&self) -> String {
+        "audit-key-1".into()
+    }
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, AuditError> {
+        Ok(self.0.sign(message).as_ref().to_vec())
+    }
+}
+
+fn signer() -> Arc<TestSigner> {
+    let pkcs8 =
+        ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
+    Arc::new(TestSigner(
+        ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap(),
+    ))
+}
+
+fn verifier_for(signer: &TestSigner) -> PublicKeyVerifier {
+    PublicKeyVerifier {
+        key_id: "audit-key-1".into(),
+        public_key: signer.0.public_key().as_ref().to_vec(),
+    }
+}
+
+fn entry(i: u64) -> Entry {
+    Entry::new(
+        Event::Signature {
+            sad_id: format!("sad-{i}"),
+            level: "B-B".into(),
+        },
+        "alice",
+        Outcome::Success,
+    )
+}
+
+/// The events of the log at `path`, in order: "e" for an entry,
+/// "cp(COUNT)" for a checkpoint.
+fn events(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let record: Record = serde_json::from_str(line.split_once(' ').unwrap().1).unwrap();
+            match record.entry.event {
+                Event::Checkpoint { count, .. } => format!("cp({count})"),
+                _ => "e".to_owned(),
+            }
+        })
+        .collect()
+}
+
+fn open(dir: &tempfile::TempDir, options: AuditOptions) -> (AuditLog, std::path::PathBuf) {
+    let path = dir.path().join("audit.log");
+    (AuditLog::open(&path, options).unwrap(), path)
+}
+
+#[test]
+fn checkpoint_message_is_label_count_and_head() {
+    let mut expected = b"ssa-audit checkpoint v1\0".to_vec();
+    expected.extend([0, 0, 0, 0, 0, 0, 1, 2]);
+    expected.extend(b"abc");
+    assert_eq!(checkpoint_message(258, "abc"), expected);
+}
+
+#[test]
+fn a_checkpoint_signed_by_another_key_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = signer();
+    let (log, path) = open(
+        &dir,
+        AuditOptions {
+            checkpoint_signer: Some(real.clone()),
+            checkpoint_every: Some(2),
+            ..AuditOptions::default()
+        },
+    );
+    for i in 0..4 {
+        log.append(entry(i), T0 + i).unwrap();
+    }
+    let bytes = std::fs::read(&path).unwrap();
+    let good = scan(&bytes, Some(&verifier_for(&real)));
+    assert!(good.is_intact(), "{:?}", good.problems);
+    assert_eq!(good.checkpoints, 2);
+    let impostor = signer();
+    let report = scan(&bytes, Some(&verifier_for(&impostor)));
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| matches!(p, Problem::BadCheckpoint { .. })),
+        "{:?}",
+        report.problems
+    );
+    let mut renamed = verifier_for(&real);
+    renamed.key_id = "another-key".into();
+    assert!(!scan(&bytes, Some(&renamed)).is_intact());
+}
+
+#[test]
+fn a_checkpoint_every_n_records_counts_batches_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, path) = open(
+        &dir,
+        AuditOptions {
+            checkpoint_signer: Some(signer()),
+            checkpoint_every: Some(3),
+            ..AuditOptions::default()
+        },
+    );
+    log.append(entry(0), T0).unwrap();
+    let receipts = log.append_all(vec![entry(1), entry(2)], T0).unwrap();
+    assert_eq!(
+        receipts.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    log.append(entry(3), T0).unwrap();
+    // A batch is one unit: the checkpoint due inside it comes after it.
+    log.append_all(vec![entry(4), entry(5), entry(6)], T0)
+        .unwrap();
+    assert_eq!(
+        events(&path),
+        ["e", "e", "e", "cp(3)", "e", "e", "e", "e", "cp(8)"]
+    );
+}
+
+#[test]
+fn a_checkpoint_every_t_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, path) = open(
+        &dir,
+        AuditOptions {
+            checkpoint_signer: Some(signer()),
+            checkpoint_interval: Some(60),
+            ..AuditOptions::default()
+        },
+    );
+    // The first record is checkpointed at once (no checkpoint yet), the
+    // next only when 60 seconds have passed since that one.
+    log.append(entry(0), T0).unwrap();
+    log.append(entry(1), T0 + 59).unwrap();
+    log.append(entry(2), T0 + 60).unwrap();
+    assert_eq!(events(&path), ["e", "cp(1)", "e", "e", "cp(4)"]);
+}
+
+#[test]
+fn an_explicit_checkpoint_seals_what_is_unsealed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, path) = open(
+        &dir,
+        AuditOptions {
+            checkpoint_signer: Some(signer()),
+            ..AuditOptions::default()
+        },
+    );
+    assert_eq!(log.checkpoint(T0).unwrap(), None, "nothing to seal yet");
+    log.append_all(vec![entry(0), entry(1)], T0).unwrap();
+    let receipt = log.checkpoint(T0).unwrap().expect("a checkpoint");
+    assert_eq!(receipt.seq, 2);
+    assert_eq!(log.head(), (3, receipt.hash.clone()));
+    assert_eq!(log.checkpoint(T0).unwrap(), None, "sealed already");
+    assert_eq!(events(&path), ["e", "e", "cp(2)"]);
+    // Without a signer there are no checkpoints.
+    let other = tempfile::tempdir().unwrap();
+    let (plain, _) = open(&other, AuditOptions::default());
+    plain.append(entry(0), T0).unwrap();
+    assert_eq!(plain.checkpoint(T0).unwrap(), None);
+}
+
+#[test]
+fn a_log_that_cannot_be_read_is_an_io_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory where the log should be: reading it fails, and that is
+    // not the same as a log that does not exist yet.
+    let error = AuditLog::open(dir.path(), AuditOptions::default()).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            AuditError::Io {
+                what: "read audit log",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn debug_output_names_the_options_and_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = AuditOptions {
+        checkpoint_every: Some(7),
+        ..AuditOptions::default()
+    };
+    assert!(format!("{options:?}").starts_with("AuditOptions { durability: Fsync"));
+    let (log, path) = open(&dir, options);
+    let shown = format!("{log:?}");
+    assert!(shown.starts_with("AuditLog {"), "{shown}");
+    assert!(shown.contains(&format!("{path:?}")), "{shown}");
+    assert!(shown.contains("checkpoint_every: Some(7)"), "{shown}");
+}
