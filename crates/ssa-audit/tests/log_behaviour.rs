@@ -156,6 +156,9 @@ fn a_checkpoint_every_t_seconds() {
     log.append(entry(1), T0 + 59).unwrap();
     log.append(entry(2), T0 + 60).unwrap();
     assert_eq!(events(&path), ["e", "cp(1)", "e", "e", "cp(4)"]);
+    // An empty batch writes nothing, not even a checkpoint that is due.
+    assert!(log.append_all(Vec::new(), T0 + 600).unwrap().is_empty());
+    assert_eq!(events(&path).len(), 5);
 }
 
 #[test]
