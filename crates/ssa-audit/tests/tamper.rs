@@ -3,30 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use std::sync::Arc;
-
 use ring::signature::KeyPair;
 use ssa_audit::*;
 
-#[derive(Debug)]
-struct TestSigner(ring::signature::Ed25519KeyPair);
+mod common;
 
-impl CheckpointSigner for TestSigner {
-    fn key_id(&self) -> String {
-        "audit-key-1".into()
-    }
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, AuditError> {
-        Ok(self.0.sign(message).as_ref().to_vec())
-    }
-}
-
-fn signer() -> Arc<TestSigner> {
-    let pkcs8 =
-        ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
-    Arc::new(TestSigner(
-        ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap(),
-    ))
-}
+use common::signer;
 
 /// A log of 20 entries with a checkpoint every 5; the verifier for it.
 fn log(dir: &std::path::Path) -> (Vec<u8>, PublicKeyVerifier) {
