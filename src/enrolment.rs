@@ -85,21 +85,9 @@ impl SigningService {
             .scdev
             .generate_key(&key, &request.signer, request.key)?;
         // Nothing half-written: if a later step fails, the key goes too.
-        let credential = request.credential.clone();
         let result = self.enroll_with_key(request, &key, info, algorithm);
         if result.is_err() {
             let _ = self.inner.scdev.destroy_key(&key);
-            if let Some(issuer) = &self.inner.issuer
-                && self
-                    .inner
-                    .registry
-                    .get(&credential)
-                    .ok()
-                    .flatten()
-                    .is_none()
-            {
-                issuer.forget(&credential);
-            }
         }
         result
     }
@@ -127,7 +115,8 @@ impl SigningService {
             totp: request.totp,
             device_key: request.device_key,
         })?;
-        self.inner.registry.create(&CredentialRecord {
+        let credential = request.credential.clone();
+        let created = self.inner.registry.create(&CredentialRecord {
             id: request.credential,
             signer: request.signer,
             key_id: hex(key.as_bytes()),
@@ -138,7 +127,12 @@ impl SigningService {
             factors,
             claimed_role: None,
             delegations: Vec::new(),
-        })?;
+        });
+        if let Err(error) = created {
+            // The issuer enrolled the factors; the store did not keep them.
+            issuer.forget(&credential);
+            return Err(error);
+        }
         Ok(csr)
     }
 

@@ -1218,3 +1218,34 @@ fn a_b_t_signature_through_the_service_carries_a_time_stamp() {
         .verify(&b_b[0], Document::Bytes(b"a third document"), later);
     assert_eq!(report.signers[0].level, Some(ssa::Level::BB));
 }
+
+#[test]
+fn a_failed_enrolment_leaves_no_key_behind() {
+    let f = fixture();
+    // SCAL2 with a PIN only: the issuer refuses, after the key was made.
+    let request = |totp| EnrolmentRequest {
+        credential: "carol/1".into(),
+        signer: "carol".into(),
+        evidence: "KYC-2026-0045".into(),
+        key: KeySpec::new(KeyAlgorithm::EcP256),
+        scal: Scal::Scal2,
+        subject: "CN=Carol Example".parse().unwrap(),
+        pin: Some(Pin::new(PIN)),
+        totp,
+        device_key: None,
+    };
+    let error = f.service.enroll(request(None), now()).unwrap_err();
+    assert!(
+        matches!(error, ServiceError::Sad(SadError::InvalidEnrolment { .. })),
+        "{error:?}"
+    );
+    assert!(f.registry().get("carol/1").unwrap().is_none());
+    // The key id is free again: a full enrolment under it succeeds (a key
+    // left behind would make this KeyExists).
+    f.service
+        .enroll(
+            request(Some((f.seed.clone(), TotpConfig::default()))),
+            now(),
+        )
+        .unwrap();
+}
