@@ -130,7 +130,12 @@ impl ChallengeStore for FileChallengeStore {
     }
 
     fn take(&self, id: &str) -> Result<Option<PendingChallenge>, StoreError> {
-        let path = self.dir.join(file_name(id, "challenge")?);
+        // The id comes from the client: one this store could not have
+        // stored was never issued.
+        let Ok(name) = file_name(id, "challenge") else {
+            return Ok(None);
+        };
+        let path = self.dir.join(name);
         let claimed = self.dir.join(format!(
             ".{}.taken-{}",
             file_name(id, "challenge")?,

@@ -135,6 +135,9 @@ fn a_challenge_is_taken_once(pair: &Pair<dyn ChallengeStore>) {
 
 fn an_unknown_challenge_is_none(pair: &Pair<dyn ChallengeStore>) {
     assert_eq!(pair.a.take("never-issued").unwrap(), None);
+    // Ids a client may send that no store could have issued.
+    assert_eq!(pair.a.take("").unwrap(), None);
+    assert_eq!(pair.a.take(&"x".repeat(4096)).unwrap(), None);
 }
 
 fn a_challenge_put_through_one_handle_is_taken_through_the_other(pair: &Pair<dyn ChallengeStore>) {
