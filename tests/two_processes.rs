@@ -49,7 +49,7 @@ fn service(dir: &Path, audit_name: &str, anchors: Vec<Certificate>) -> SigningSe
     );
     let sam = SadVerifier::new(
         SamConfig::new("sam"),
-        Arc::new(FileLedger::open(dir.join("ledger.journal"), now).unwrap()),
+        Arc::new(FileLedger::open(dir.join("ledger.journal"), now.0).unwrap()),
     )
     .trust("iss", issuer.verifying_key());
     SigningServiceBuilder::new(

@@ -290,24 +290,42 @@ pub enum SadError {
         /// What.
         what: &'static str,
     },
-    /// A store (lockout, challenges) could not do its job.
+    /// A store (ledger, lockout, challenges) could not do its job.
     #[error("store: {0}")]
     Store(#[from] ssa_store::StoreError),
-    /// A store could not read or write.
-    #[error("{what} I/O failed on {path}")]
-    Io {
-        /// What the store was doing.
-        what: &'static str,
-        /// The file.
-        path: std::path::PathBuf,
-        /// The operating system's error.
-        #[source]
-        source: std::io::Error,
-    },
     /// A cryptographic primitive failed (random source, key parsing).
     #[error("cryptographic operation failed: {operation}")]
     Crypto {
         /// Which operation.
         operation: &'static str,
     },
+}
+
+/// A ledger's refusal is the SAM's refusal; a ledger's store failure stays
+/// a store failure.
+impl From<ssa_store::LedgerError> for SadError {
+    fn from(error: ssa_store::LedgerError) -> Self {
+        use ssa_store::LedgerError as L;
+        match error {
+            L::Exhausted { jti } => Self::SadExhausted { jti },
+            L::CountExceeded {
+                jti,
+                left,
+                requested,
+            } => Self::CountExceeded {
+                jti,
+                left,
+                requested,
+            },
+            L::DigestAlreadyUsed { jti } => Self::DigestAlreadyUsed { jti },
+            L::Forgotten { jti, exp, horizon } => Self::ForgottenSad { jti, exp, horizon },
+            L::UnknownReservation => Self::UnknownReservation,
+            L::Store(e) => Self::Store(e),
+            // A refusal this crate does not know yet: refuse, as a store fault.
+            other => Self::Store(ssa_store::StoreError::Backend {
+                what: "ledger",
+                source: Box::new(other),
+            }),
+        }
+    }
 }

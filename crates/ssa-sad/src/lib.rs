@@ -2,15 +2,12 @@
 #![forbid(unsafe_code)]
 
 mod claims;
-mod durable;
 mod encoding;
 mod error;
 pub mod factor;
 mod issuer;
 mod jws;
 mod keys;
-mod ledger;
-mod ledger_file;
 mod seal;
 mod verifier;
 
@@ -25,13 +22,12 @@ pub use issuer::{
 };
 pub use jws::{DEFAULT_MAX_TOKEN_LEN, SAD_TYP, Sad};
 pub use keys::{SadAlgorithm, SadSigningKey, SadVerifyingKey};
-pub use ledger::{ConsumptionLedger, MemoryLedger, Reservation, UseRequest};
-pub use ledger_file::FileLedger;
 pub use seal::SeedKey;
-/// The stores the authenticator keeps its state in, re-exported.
+/// The stores the SAM and the authenticator keep their state in, re-exported.
 pub use ssa_store::{
-    AuthState, ChallengeStore, FileChallengeStore, FileLockoutStore, LockoutStore,
-    MemoryChallengeStore, MemoryLockoutStore, PendingChallenge, StateChange, StoreError,
+    AuthState, ChallengeStore, ConsumptionLedger, FileChallengeStore, FileLedger, FileLockoutStore,
+    LedgerError, LockoutStore, MemoryChallengeStore, MemoryLedger, MemoryLockoutStore,
+    PendingChallenge, Reservation, StateChange, StoreError, UseRequest,
 };
 /// The vocabulary this crate speaks, re-exported.
 pub use ssa_types::{HashAlgorithm, Pin, Scal, SigningMode, UnixTime};

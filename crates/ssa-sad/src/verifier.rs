@@ -8,7 +8,7 @@ use crate::claims::{SadClaims, has_two_classes};
 use crate::error::SadError;
 use crate::jws::{self, DEFAULT_MAX_TOKEN_LEN, Sad};
 use crate::keys::SadVerifyingKey;
-use crate::ledger::{ConsumptionLedger, Reservation, UseRequest};
+use ssa_store::{ConsumptionLedger, Reservation, UseRequest};
 use ssa_types::UnixTime;
 use ssa_types::{HashAlgorithm, Scal, SigningMode};
 
@@ -296,7 +296,7 @@ impl Activation {
     /// The signatures are made: spend the digests for good.
     pub fn commit(mut self) -> Result<(), SadError> {
         match self.reservation.take() {
-            Some(reservation) => self.ledger.commit(&reservation),
+            Some(reservation) => Ok(self.ledger.commit(&reservation)?),
             None => Err(SadError::UnknownReservation),
         }
     }
@@ -304,7 +304,7 @@ impl Activation {
     /// Signing failed: give the digests back to the SAD.
     pub fn release(mut self) -> Result<(), SadError> {
         match self.reservation.take() {
-            Some(reservation) => self.ledger.release(&reservation),
+            Some(reservation) => Ok(self.ledger.release(&reservation)?),
             None => Err(SadError::UnknownReservation),
         }
     }

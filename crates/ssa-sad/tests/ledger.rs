@@ -66,7 +66,7 @@ fn memory_ledger_two_threads_ten_thousand_attempts_exactly_num() {
 fn file_ledger_two_threads_ten_thousand_attempts_exactly_num() {
     let dir = tempfile::tempdir().unwrap();
     race(Arc::new(
-        FileLedger::open(dir.path().join("ledger.journal"), NOW).unwrap(),
+        FileLedger::open(dir.path().join("ledger.journal"), NOW.0).unwrap(),
     ));
 }
 
@@ -126,7 +126,7 @@ fn file_ledger_restart_keeps_a_consumed_sad_consumed() {
     let digests = digests(3);
     let sad;
     {
-        let ledger: Arc<dyn ConsumptionLedger> = Arc::new(FileLedger::open(&path, NOW).unwrap());
+        let ledger: Arc<dyn ConsumptionLedger> = Arc::new(FileLedger::open(&path, NOW.0).unwrap());
         let w = world_with(SadAlgorithm::Es256, Arc::clone(&lockout), ledger);
         sad = w.authorize("cred-2", &digests, 3).unwrap();
         let two = &digests[..2];
@@ -148,7 +148,7 @@ fn file_ledger_restart_keeps_a_consumed_sad_consumed() {
         kid: std::fs::read_to_string(dir.path().join("issuer.kid")).unwrap(),
         public_key: std::fs::read(dir.path().join("issuer.pk")).unwrap(),
     };
-    let reopened: Arc<dyn ConsumptionLedger> = Arc::new(FileLedger::open(&path, NOW).unwrap());
+    let reopened: Arc<dyn ConsumptionLedger> = Arc::new(FileLedger::open(&path, NOW.0).unwrap());
     let sam = SadVerifier::new(SamConfig::new(AUD), reopened).trust(ISS, trusted);
     fn request(d: &[Vec<u8>]) -> ActivationRequest<'_> {
         ActivationRequest {
@@ -185,7 +185,7 @@ fn file_ledger_cuts_a_torn_last_record_and_refuses_damage_in_the_middle() {
     let w = world_with(
         SadAlgorithm::Es256,
         Arc::new(MemoryLockoutStore::new()),
-        Arc::new(FileLedger::open(&path, NOW).unwrap()),
+        Arc::new(FileLedger::open(&path, NOW.0).unwrap()),
     );
     let digests = digests(2);
     let sad = w.authorize("cred-2", &digests, 2).unwrap();
@@ -206,7 +206,7 @@ fn file_ledger_cuts_a_torn_last_record_and_refuses_damage_in_the_middle() {
     let mut torn = journal.clone();
     torn.extend_from_slice(b"{\"jti\":\"x\",\"num\":1,\"ex");
     std::fs::write(&path, &torn).unwrap();
-    FileLedger::open(&path, NOW).unwrap();
+    FileLedger::open(&path, NOW.0).unwrap();
     assert_eq!(
         std::fs::read(&path).unwrap(),
         journal,
@@ -218,8 +218,8 @@ fn file_ledger_cuts_a_torn_last_record_and_refuses_damage_in_the_middle() {
     damaged[5] ^= 0x01;
     std::fs::write(&path, &damaged).unwrap();
     assert!(matches!(
-        FileLedger::open(&path, NOW).unwrap_err(),
-        SadError::CorruptStore { .. }
+        FileLedger::open(&path, NOW.0).unwrap_err(),
+        StoreError::Corrupt { .. }
     ));
 }
 
@@ -230,7 +230,7 @@ fn file_ledger_compacts_expired_entries() {
     let w = world_with(
         SadAlgorithm::Es256,
         Arc::new(MemoryLockoutStore::new()),
-        Arc::new(FileLedger::open(&path, NOW).unwrap()),
+        Arc::new(FileLedger::open(&path, NOW.0).unwrap()),
     );
     let digests = digests(1);
     let sad = w.authorize("cred-2", &digests, 1).unwrap();
@@ -243,11 +243,11 @@ fn file_ledger_compacts_expired_entries() {
     drop(w);
     assert!(!std::fs::read(&path).unwrap().is_empty());
     // Opened before expiry: kept. Opened after: gone.
-    FileLedger::open(&path, UnixTime(NOW.0 + 300)).unwrap();
+    FileLedger::open(&path, NOW.0 + 300).unwrap();
     assert!(!std::fs::read(&path).unwrap().is_empty());
     // Opened far later (a clock ahead): the horizon is one past the latest
     // expiry forgotten, not the opener's time.
-    FileLedger::open(&path, UnixTime(NOW.0 + 100_000)).unwrap();
+    FileLedger::open(&path, NOW.0 + 100_000).unwrap();
     let text = String::from_utf8(std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(text.lines().count(), 1, "only the horizon is left: {text}");
     assert!(text.contains("\"horizon\""), "{text}");
@@ -256,7 +256,7 @@ fn file_ledger_compacts_expired_entries() {
     // again, and its use is no longer in the journal. The horizon the
     // compaction wrote refuses it, in this process and the next.
     for _ in 0..2 {
-        let ledger = FileLedger::open(&path, NOW).unwrap();
+        let ledger = FileLedger::open(&path, NOW.0).unwrap();
         let error = ledger
             .reserve(&UseRequest {
                 jti: &jti,
@@ -268,7 +268,7 @@ fn file_ledger_compacts_expired_entries() {
             })
             .unwrap_err();
         assert!(
-            matches!(error, SadError::ForgottenSad { horizon, .. } if horizon == NOW.0 + 301),
+            matches!(error, LedgerError::Forgotten { horizon, .. } if horizon == NOW.0 + 301),
             "{error:?}"
         );
     }
@@ -309,7 +309,7 @@ fn memory_ledger_forgets_expired_sads_and_refuses_them_after() {
     // the entries go, but it is behind the horizon.
     assert!(matches!(
         ledger.reserve(&request("old", 100, 0)),
-        Err(SadError::ForgottenSad {
+        Err(LedgerError::Forgotten {
             horizon: 101,
             exp: 100,
             ..
@@ -318,7 +318,7 @@ fn memory_ledger_forgets_expired_sads_and_refuses_them_after() {
     // What is still tracked stays spent.
     assert!(matches!(
         ledger.reserve(&request("new-0", 2_000, 0)),
-        Err(SadError::SadExhausted { .. })
+        Err(LedgerError::Exhausted { .. })
     ));
     // And a new SAD within the horizon is fine.
     assert!(ledger.reserve(&request("fresh", 1_500, 1_000)).is_ok());
@@ -382,8 +382,8 @@ fn file_lockout_restart_keeps_a_lock_locked() {
 fn file_ledger_shared_by_two_handles_spends_each_use_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shared.journal");
-    let one: Arc<dyn ConsumptionLedger> = Arc::new(FileLedger::open(&path, NOW).unwrap());
-    let two: Arc<dyn ConsumptionLedger> = Arc::new(FileLedger::open(&path, NOW).unwrap());
+    let one: Arc<dyn ConsumptionLedger> = Arc::new(FileLedger::open(&path, NOW.0).unwrap());
+    let two: Arc<dyn ConsumptionLedger> = Arc::new(FileLedger::open(&path, NOW.0).unwrap());
     let digests = digests(1);
     let request = UseRequest {
         jti: "shared-1",
@@ -399,7 +399,7 @@ fn file_ledger_shared_by_two_handles_spends_each_use_once() {
     one.commit(&reservation).unwrap();
     assert!(matches!(
         two.reserve(&request).unwrap_err(),
-        SadError::SadExhausted { .. }
+        LedgerError::Exhausted { .. }
     ));
 
     // A race across the two handles: exactly `num` successes.
@@ -430,7 +430,7 @@ fn file_ledger_shared_by_two_handles_spends_each_use_once() {
     assert_eq!(successes.into_inner(), NUM as usize);
 
     // A third opener compacts (drops nothing here) and the others keep working.
-    drop(FileLedger::open(&path, UnixTime(NOW.0 + 301)).unwrap());
+    drop(FileLedger::open(&path, NOW.0 + 301).unwrap());
     let fresh = UseRequest {
         jti: "shared-3",
         num: 1,
@@ -443,7 +443,7 @@ fn file_ledger_shared_by_two_handles_spends_each_use_once() {
     two.commit(&r).unwrap();
     assert!(matches!(
         one.reserve(&fresh).unwrap_err(),
-        SadError::SadExhausted { .. }
+        LedgerError::Exhausted { .. }
     ));
 }
 
@@ -476,28 +476,12 @@ fn a_clock_jump_ahead_does_not_shut_out_later_sads() {
     use_sad("after", 1_350, 990).unwrap();
     assert!(matches!(
         use_sad("short", 1_200, 990),
-        Err(SadError::ForgottenSad { horizon: 1_301, .. })
+        Err(LedgerError::Forgotten { horizon: 1_301, .. })
     ));
     assert!(matches!(
         use_sad("seen", 1_300, 990),
-        Err(SadError::ForgottenSad { .. })
+        Err(LedgerError::Forgotten { .. })
     ));
-}
-
-/// Every ledger kind under the same direct tests: a fresh memory ledger, a
-/// fresh file ledger.
-fn ledgers() -> Vec<(
-    &'static str,
-    Arc<dyn ConsumptionLedger>,
-    Option<tempfile::TempDir>,
-)> {
-    let dir = tempfile::tempdir().unwrap();
-    let file: Arc<dyn ConsumptionLedger> =
-        Arc::new(FileLedger::open(dir.path().join("ledger.journal"), NOW).unwrap());
-    vec![
-        ("memory", Arc::new(MemoryLedger::new()), None),
-        ("file", file, Some(dir)),
-    ]
 }
 
 fn unbound<'a>(jti: &'a str, num: u32, digests: &'a [Vec<u8>]) -> UseRequest<'a> {
@@ -511,91 +495,6 @@ fn unbound<'a>(jti: &'a str, num: u32, digests: &'a [Vec<u8>]) -> UseRequest<'a>
     }
 }
 
-#[test]
-fn reservations_in_flight_count_against_num() {
-    for (kind, ledger, _dir) in ledgers() {
-        let one = digests(1);
-        let held = ledger.reserve(&unbound("sad", 1, &one)).unwrap();
-        // Not committed yet, but held: the SAD has nothing left.
-        assert!(
-            matches!(
-                ledger.reserve(&unbound("sad", 1, &one)),
-                Err(SadError::SadExhausted { .. })
-            ),
-            "{kind}: a second reservation beside one in flight"
-        );
-        ledger.release(&held).unwrap();
-        let again = ledger.reserve(&unbound("sad", 1, &one)).unwrap();
-        ledger.commit(&again).unwrap();
-        assert!(ledger.reserve(&unbound("sad", 1, &one)).is_err(), "{kind}");
-    }
-}
-
-#[test]
-fn each_reservation_is_its_own() {
-    for (kind, ledger, _dir) in ledgers() {
-        let all = digests(3);
-        let (d1, d2, d3) = (&all[0..1], &all[1..2], &all[2..3]);
-        let a = ledger.reserve(&unbound("sad", 2, d1)).unwrap();
-        let b = ledger.reserve(&unbound("sad", 2, d2)).unwrap();
-        assert_ne!(a, b, "{kind}: two reservations share an id");
-        // Two in flight on a SAD of two: a third is refused.
-        assert!(
-            ledger.reserve(&unbound("sad", 2, d3)).is_err(),
-            "{kind}: a third reservation on a SAD of two"
-        );
-        // Commit one, release the other: exactly one use is left.
-        ledger.commit(&a).unwrap();
-        ledger.release(&b).unwrap();
-        assert!(matches!(
-            ledger.commit(&b),
-            Err(SadError::UnknownReservation)
-        ));
-        let c = ledger.reserve(&unbound("sad", 2, d3)).unwrap();
-        ledger.commit(&c).unwrap();
-        assert!(
-            matches!(
-                ledger.reserve(&unbound("sad", 2, d2)),
-                Err(SadError::SadExhausted { .. })
-            ),
-            "{kind}: a third use of a SAD of two"
-        );
-    }
-}
-
-#[test]
-fn a_bound_digest_is_signed_once_and_held_while_in_flight() {
-    for (kind, ledger, _dir) in ledgers() {
-        let all = digests(2);
-        fn request(d: &[Vec<u8>]) -> UseRequest<'_> {
-            UseRequest {
-                bound: true,
-                ..unbound("bound", 2, d)
-            }
-        }
-        let (first, second) = (&all[0..1], &all[1..2]);
-        let held = ledger.reserve(&request(first)).unwrap();
-        assert!(
-            matches!(
-                ledger.reserve(&request(first)),
-                Err(SadError::DigestAlreadyUsed { .. })
-            ),
-            "{kind}: a digest in flight reserved again"
-        );
-        ledger.commit(&held).unwrap();
-        assert!(
-            matches!(
-                ledger.reserve(&request(first)),
-                Err(SadError::DigestAlreadyUsed { .. })
-            ),
-            "{kind}: a committed digest reserved again"
-        );
-        ledger
-            .commit(&ledger.reserve(&request(second)).unwrap())
-            .unwrap();
-    }
-}
-
 /// Another process replays the journal: the SAD's `num` and `exp` come
 /// with it, so the second process neither grants more than `num` nor
 /// forgets the SAD before it expires.
@@ -603,13 +502,13 @@ fn a_bound_digest_is_signed_once_and_held_while_in_flight() {
 fn a_replayed_entry_keeps_its_num_and_its_expiry() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger.journal");
-    let first = FileLedger::open(&path, NOW).unwrap();
+    let first = FileLedger::open(&path, NOW.0).unwrap();
     let all = digests(3);
     let r = first.reserve(&unbound("sad", 2, &all[0..1])).unwrap();
     first.commit(&r).unwrap();
     // A second process, opened later but before the SAD expires: it must
     // know one use is left, not two, and not forget the SAD.
-    let later = UnixTime(NOW.0 + 299);
+    let later = NOW.0 + 299;
     let second = FileLedger::open(&path, later).unwrap();
     assert!(
         matches!(
@@ -617,7 +516,7 @@ fn a_replayed_entry_keeps_its_num_and_its_expiry() {
                 num: 1_000,
                 ..unbound("sad", 2, &all[1..3])
             }),
-            Err(SadError::CountExceeded { left: 1, .. })
+            Err(LedgerError::CountExceeded { left: 1, .. })
         ),
         "the replayed entry lost its num, or was forgotten before its expiry"
     );
@@ -625,33 +524,7 @@ fn a_replayed_entry_keeps_its_num_and_its_expiry() {
     second.commit(&r).unwrap();
     assert!(matches!(
         first.reserve(&unbound("sad", 2, &all[2..3])),
-        Err(SadError::SadExhausted { .. })
-    ));
-}
-
-/// Two handles on one journal (two processes) make reservation ids that
-/// never collide: each handle's reservations are its own, and both count.
-#[test]
-fn two_handles_reservations_do_not_collide() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("shared.journal");
-    let one = FileLedger::open(&path, NOW).unwrap();
-    let two = FileLedger::open(&path, NOW).unwrap();
-    let all = digests(3);
-    let a = one.reserve(&unbound("sad", 2, &all[0..1])).unwrap();
-    let b = two.reserve(&unbound("sad", 2, &all[1..2])).unwrap();
-    assert_ne!(a, b);
-    // Two in flight, one through each handle: a third is refused by both.
-    assert!(one.reserve(&unbound("sad", 2, &all[2..3])).is_err());
-    assert!(two.reserve(&unbound("sad", 2, &all[2..3])).is_err());
-    // One's release leaves two's reservation in place.
-    one.release(&a).unwrap();
-    two.commit(&b).unwrap();
-    let c = one.reserve(&unbound("sad", 2, &all[2..3])).unwrap();
-    one.commit(&c).unwrap();
-    assert!(matches!(
-        two.reserve(&unbound("sad", 2, &all[0..1])),
-        Err(SadError::SadExhausted { .. })
+        Err(LedgerError::Exhausted { .. })
     ));
 }
 
@@ -704,7 +577,7 @@ fn a_sweep_forgets_an_expired_sad_that_had_uses_left() {
     // Forgotten, so refused for good (not granted its last use).
     assert!(matches!(
         ledger.reserve(&half(&all[1..2])),
-        Err(SadError::ForgottenSad {
+        Err(LedgerError::Forgotten {
             exp: 100,
             horizon: 101,
             ..
@@ -734,6 +607,6 @@ fn forgetting_is_amortized_over_reservations() {
     ledger.commit(&later).unwrap();
     assert!(matches!(
         ledger.reserve(&spent),
-        Err(SadError::SadExhausted { .. })
+        Err(LedgerError::Exhausted { .. })
     ));
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crate::conformance::{self, Pair};
 use crate::{
-    ChallengeStore, FileChallengeStore, FileLockoutStore, LockoutStore, MemoryChallengeStore,
-    MemoryLockoutStore,
+    ChallengeStore, ConsumptionLedger, FileChallengeStore, FileLedger, FileLockoutStore,
+    LockoutStore, MemoryChallengeStore, MemoryLedger, MemoryLockoutStore,
 };
 
 #[test]
@@ -52,6 +52,31 @@ fn file_challenge_store() {
         Pair {
             a: Arc::new(FileChallengeStore::open(dir.path()).unwrap()),
             b: Arc::new(FileChallengeStore::open(dir.path()).unwrap()),
+            guard: Box::new(dir),
+        }
+    });
+}
+
+#[test]
+fn memory_ledger() {
+    conformance::consumption_ledger(&|| {
+        let ledger: Arc<dyn ConsumptionLedger> = Arc::new(MemoryLedger::new());
+        Pair {
+            a: Arc::clone(&ledger),
+            b: ledger,
+            guard: Box::new(()),
+        }
+    });
+}
+
+#[test]
+fn file_ledger() {
+    conformance::consumption_ledger(&|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.journal");
+        Pair {
+            a: Arc::new(FileLedger::open(&path, 0).unwrap()),
+            b: Arc::new(FileLedger::open(&path, 0).unwrap()),
             guard: Box::new(dir),
         }
     });

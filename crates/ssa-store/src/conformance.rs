@@ -11,7 +11,10 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use crate::{AuthState, ChallengeStore, LockoutStore, PendingChallenge};
+use crate::{
+    AuthState, ChallengeStore, ConsumptionLedger, LedgerError, LockoutStore, PendingChallenge,
+    UseRequest,
+};
 
 /// Two handles on one fresh, empty store, and whatever must live as long
 /// as they do (a temporary directory, a database).
@@ -181,4 +184,281 @@ fn expired_challenges_are_forgotten_on_put(pair: &Pair<dyn ChallengeStore>) {
     pair.a.put("new", &challenge("cred", 1_000), 200).unwrap();
     assert_eq!(pair.b.take("old").unwrap(), None);
     assert!(pair.b.take("new").unwrap().is_some());
+}
+
+/// Runs every consumption-ledger case on ledgers from `fresh`.
+pub fn consumption_ledger(fresh: &dyn Fn() -> Pair<dyn ConsumptionLedger>) {
+    no_sad_yields_more_than_num(&fresh());
+    reservations_in_flight_count_against_num(&fresh());
+    each_reservation_is_its_own(&fresh());
+    a_bound_digest_is_signed_once_and_held_while_in_flight(&fresh());
+    an_unbound_sad_may_sign_a_digest_again(&fresh());
+    reservations_through_two_handles_do_not_collide(&fresh());
+    the_other_handle_keeps_the_first_num(&fresh());
+    racing_handles_spend_exactly_num(&fresh());
+    a_spent_sad_stays_spent_whatever_the_clock(&fresh());
+}
+
+/// A SAD's use expiring far ahead, `n` digests of its own (distinct per `seed`).
+fn digests(seed: u8, n: usize) -> Vec<Vec<u8>> {
+    (0..n).map(|i| vec![seed, i as u8, 0xd1, 0x9e]).collect()
+}
+
+const EXP: u64 = 4_000_000_000;
+
+fn unbound<'a>(jti: &'a str, num: u32, digests: &'a [Vec<u8>]) -> UseRequest<'a> {
+    UseRequest {
+        jti,
+        num,
+        exp: EXP,
+        forget_before: 0,
+        digests,
+        bound: false,
+    }
+}
+
+fn bound<'a>(jti: &'a str, num: u32, digests: &'a [Vec<u8>]) -> UseRequest<'a> {
+    UseRequest {
+        bound: true,
+        ..unbound(jti, num, digests)
+    }
+}
+
+fn no_sad_yields_more_than_num(pair: &Pair<dyn ConsumptionLedger>) {
+    let all = digests(1, 4);
+    let r = pair.a.reserve(&unbound("sad", 3, &all[0..2])).unwrap();
+    assert_eq!(r.jti(), "sad");
+    pair.a.commit(&r).unwrap();
+    // One left: two asked for is refused, and says how many are left.
+    match pair.a.reserve(&unbound("sad", 3, &all[2..4])) {
+        Err(LedgerError::CountExceeded {
+            jti,
+            left: 1,
+            requested: 2,
+        }) => assert_eq!(jti, "sad"),
+        other => panic!("two uses of a SAD with one left: {other:?}"),
+    }
+    let r = pair.a.reserve(&unbound("sad", 3, &all[2..3])).unwrap();
+    pair.a.commit(&r).unwrap();
+    for handle in [&pair.a, &pair.b] {
+        assert!(
+            matches!(
+                handle.reserve(&unbound("sad", 3, &all[3..4])),
+                Err(LedgerError::Exhausted { .. })
+            ),
+            "a fourth use of a SAD of three"
+        );
+    }
+    // Another SAD is not touched.
+    pair.b.reserve(&unbound("other", 1, &all[0..1])).unwrap();
+}
+
+fn reservations_in_flight_count_against_num(pair: &Pair<dyn ConsumptionLedger>) {
+    let one = digests(2, 1);
+    let held = pair.a.reserve(&unbound("sad", 1, &one)).unwrap();
+    // Not committed yet, but held: the SAD has nothing left, for either handle.
+    for handle in [&pair.a, &pair.b] {
+        assert!(
+            matches!(
+                handle.reserve(&unbound("sad", 1, &one)),
+                Err(LedgerError::Exhausted { .. })
+            ),
+            "a second reservation beside one in flight"
+        );
+    }
+    pair.a.release(&held).unwrap();
+    let again = pair.b.reserve(&unbound("sad", 1, &one)).unwrap();
+    pair.b.commit(&again).unwrap();
+    assert!(pair.a.reserve(&unbound("sad", 1, &one)).is_err());
+}
+
+fn each_reservation_is_its_own(pair: &Pair<dyn ConsumptionLedger>) {
+    let all = digests(3, 3);
+    let (d1, d2, d3) = (&all[0..1], &all[1..2], &all[2..3]);
+    let a = pair.a.reserve(&unbound("sad", 2, d1)).unwrap();
+    let b = pair.a.reserve(&unbound("sad", 2, d2)).unwrap();
+    assert_ne!(a, b, "two reservations share an id");
+    assert!(
+        pair.a.reserve(&unbound("sad", 2, d3)).is_err(),
+        "a third reservation on a SAD of two"
+    );
+    // Commit one, release the other: exactly one use is left.
+    pair.a.commit(&a).unwrap();
+    pair.a.release(&b).unwrap();
+    for (what, result) in [
+        ("committed twice", pair.a.commit(&a)),
+        ("released after its commit", pair.a.release(&a)),
+        ("committed after its release", pair.b.commit(&b)),
+        ("released twice", pair.b.release(&b)),
+    ] {
+        assert!(
+            matches!(result, Err(LedgerError::UnknownReservation)),
+            "a reservation {what}: {result:?}"
+        );
+    }
+    // A reservation no ledger made.
+    let forged = crate::Reservation::new("sad", "forged-id");
+    assert!(matches!(
+        pair.a.commit(&forged),
+        Err(LedgerError::UnknownReservation)
+    ));
+    let c = pair.b.reserve(&unbound("sad", 2, d3)).unwrap();
+    pair.b.commit(&c).unwrap();
+    assert!(
+        matches!(
+            pair.a.reserve(&unbound("sad", 2, d2)),
+            Err(LedgerError::Exhausted { .. })
+        ),
+        "a third use of a SAD of two"
+    );
+}
+
+fn a_bound_digest_is_signed_once_and_held_while_in_flight(pair: &Pair<dyn ConsumptionLedger>) {
+    let all = digests(4, 3);
+    let (first, second) = (&all[0..1], &all[1..2]);
+    let held = pair.a.reserve(&bound("bound", 3, first)).unwrap();
+    for handle in [&pair.a, &pair.b] {
+        assert!(
+            matches!(
+                handle.reserve(&bound("bound", 3, first)),
+                Err(LedgerError::DigestAlreadyUsed { .. })
+            ),
+            "a digest in flight reserved again"
+        );
+    }
+    pair.a.commit(&held).unwrap();
+    for handle in [&pair.a, &pair.b] {
+        assert!(
+            matches!(
+                handle.reserve(&bound("bound", 3, first)),
+                Err(LedgerError::DigestAlreadyUsed { .. })
+            ),
+            "a committed digest reserved again"
+        );
+    }
+    // A request naming a used digest among new ones is refused whole.
+    assert!(matches!(
+        pair.b.reserve(&bound("bound", 3, &all[0..2])),
+        Err(LedgerError::DigestAlreadyUsed { .. })
+    ));
+    // A released digest can be reserved again.
+    let r = pair.b.reserve(&bound("bound", 3, second)).unwrap();
+    pair.b.release(&r).unwrap();
+    let r = pair.a.reserve(&bound("bound", 3, second)).unwrap();
+    pair.a.commit(&r).unwrap();
+}
+
+fn an_unbound_sad_may_sign_a_digest_again(pair: &Pair<dyn ConsumptionLedger>) {
+    let same = digests(5, 1);
+    for handle in [&pair.a, &pair.b] {
+        let r = handle.reserve(&unbound("free", 2, &same)).unwrap();
+        handle.commit(&r).unwrap();
+    }
+    assert!(matches!(
+        pair.a.reserve(&unbound("free", 2, &same)),
+        Err(LedgerError::Exhausted { .. })
+    ));
+}
+
+fn reservations_through_two_handles_do_not_collide(pair: &Pair<dyn ConsumptionLedger>) {
+    let all = digests(6, 3);
+    let a = pair.a.reserve(&unbound("sad", 2, &all[0..1])).unwrap();
+    let b = pair.b.reserve(&unbound("sad", 2, &all[1..2])).unwrap();
+    assert_ne!(a, b, "two handles made the same reservation id");
+    assert!(pair.a.reserve(&unbound("sad", 2, &all[2..3])).is_err());
+    assert!(pair.b.reserve(&unbound("sad", 2, &all[2..3])).is_err());
+    // One handle's release leaves the other's reservation in place.
+    pair.a.release(&a).unwrap();
+    pair.b.commit(&b).unwrap();
+    let c = pair.a.reserve(&unbound("sad", 2, &all[2..3])).unwrap();
+    pair.a.commit(&c).unwrap();
+    assert!(matches!(
+        pair.b.reserve(&unbound("sad", 2, &all[0..1])),
+        Err(LedgerError::Exhausted { .. })
+    ));
+}
+
+/// What one handle recorded reaches the other with its `num` and `exp`: a
+/// later request naming another `num` for the same SAD changes nothing.
+fn the_other_handle_keeps_the_first_num(pair: &Pair<dyn ConsumptionLedger>) {
+    let all = digests(7, 3);
+    let r = pair.a.reserve(&unbound("sad", 2, &all[0..1])).unwrap();
+    pair.a.commit(&r).unwrap();
+    let more = UseRequest {
+        num: 1_000,
+        forget_before: EXP - 1,
+        ..unbound("sad", 2, &all[1..3])
+    };
+    assert!(
+        matches!(
+            pair.b.reserve(&more),
+            Err(LedgerError::CountExceeded { left: 1, .. })
+        ),
+        "the other handle lost the SAD's num, or forgot it before its expiry"
+    );
+    let r = pair.b.reserve(&unbound("sad", 2, &all[1..2])).unwrap();
+    pair.b.commit(&r).unwrap();
+    assert!(matches!(
+        pair.a.reserve(&unbound("sad", 2, &all[2..3])),
+        Err(LedgerError::Exhausted { .. })
+    ));
+}
+
+fn racing_handles_spend_exactly_num(pair: &Pair<dyn ConsumptionLedger>) {
+    const NUM: u32 = 25;
+    const THREADS: usize = 4;
+    let won = std::sync::atomic::AtomicU32::new(0);
+    std::thread::scope(|scope| {
+        for t in 0..THREADS {
+            let ledger = if t % 2 == 0 { &pair.a } else { &pair.b };
+            let won = &won;
+            scope.spawn(move || {
+                for i in 0..200u32 {
+                    let digest = [i.to_be_bytes().to_vec()];
+                    match ledger.reserve(&unbound("raced", NUM, &digest)) {
+                        Ok(r) if i % 5 == 0 => ledger.release(&r).unwrap(),
+                        Ok(r) => {
+                            ledger.commit(&r).unwrap();
+                            won.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        Err(LedgerError::Exhausted { .. }) => {}
+                        Err(e) => panic!("{e:?}"),
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(won.into_inner(), NUM, "a SAD gave more or fewer than num");
+}
+
+/// Whatever `forget_before` a request carries (clocks step back and
+/// forth), a SAD that was used up is never granted again.
+fn a_spent_sad_stays_spent_whatever_the_clock(pair: &Pair<dyn ConsumptionLedger>) {
+    let one = digests(8, 1);
+    let spent = UseRequest {
+        exp: 1_000,
+        ..bound("spent", 1, &one)
+    };
+    let r = pair.a.reserve(&spent).unwrap();
+    pair.a.commit(&r).unwrap();
+    for forget_before in [0, 999, 1_000, 1_001, EXP, 0] {
+        for handle in [&pair.a, &pair.b] {
+            let later = unbound("filler", u32::MAX, &one);
+            let _ = handle.reserve(&UseRequest {
+                forget_before,
+                ..later
+            });
+            let again = handle.reserve(&UseRequest {
+                forget_before,
+                ..spent
+            });
+            assert!(
+                matches!(
+                    again,
+                    Err(LedgerError::Exhausted { .. } | LedgerError::Forgotten { .. })
+                ),
+                "a spent SAD was granted again at forget_before {forget_before}: {again:?}"
+            );
+        }
+    }
 }

@@ -4,6 +4,8 @@
 mod challenge;
 pub mod durable;
 mod error;
+mod ledger;
+mod ledger_file;
 mod lockout;
 
 #[cfg(any(test, feature = "conformance"))]
@@ -16,4 +18,6 @@ mod backends;
 
 pub use challenge::{ChallengeStore, FileChallengeStore, MemoryChallengeStore, PendingChallenge};
 pub use error::{StoreError, io};
+pub use ledger::{ConsumptionLedger, LedgerError, MemoryLedger, Reservation, UseRequest};
+pub use ledger_file::FileLedger;
 pub use lockout::{AuthState, FileLockoutStore, LockoutStore, MemoryLockoutStore, StateChange};

@@ -10,7 +10,7 @@ use core::fmt;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
-use crate::error::SadError;
+use crate::error::StoreError;
 
 /// What a signature asks of the ledger.
 #[derive(Clone, Copy, Debug)]
@@ -32,22 +32,92 @@ pub struct UseRequest<'a> {
     pub bound: bool,
 }
 
-/// A reservation handed out by [`ConsumptionLedger::reserve`].
-#[derive(Debug, PartialEq, Eq)]
+/// A reservation handed out by [`ConsumptionLedger::reserve`]: the SAD id
+/// and an id of the ledger's choosing, unique among every reservation any
+/// handle on the same ledger makes.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reservation {
-    pub(crate) jti: String,
-    pub(crate) id: String,
+    jti: String,
+    id: String,
 }
 
-/// Where SAD consumption is recorded. Implementations must make `reserve`
-/// atomic: concurrent reservations never together exceed `num`.
+impl Reservation {
+    /// A reservation of SAD `jti`, named `id` by the ledger that made it.
+    pub fn new(jti: impl Into<String>, id: impl Into<String>) -> Self {
+        Self {
+            jti: jti.into(),
+            id: id.into(),
+        }
+    }
+
+    /// The SAD id.
+    pub fn jti(&self) -> &str {
+        &self.jti
+    }
+
+    /// The ledger's id for this reservation.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Why a ledger refused a use, or could not record it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LedgerError {
+    /// Every signature the SAD allows was made or is being made: a replay.
+    #[error("SAD {jti:?} is used up")]
+    Exhausted {
+        /// The SAD id.
+        jti: String,
+    },
+    /// The request asks for more signatures than the SAD has left.
+    #[error("SAD {jti:?} has {left} signatures left, {requested} requested")]
+    CountExceeded {
+        /// The SAD id.
+        jti: String,
+        /// Signatures left (reservations in flight count as spent).
+        left: u32,
+        /// Signatures requested.
+        requested: usize,
+    },
+    /// A bound digest was signed, or is being signed, under this SAD.
+    #[error("a digest of the request was already signed under SAD {jti:?}")]
+    DigestAlreadyUsed {
+        /// The SAD id.
+        jti: String,
+    },
+    /// The SAD expired before the ledger's horizon: its uses are no longer
+    /// tracked, so it cannot be used.
+    #[error("SAD {jti:?} expired at {exp}, before the ledger forgot SADs up to {horizon}")]
+    Forgotten {
+        /// The SAD id.
+        jti: String,
+        /// Its expiry.
+        exp: u64,
+        /// The ledger's horizon.
+        horizon: u64,
+    },
+    /// The reservation is not held (committed or released already, or
+    /// never made by this ledger).
+    #[error("unknown ledger reservation")]
+    UnknownReservation,
+    /// The store failed; nothing was spent.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where SAD consumption is recorded. `reserve` must be atomic across
+/// every handle on the same ledger (threads, processes, nodes): concurrent
+/// reservations never together exceed `num`, and a bound digest is held by
+/// one reservation at a time. A failed call changes nothing.
 pub trait ConsumptionLedger: Send + Sync + fmt::Debug {
     /// Reserves the request's digests, or refuses with why.
-    fn reserve(&self, request: &UseRequest<'_>) -> Result<Reservation, SadError>;
+    fn reserve(&self, request: &UseRequest<'_>) -> Result<Reservation, LedgerError>;
     /// Spends a reservation for good (durably, for a durable ledger).
-    fn commit(&self, reservation: &Reservation) -> Result<(), SadError>;
+    fn commit(&self, reservation: &Reservation) -> Result<(), LedgerError>;
     /// Gives a reservation back.
-    fn release(&self, reservation: &Reservation) -> Result<(), SadError>;
+    fn release(&self, reservation: &Reservation) -> Result<(), LedgerError>;
 }
 
 #[derive(Debug, Default)]
@@ -92,20 +162,20 @@ pub(crate) struct Taken {
 }
 
 impl LedgerState {
-    pub(crate) fn reserve(&mut self, request: &UseRequest<'_>) -> Result<Reservation, SadError> {
+    pub(crate) fn reserve(&mut self, request: &UseRequest<'_>) -> Result<Reservation, LedgerError> {
         self.reserves_since_sweep += 1;
         if self.reserves_since_sweep >= SWEEP_EVERY.max(self.entries.len() + self.spent.len()) {
             self.sweep(request.forget_before);
         }
         if request.exp < self.horizon {
-            return Err(SadError::ForgottenSad {
+            return Err(LedgerError::Forgotten {
                 jti: request.jti.to_owned(),
                 exp: request.exp,
                 horizon: self.horizon,
             });
         }
         if self.spent.contains_key(request.jti) {
-            return Err(SadError::SadExhausted {
+            return Err(LedgerError::Exhausted {
                 jti: request.jti.to_owned(),
             });
         }
@@ -120,12 +190,12 @@ impl LedgerState {
         let spent = entry.committed as usize + entry.reserved_count();
         let left = (entry.num as usize).saturating_sub(spent);
         if left == 0 {
-            return Err(SadError::SadExhausted {
+            return Err(LedgerError::Exhausted {
                 jti: request.jti.to_owned(),
             });
         }
         if request.digests.len() > left {
-            return Err(SadError::CountExceeded {
+            return Err(LedgerError::CountExceeded {
                 jti: request.jti.to_owned(),
                 left: u32::try_from(left).unwrap_or(u32::MAX),
                 requested: request.digests.len(),
@@ -139,7 +209,7 @@ impl LedgerState {
                 .iter()
                 .any(|d| entry.used.contains(d) || in_flight.contains(d))
             {
-                return Err(SadError::DigestAlreadyUsed {
+                return Err(LedgerError::DigestAlreadyUsed {
                     jti: request.jti.to_owned(),
                 });
             }
@@ -228,15 +298,15 @@ impl LedgerState {
         }
     }
 
-    pub(crate) fn take(&mut self, reservation: &Reservation) -> Result<Taken, SadError> {
+    pub(crate) fn take(&mut self, reservation: &Reservation) -> Result<Taken, LedgerError> {
         let entry = self
             .entries
             .get_mut(&reservation.jti)
-            .ok_or(SadError::UnknownReservation)?;
+            .ok_or(LedgerError::UnknownReservation)?;
         let digests = entry
             .reserved
             .remove(&reservation.id)
-            .ok_or(SadError::UnknownReservation)?;
+            .ok_or(LedgerError::UnknownReservation)?;
         if entry.reserved.is_empty() {
             // Most SADs see one reservation: give its table's memory back.
             entry.reserved.shrink_to_fit();
@@ -306,18 +376,18 @@ impl MemoryLedger {
 }
 
 impl ConsumptionLedger for MemoryLedger {
-    fn reserve(&self, request: &UseRequest<'_>) -> Result<Reservation, SadError> {
+    fn reserve(&self, request: &UseRequest<'_>) -> Result<Reservation, LedgerError> {
         lock(&self.state).reserve(request)
     }
 
-    fn commit(&self, reservation: &Reservation) -> Result<(), SadError> {
+    fn commit(&self, reservation: &Reservation) -> Result<(), LedgerError> {
         let mut state = lock(&self.state);
         let taken = state.take(reservation)?;
         state.apply_commit(&reservation.jti, taken.num, taken.exp, taken.digests);
         Ok(())
     }
 
-    fn release(&self, reservation: &Reservation) -> Result<(), SadError> {
+    fn release(&self, reservation: &Reservation) -> Result<(), LedgerError> {
         lock(&self.state).take(reservation).map(|_| ())
     }
 }
@@ -350,7 +420,7 @@ mod tests {
         assert_eq!(state.entries["j"].used.len(), 1);
         assert!(matches!(
             state.reserve(&request("j", 2, &first)),
-            Err(SadError::DigestAlreadyUsed { .. })
+            Err(LedgerError::DigestAlreadyUsed { .. })
         ));
         let second = [b];
         let r = state.reserve(&request("j", 2, &second)).unwrap();
@@ -362,7 +432,7 @@ mod tests {
         for digests in [&first[..], &second[..]] {
             assert!(matches!(
                 state.reserve(&request("j", 2, digests)),
-                Err(SadError::SadExhausted { .. })
+                Err(LedgerError::Exhausted { .. })
             ));
         }
     }

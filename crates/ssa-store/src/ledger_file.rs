@@ -25,11 +25,11 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::durable::{checksum, io, write_atomic};
-use crate::encoding::{b64_decode, b64_encode};
-use crate::error::{SadError, TokenPart};
-use crate::ledger::{ConsumptionLedger, LedgerState, Reservation, UseRequest, lock};
-use ssa_types::UnixTime;
+use base64ct::{Base64UrlUnpadded, Encoding};
+
+use crate::durable::{hex, unique_suffix, write_atomic};
+use crate::error::{StoreError, io};
+use crate::ledger::{ConsumptionLedger, LedgerError, LedgerState, Reservation, UseRequest, lock};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -79,8 +79,18 @@ struct Inner {
     prefix: String,
 }
 
-fn line(record: &Record) -> Result<Vec<u8>, SadError> {
-    let json = serde_json::to_string(record).map_err(|_| SadError::CorruptStore {
+/// A short checksum of a journal line (the first 8 bytes of SHA-256, hex).
+fn checksum(bytes: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    hex(&digest.as_ref()[..8])
+}
+
+fn b64_encode(bytes: &[u8]) -> String {
+    Base64UrlUnpadded::encode_string(bytes)
+}
+
+fn line(record: &Record) -> Result<Vec<u8>, StoreError> {
+    let json = serde_json::to_string(record).map_err(|_| StoreError::Corrupt {
         what: "ledger record",
     })?;
     Ok(format!("{json}\t{}\n", checksum(json.as_bytes())).into_bytes())
@@ -94,7 +104,7 @@ fn parse_line(text: &str) -> Option<Record> {
     serde_json::from_str(json).ok()
 }
 
-fn decode_uses(record: &Record) -> Result<Vec<Vec<u8>>, SadError> {
+fn decode_uses(record: &Record) -> Result<Vec<Vec<u8>>, StoreError> {
     record
         .uses
         .iter()
@@ -102,16 +112,16 @@ fn decode_uses(record: &Record) -> Result<Vec<Vec<u8>>, SadError> {
             if u.is_empty() {
                 Ok(Vec::new())
             } else {
-                b64_decode(u, TokenPart::Payload)
+                Base64UrlUnpadded::decode_vec(u)
             }
         })
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| SadError::CorruptStore {
+        .map_err(|_| StoreError::Corrupt {
             what: "ledger journal",
         })
 }
 
-fn apply(state: &mut LedgerState, record: &Record) -> Result<(), SadError> {
+fn apply(state: &mut LedgerState, record: &Record) -> Result<(), StoreError> {
     let uses = decode_uses(record)?;
     match record.op {
         Op::Reserve => state.apply_reserve(
@@ -135,7 +145,7 @@ fn apply(state: &mut LedgerState, record: &Record) -> Result<(), SadError> {
 
 /// Whole records in `bytes`: the records and the length they span. A
 /// damaged line is an error unless it is the last one (`torn_ok`).
-fn records(bytes: &[u8], torn_ok: bool) -> Result<(Vec<Record>, usize), SadError> {
+fn records(bytes: &[u8], torn_ok: bool) -> Result<(Vec<Record>, usize), StoreError> {
     let mut out = Vec::new();
     let mut good = 0;
     let mut rest = bytes;
@@ -147,7 +157,7 @@ fn records(bytes: &[u8], torn_ok: bool) -> Result<(Vec<Record>, usize), SadError
             Some(record) => out.push(record),
             None if torn_ok && end + 1 == rest.len() => break,
             None => {
-                return Err(SadError::CorruptStore {
+                return Err(StoreError::Corrupt {
                     what: "ledger journal",
                 });
             }
@@ -169,17 +179,16 @@ fn inode(_path: &Path) -> u64 {
     0
 }
 
-fn process_prefix() -> Result<String, SadError> {
-    let mut nonce = [0u8; 6];
-    crate::seal::random(&mut nonce)?;
-    Ok(format!("{}-{}-", std::process::id(), b64_encode(&nonce)))
+fn process_prefix() -> Result<String, StoreError> {
+    Ok(format!("{}-{}-", std::process::id(), unique_suffix()?))
 }
 
 impl FileLedger {
     /// Opens (creating it if needed) the journal at `path`, replays it, and
     /// drops the entries of SADs that expired before `drop_expired_before`
-    /// (pass the current time less the SAM's clock skew).
-    pub fn open(path: impl AsRef<Path>, drop_expired_before: UnixTime) -> Result<Self, SadError> {
+    /// (seconds since the Unix epoch: pass the current time less the SAM's
+    /// clock skew).
+    pub fn open(path: impl AsRef<Path>, drop_expired_before: u64) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let lock_path = path.with_extension("lock");
         let lock_file = OpenOptions::new()
@@ -192,7 +201,7 @@ impl FileLedger {
         Self::load(&path, drop_expired_before, lock_file)
     }
 
-    fn load(path: &Path, drop_expired_before: UnixTime, lock_file: File) -> Result<Self, SadError> {
+    fn load(path: &Path, drop_expired_before: u64, lock_file: File) -> Result<Self, StoreError> {
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
@@ -201,11 +210,11 @@ impl FileLedger {
                 return Err(io("read ledger", path)(e));
             }
         };
-        let loaded = (|| -> Result<_, SadError> {
+        let loaded = (|| -> Result<_, StoreError> {
             let (all, good) = records(&bytes, true)?;
             // SADs that expired before the cut are forgotten; the horizon
             // goes just past the latest of them and never moves back.
-            let cut = drop_expired_before.0;
+            let cut = drop_expired_before;
             let forgotten = all
                 .iter()
                 .filter(|r| r.op != Op::Horizon && r.exp < cut)
@@ -274,8 +283,8 @@ impl FileLedger {
     /// other processes appended since the last operation.
     fn locked<T>(
         &self,
-        operation: impl FnOnce(&mut Inner) -> Result<T, SadError>,
-    ) -> Result<T, SadError> {
+        operation: impl FnOnce(&mut Inner) -> Result<T, LedgerError>,
+    ) -> Result<T, LedgerError> {
         let mut inner = lock(&self.inner);
         inner.lock.lock().map_err(io("lock ledger", &self.path))?;
         let result = self
@@ -285,7 +294,7 @@ impl FileLedger {
         result
     }
 
-    fn catch_up(&self, inner: &mut Inner) -> Result<(), SadError> {
+    fn catch_up(&self, inner: &mut Inner) -> Result<(), LedgerError> {
         let current = inode(&self.path);
         if current != inner.inode {
             // Another process compacted the journal: start again from it.
@@ -313,7 +322,7 @@ impl FileLedger {
         Ok(())
     }
 
-    fn append(&self, inner: &mut Inner, record: &Record, sync: bool) -> Result<(), SadError> {
+    fn append(&self, inner: &mut Inner, record: &Record, sync: bool) -> Result<(), LedgerError> {
         let bytes = line(record)?;
         let written = inner
             .journal
@@ -334,14 +343,14 @@ impl FileLedger {
             Err(e) => {
                 // Cut a partly written record, so later appends stay whole.
                 let _ = inner.journal.set_len(inner.len);
-                Err(e)
+                Err(e.into())
             }
         }
     }
 }
 
 impl ConsumptionLedger for FileLedger {
-    fn reserve(&self, request: &UseRequest<'_>) -> Result<Reservation, SadError> {
+    fn reserve(&self, request: &UseRequest<'_>) -> Result<Reservation, LedgerError> {
         self.locked(|inner| {
             let reservation = inner.state.reserve(request)?;
             let record = Record {
@@ -360,7 +369,7 @@ impl ConsumptionLedger for FileLedger {
                     })
                     .collect(),
                 op: Op::Reserve,
-                rid: Some(reservation.id.clone()),
+                rid: Some(reservation.id().to_owned()),
             };
             if let Err(e) = self.append(inner, &record, false) {
                 let _ = inner.state.take(&reservation);
@@ -370,22 +379,25 @@ impl ConsumptionLedger for FileLedger {
         })
     }
 
-    fn commit(&self, reservation: &Reservation) -> Result<(), SadError> {
+    fn commit(&self, reservation: &Reservation) -> Result<(), LedgerError> {
         self.locked(|inner| {
             let taken = inner.state.take(reservation)?;
             let record = Record {
-                jti: reservation.jti.clone(),
+                jti: reservation.jti().to_owned(),
                 num: taken.num,
                 exp: taken.exp,
                 uses: taken.digests.iter().map(|d| b64_encode(d)).collect(),
                 op: Op::Commit,
-                rid: Some(reservation.id.clone()),
+                rid: Some(reservation.id().to_owned()),
             };
             match self.append(inner, &record, true) {
                 Ok(()) => {
-                    inner
-                        .state
-                        .apply_commit(&reservation.jti, taken.num, taken.exp, taken.digests);
+                    inner.state.apply_commit(
+                        reservation.jti(),
+                        taken.num,
+                        taken.exp,
+                        taken.digests,
+                    );
                     Ok(())
                 }
                 Err(e) => {
@@ -396,16 +408,16 @@ impl ConsumptionLedger for FileLedger {
         })
     }
 
-    fn release(&self, reservation: &Reservation) -> Result<(), SadError> {
+    fn release(&self, reservation: &Reservation) -> Result<(), LedgerError> {
         self.locked(|inner| {
             let taken = inner.state.take(reservation)?;
             let record = Record {
-                jti: reservation.jti.clone(),
+                jti: reservation.jti().to_owned(),
                 num: taken.num,
                 exp: taken.exp,
                 uses: Vec::new(),
                 op: Op::Release,
-                rid: Some(reservation.id.clone()),
+                rid: Some(reservation.id().to_owned()),
             };
             self.append(inner, &record, false)
         })
