@@ -107,7 +107,8 @@ impl SigningService {
             algorithm,
             request.subject,
         )?;
-        let factors = issuer.enroll(ssa_sad::Enrolment {
+        // Sealed, not stored: the registry record below is the enrolment.
+        let factors = issuer.seal(ssa_sad::Enrolment {
             credential: request.credential.clone(),
             signer: request.signer.clone(),
             scal: request.scal,
@@ -115,8 +116,7 @@ impl SigningService {
             totp: request.totp,
             device_key: request.device_key,
         })?;
-        let credential = request.credential.clone();
-        let created = self.inner.registry.create(&CredentialRecord {
+        self.inner.registry.create(&CredentialRecord {
             id: request.credential,
             signer: request.signer,
             key_id: hex(key.as_bytes()),
@@ -127,12 +127,7 @@ impl SigningService {
             factors,
             claimed_role: None,
             delegations: Vec::new(),
-        });
-        if let Err(error) = created {
-            // The issuer enrolled the factors; the store did not keep them.
-            issuer.forget(&credential);
-            return Err(error);
-        }
+        })?;
         Ok(csr)
     }
 

@@ -256,3 +256,50 @@ impl CredentialRegistry for FileRegistry {
         Ok(out)
     }
 }
+
+/// The registry as the issuer's enrolment store: a credential's enrolment
+/// is its record's sealed factors, read at every authorization. Enrolments
+/// are written with the record ([`CredentialRegistry::create`]), never
+/// through this view.
+#[derive(Debug)]
+pub(crate) struct RegistryEnrolments(pub(crate) std::sync::Arc<dyn CredentialRegistry>);
+
+fn backend(what: &'static str, error: ServiceError) -> ssa_sad::StoreError {
+    ssa_sad::StoreError::Backend {
+        what,
+        source: Box::new(error),
+    }
+}
+
+impl ssa_sad::EnrolmentStore for RegistryEnrolments {
+    fn insert(
+        &self,
+        _credential: &str,
+        _enrolment: &[u8],
+    ) -> Result<ssa_sad::Inserted, ssa_sad::StoreError> {
+        Err(ssa_sad::StoreError::Backend {
+            what: "enrolment",
+            source: "the service enrols with the credential record".into(),
+        })
+    }
+
+    fn get(&self, credential: &str) -> Result<Option<Vec<u8>>, ssa_sad::StoreError> {
+        let Some(record) = self
+            .0
+            .get(credential)
+            .map_err(|e| backend("read enrolment", e))?
+        else {
+            return Ok(None);
+        };
+        serde_json::to_vec(&record.factors)
+            .map(Some)
+            .map_err(|_| ssa_sad::StoreError::Corrupt { what: "enrolment" })
+    }
+
+    fn remove(&self, _credential: &str) -> Result<bool, ssa_sad::StoreError> {
+        Err(ssa_sad::StoreError::Backend {
+            what: "enrolment",
+            source: "the service removes enrolments with the credential record".into(),
+        })
+    }
+}

@@ -17,7 +17,7 @@ use ssa_scdev::{HashAlgorithm, KeyAlgorithm, KeyId, Scdev, SignatureAlgorithm};
 use x509_cert::Certificate;
 
 use crate::ServiceError;
-use crate::registry::{CredentialRecord, CredentialRegistry};
+use crate::registry::{CredentialRecord, CredentialRegistry, RegistryEnrolments};
 
 /// The signature algorithm the service uses for a key by default; `None`
 /// for a key kind it has no default for (one added to the vocabulary
@@ -148,13 +148,15 @@ impl SigningServiceBuilder {
         self
     }
 
-    /// The service. Enrolments already in the registry are loaded into the issuer.
-    pub fn build(self) -> Result<SigningService, ServiceError> {
-        if let Some(issuer) = &self.issuer {
-            for record in self.registry.list()? {
-                issuer.restore(&record.id, record.factors.clone())?;
-            }
-        }
+    /// The service. The issuer reads enrolments from the credential
+    /// registry (each record carries its sealed factors) whatever enrolment
+    /// store it was built with, so every process or node sharing the
+    /// registry authorizes every credential enrolled in it, at once.
+    pub fn build(mut self) -> Result<SigningService, ServiceError> {
+        let registry = Arc::clone(&self.registry);
+        self.issuer = self
+            .issuer
+            .map(|issuer| issuer.with_enrolment_store(Arc::new(RegistryEnrolments(registry))));
         Ok(SigningService { inner: self })
     }
 }

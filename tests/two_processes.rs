@@ -1,9 +1,11 @@
 //! Two processes share one credential registry, key store and ledger
 //! directory: a SAD consumed by one is refused by the other, even when both
-//! try at the same moment.
+//! try at the same moment; a credential enrolled by one after the other
+//! started is authorized by the other.
 //!
-//! Own harness: the binary is the parent (no arguments) and a signer
-//! (`sign DIR`).
+//! Own harness: the binary is the parent (no arguments), a signer
+//! (`sign DIR`) and an authorizer started before the enrolment
+//! (`authorize DIR`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -88,6 +90,73 @@ fn sign(dir: &Path) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// Builds its service, says so, waits until the parent has enrolled
+/// `shared/2`, then authorizes for it.
+fn authorize_later(dir: &Path) -> Result<(), String> {
+    let service = service(
+        dir,
+        &format!("audit-{}.log", std::process::id()),
+        Vec::new(),
+    );
+    std::fs::write(dir.join("ready"), b"").map_err(|e| e.to_string())?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !dir.join("enrolled").exists() {
+        if std::time::Instant::now() > deadline {
+            return Err("the parent never enrolled".into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let digests = vec![HashAlgorithm::Sha256.digest(b"enrolled elsewhere")];
+    service
+        .authorize(&pin_request("shared/2", &digests), SystemTime::now())
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+fn pin_request<'a>(credential: &'a str, digests: &'a [Vec<u8>]) -> AuthorizationRequest<'a> {
+    AuthorizationRequest {
+        mode: SigningMode::Document,
+        credential,
+        hash_alg: HashAlgorithm::Sha256,
+        digests,
+        num: 1,
+        lifetime: 120,
+        factors: PresentedFactors {
+            pin: Some(Pin::new(PIN)),
+            ..PresentedFactors::default()
+        },
+    }
+}
+
+/// A process started before an enrolment authorizes the new credential:
+/// the issuer reads enrolments from the shared registry, not from what it
+/// loaded when it was built.
+fn enrolment_reaches_a_running_process(d: &Path, service: &SigningService) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let child = Command::new(&exe)
+        .arg("authorize")
+        .arg(d)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !d.join("ready").exists() {
+        if std::time::Instant::now() > deadline {
+            return Err("the authorizer never started".into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    enrol_with_certificate(service, "shared/2", "CN=Shared Two");
+    std::fs::write(d.join("enrolled"), b"").map_err(|e| e.to_string())?;
+    let output = child.wait_with_output().map_err(|e| e.to_string())?;
+    let outcome = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    if outcome != "authorized" {
+        return Err(format!("a process running before the enrolment: {outcome}"));
+    }
+    println!("two_processes: an enrolment made by one process was authorized by another");
+    Ok(())
+}
+
 fn parent() -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let d = dir.path();
@@ -105,21 +174,7 @@ fn parent() -> Result<(), String> {
     let now = SystemTime::now();
     let digests = vec![HashAlgorithm::Sha256.digest(b"one document, one signature")];
     let sad = service
-        .authorize(
-            &AuthorizationRequest {
-                mode: SigningMode::Document,
-                credential: "shared/1",
-                hash_alg: HashAlgorithm::Sha256,
-                digests: &digests,
-                num: 1,
-                lifetime: 120,
-                factors: PresentedFactors {
-                    pin: Some(Pin::new(PIN)),
-                    ..PresentedFactors::default()
-                },
-            },
-            now,
-        )
+        .authorize(&pin_request("shared/1", &digests), now)
         .map_err(|e| e.to_string())?
         .sad;
     std::fs::write(d.join("sad"), sad.as_str()).map_err(|e| e.to_string())?;
@@ -167,7 +222,7 @@ fn parent() -> Result<(), String> {
         return Err("a third signature under a spent SAD".into());
     }
     println!("two_processes: one signed, the other refused: {refused}");
-    Ok(())
+    enrolment_reaches_a_running_process(d, &service)
 }
 
 fn main() {
@@ -181,10 +236,19 @@ fn main() {
         }
         return;
     }
+    if args.get(1).map(String::as_str) == Some("authorize") {
+        match authorize_later(Path::new(
+            args.get(2).map(String::as_str).unwrap_or_default(),
+        )) {
+            Ok(()) => println!("authorized"),
+            Err(e) => println!("refused: {e}"),
+        }
+        return;
+    }
     match parent() {
         Ok(()) => println!("test result: ok. 1 passed; 0 failed; 0 ignored"),
         Err(e) => {
-            println!("a_sad_consumed_by_one_process_is_refused_by_the_other: {e}");
+            println!("two_processes: {e}");
             println!("test result: FAILED. 0 passed; 1 failed; 0 ignored");
             std::process::exit(1);
         }

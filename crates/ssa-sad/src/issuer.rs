@@ -2,8 +2,7 @@
 //! factors, counts failures, locks, and mints SADs.
 
 use core::fmt;
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +15,10 @@ use crate::factor::totp::{self, Otp, TotpConfig, TotpSeed};
 use crate::jws::Sad;
 use crate::keys::SadSigningKey;
 use crate::seal::{SeedKey, random};
-use ssa_store::{AuthState, ChallengeStore, LockoutStore, MemoryChallengeStore, PendingChallenge};
+use ssa_store::{
+    AuthState, ChallengeStore, EnrolmentStore, Inserted, LockoutStore, MemoryChallengeStore,
+    MemoryEnrolmentStore, PendingChallenge,
+};
 use ssa_types::Pin;
 use ssa_types::UnixTime;
 use ssa_types::{HashAlgorithm, Scal, SigningMode};
@@ -157,7 +159,7 @@ pub struct SadIssuer {
     key: SadSigningKey,
     seed_key: SeedKey,
     lockout: Arc<dyn LockoutStore>,
-    enrolled: RwLock<HashMap<String, EnrolledFactors>>,
+    enrolled: Arc<dyn EnrolmentStore>,
     challenges: Arc<dyn ChallengeStore>,
 }
 
@@ -168,6 +170,7 @@ impl fmt::Debug for SadIssuer {
             .field("key", &self.key)
             .field("seed_key", &self.seed_key)
             .field("lockout", &self.lockout)
+            .field("enrolled", &self.enrolled)
             .field("challenges", &self.challenges)
             .finish_non_exhaustive()
     }
@@ -196,7 +199,7 @@ impl SadIssuer {
             key,
             seed_key,
             lockout,
-            enrolled: RwLock::new(HashMap::new()),
+            enrolled: Arc::new(MemoryEnrolmentStore::new()),
             challenges: Arc::new(MemoryChallengeStore::new()),
         }
     }
@@ -210,6 +213,15 @@ impl SadIssuer {
         self
     }
 
+    /// Keeps enrolments in `store` (default: in this process's memory).
+    /// The issuer reads a credential's enrolment from the store at every
+    /// authorization, so processes or nodes sharing the store see each
+    /// other's enrolments as soon as they are made.
+    pub fn with_enrolment_store(mut self, store: Arc<dyn EnrolmentStore>) -> Self {
+        self.enrolled = store;
+        self
+    }
+
     /// The issuer's configuration.
     pub fn config(&self) -> &IssuerConfig {
         &self.config
@@ -220,8 +232,20 @@ impl SadIssuer {
         self.key.verifying_key()
     }
 
-    /// Enrols a credential's factors; returns what to persist.
+    /// Enrols a credential's factors in the enrolment store; returns what
+    /// was stored.
     pub fn enroll(&self, enrolment: Enrolment) -> Result<EnrolledFactors, SadError> {
+        let credential = enrolment.credential.clone();
+        let factors = self.seal(enrolment)?;
+        self.restore(&credential, factors.clone())?;
+        Ok(factors)
+    }
+
+    /// Checks and seals a credential's factors (PIN verifier and TOTP seed
+    /// under the seed key, the credential id as associated data) without
+    /// storing them: for an embedder whose enrolment store is written with
+    /// its own records (see [`SadIssuer::with_enrolment_store`]).
+    pub fn seal(&self, enrolment: Enrolment) -> Result<EnrolledFactors, SadError> {
         let mut factors = EnrolledFactors {
             signer: enrolment.signer,
             scal: enrolment.scal,
@@ -270,43 +294,36 @@ impl SadIssuer {
                 reason: "SCAL2 needs a knowledge and a possession factor",
             });
         }
-        self.restore(&enrolment.credential, factors.clone())?;
         Ok(factors)
     }
 
-    /// Loads a persisted enrolment (from [`SadIssuer::enroll`]'s result).
+    /// Stores an enrolment made earlier ([`SadIssuer::enroll`]'s or
+    /// [`SadIssuer::seal`]'s result); refuses a credential enrolled already.
     pub fn restore(&self, credential: &str, factors: EnrolledFactors) -> Result<(), SadError> {
-        let mut enrolled = self
-            .enrolled
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if enrolled.contains_key(credential) {
-            return Err(SadError::AlreadyEnrolled {
+        let bytes = serde_json::to_vec(&factors)
+            .map_err(|_| SadError::CorruptStore { what: "enrolment" })?;
+        match self.enrolled.insert(credential, &bytes)? {
+            Inserted::Stored => Ok(()),
+            Inserted::AlreadyEnrolled => Err(SadError::AlreadyEnrolled {
                 credential: credential.to_owned(),
-            });
+            }),
         }
-        enrolled.insert(credential.to_owned(), factors);
-        Ok(())
     }
 
-    /// Forgets a credential's enrolment (its store entry was never written,
-    /// or was removed): it can no longer authorize.
-    pub fn forget(&self, credential: &str) {
-        self.enrolled
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(credential);
+    /// Removes a credential's enrolment: it can no longer authorize.
+    /// `false` if it was not enrolled.
+    pub fn forget(&self, credential: &str) -> Result<bool, SadError> {
+        Ok(self.enrolled.remove(credential)?)
     }
 
     fn factors(&self, credential: &str) -> Result<EnrolledFactors, SadError> {
-        self.enrolled
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(credential)
-            .cloned()
+        let bytes = self
+            .enrolled
+            .get(credential)?
             .ok_or_else(|| SadError::UnknownCredential {
                 credential: credential.to_owned(),
-            })
+            })?;
+        serde_json::from_slice(&bytes).map_err(|_| SadError::CorruptStore { what: "enrolment" })
     }
 
     /// The lockout state of a credential.

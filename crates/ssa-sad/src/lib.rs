@@ -25,9 +25,10 @@ pub use keys::{SadAlgorithm, SadSigningKey, SadVerifyingKey};
 pub use seal::SeedKey;
 /// The stores the SAM and the authenticator keep their state in, re-exported.
 pub use ssa_store::{
-    AuthState, ChallengeStore, ConsumptionLedger, FileChallengeStore, FileLedger, FileLockoutStore,
-    LedgerError, LockoutStore, MemoryChallengeStore, MemoryLedger, MemoryLockoutStore,
-    PendingChallenge, Reservation, StateChange, StoreError, UseRequest,
+    AuthState, ChallengeStore, ConsumptionLedger, EnrolmentStore, FileChallengeStore,
+    FileEnrolmentStore, FileLedger, FileLockoutStore, Inserted, LedgerError, LockoutStore,
+    MemoryChallengeStore, MemoryEnrolmentStore, MemoryLedger, MemoryLockoutStore, PendingChallenge,
+    Reservation, StateChange, StoreError, UseRequest,
 };
 /// The vocabulary this crate speaks, re-exported.
 pub use ssa_types::{HashAlgorithm, Pin, Scal, SigningMode, UnixTime};

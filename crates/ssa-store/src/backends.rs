@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use crate::conformance::{self, Pair};
 use crate::{
-    ChallengeStore, ConsumptionLedger, FileChallengeStore, FileLedger, FileLockoutStore,
-    LockoutStore, MemoryChallengeStore, MemoryLedger, MemoryLockoutStore,
+    ChallengeStore, ConsumptionLedger, EnrolmentStore, FileChallengeStore, FileEnrolmentStore,
+    FileLedger, FileLockoutStore, LockoutStore, MemoryChallengeStore, MemoryEnrolmentStore,
+    MemoryLedger, MemoryLockoutStore,
 };
 
 #[test]
@@ -77,6 +78,30 @@ fn file_ledger() {
         Pair {
             a: Arc::new(FileLedger::open(&path, 0).unwrap()),
             b: Arc::new(FileLedger::open(&path, 0).unwrap()),
+            guard: Box::new(dir),
+        }
+    });
+}
+
+#[test]
+fn memory_enrolment_store() {
+    conformance::enrolment_store(&|| {
+        let store: Arc<dyn EnrolmentStore> = Arc::new(MemoryEnrolmentStore::new());
+        Pair {
+            a: Arc::clone(&store),
+            b: store,
+            guard: Box::new(()),
+        }
+    });
+}
+
+#[test]
+fn file_enrolment_store() {
+    conformance::enrolment_store(&|| {
+        let dir = tempfile::tempdir().unwrap();
+        Pair {
+            a: Arc::new(FileEnrolmentStore::open(dir.path()).unwrap()),
+            b: Arc::new(FileEnrolmentStore::open(dir.path()).unwrap()),
             guard: Box::new(dir),
         }
     });

@@ -12,8 +12,8 @@ use std::any::Any;
 use std::sync::Arc;
 
 use crate::{
-    AuthState, ChallengeStore, ConsumptionLedger, LedgerError, LockoutStore, PendingChallenge,
-    UseRequest,
+    AuthState, ChallengeStore, ConsumptionLedger, EnrolmentStore, Inserted, LedgerError,
+    LockoutStore, PendingChallenge, StoreError, UseRequest,
 };
 
 /// Two handles on one fresh, empty store, and whatever must live as long
@@ -460,5 +460,101 @@ fn a_spent_sad_stays_spent_whatever_the_clock(pair: &Pair<dyn ConsumptionLedger>
                 "a spent SAD was granted again at forget_before {forget_before}: {again:?}"
             );
         }
+    }
+}
+
+/// Runs every enrolment-store case on stores from `fresh`.
+pub fn enrolment_store(fresh: &dyn Fn() -> Pair<dyn EnrolmentStore>) {
+    an_enrolment_is_seen_by_every_handle(&fresh());
+    a_second_enrolment_changes_nothing(&fresh());
+    a_removed_enrolment_is_gone_for_every_handle(&fresh());
+    racing_enrolments_store_one(&fresh());
+    ids_a_store_cannot_hold_are_refused(&fresh());
+}
+
+fn an_enrolment_is_seen_by_every_handle(pair: &Pair<dyn EnrolmentStore>) {
+    assert_eq!(pair.a.get("cred").unwrap(), None);
+    assert_eq!(
+        pair.a.insert("cred", b"sealed-1").unwrap(),
+        Inserted::Stored
+    );
+    for handle in [&pair.a, &pair.b] {
+        assert_eq!(
+            handle.get("cred").unwrap().as_deref(),
+            Some(&b"sealed-1"[..])
+        );
+    }
+    assert_eq!(pair.b.get("other").unwrap(), None);
+    // Ids of every length the store takes, and bytes of any value.
+    let long = "c".repeat(120);
+    let all: Vec<u8> = (0..=255).collect();
+    assert_eq!(pair.b.insert(&long, &all).unwrap(), Inserted::Stored);
+    assert_eq!(pair.a.get(&long).unwrap(), Some(all));
+    assert_eq!(pair.a.insert("empty-body", b"").unwrap(), Inserted::Stored);
+    assert_eq!(pair.b.get("empty-body").unwrap(), Some(Vec::new()));
+}
+
+fn a_second_enrolment_changes_nothing(pair: &Pair<dyn EnrolmentStore>) {
+    assert_eq!(pair.a.insert("cred", b"first").unwrap(), Inserted::Stored);
+    for handle in [&pair.a, &pair.b] {
+        assert_eq!(
+            handle.insert("cred", b"second").unwrap(),
+            Inserted::AlreadyEnrolled
+        );
+    }
+    assert_eq!(pair.b.get("cred").unwrap().as_deref(), Some(&b"first"[..]));
+}
+
+fn a_removed_enrolment_is_gone_for_every_handle(pair: &Pair<dyn EnrolmentStore>) {
+    assert_eq!(pair.a.insert("cred", b"x").unwrap(), Inserted::Stored);
+    assert!(pair.b.remove("cred").unwrap());
+    assert_eq!(pair.a.get("cred").unwrap(), None);
+    assert!(!pair.a.remove("cred").unwrap());
+    assert!(!pair.a.remove("never").unwrap());
+    // The id can be enrolled again.
+    assert_eq!(pair.a.insert("cred", b"y").unwrap(), Inserted::Stored);
+    assert_eq!(pair.b.get("cred").unwrap().as_deref(), Some(&b"y"[..]));
+}
+
+fn racing_enrolments_store_one(pair: &Pair<dyn EnrolmentStore>) {
+    const IDS: usize = 50;
+    const WRITERS: u8 = 4;
+    let stored = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for t in 0..WRITERS {
+            let store = if t % 2 == 0 { &pair.a } else { &pair.b };
+            let stored = &stored;
+            scope.spawn(move || {
+                for i in 0..IDS {
+                    let body = [t; 64];
+                    if store.insert(&format!("race-{i}"), &body).unwrap() == Inserted::Stored {
+                        stored.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(
+        stored.into_inner(),
+        IDS,
+        "an id was enrolled twice, or lost"
+    );
+    for i in 0..IDS {
+        let body = pair.a.get(&format!("race-{i}")).unwrap().unwrap();
+        // Whole, from one writer.
+        assert_eq!(body.len(), 64);
+        assert!(body.iter().all(|b| *b == body[0]), "a torn enrolment");
+    }
+}
+
+fn ids_a_store_cannot_hold_are_refused(pair: &Pair<dyn EnrolmentStore>) {
+    for id in [String::new(), "x".repeat(121)] {
+        assert!(
+            matches!(pair.a.insert(&id, b"x"), Err(StoreError::InvalidKey { .. })),
+            "id of {} bytes",
+            id.len()
+        );
+        assert_eq!(pair.b.get(&id).unwrap(), None);
+        assert!(!pair.b.remove(&id).unwrap());
     }
 }

@@ -3,6 +3,7 @@
 
 mod challenge;
 pub mod durable;
+mod enrolment;
 mod error;
 mod ledger;
 mod ledger_file;
@@ -17,6 +18,7 @@ pub mod conformance;
 mod backends;
 
 pub use challenge::{ChallengeStore, FileChallengeStore, MemoryChallengeStore, PendingChallenge};
+pub use enrolment::{EnrolmentStore, FileEnrolmentStore, Inserted, MemoryEnrolmentStore};
 pub use error::{StoreError, io};
 pub use ledger::{ConsumptionLedger, LedgerError, MemoryLedger, Reservation, UseRequest};
 pub use ledger_file::FileLedger;
