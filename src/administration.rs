@@ -42,7 +42,7 @@ impl SigningService {
         let result = self
             .inner
             .registry
-            .update(credential, &mut |r| r.disabled = true)
+            .update(credential, &|r| r.disabled = true)
             .map(|_| ());
         self.audited(
             Entry::new(Event::CredentialDisabled, admin, Outcome::Success).credential(credential),
@@ -95,7 +95,7 @@ impl SigningService {
                     now,
                 )?;
             }
-            self.inner.registry.update(credential, &mut |r| {
+            self.inner.registry.update(credential, &|r| {
                 r.claimed_role = claimed_role.clone();
                 r.delegations = certificates.clone();
             })?;

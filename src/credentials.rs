@@ -45,9 +45,8 @@ impl SigningService {
         let mut ids: Vec<String> = self
             .inner
             .registry
-            .list()?
+            .list(Some(signer))?
             .into_iter()
-            .filter(|record| record.signer == signer)
             .map(|record| record.id)
             .collect();
         ids.sort();

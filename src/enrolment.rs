@@ -11,7 +11,7 @@ use ssa_scdev::{HashAlgorithm, KeyId, KeySpec};
 use x509_cert::Certificate;
 use x509_cert::name::Name;
 
-use crate::registry::CredentialRecord;
+use crate::registry::{CredentialRecord, CredentialRegistry};
 use crate::service::{hex, signature_algorithm_for};
 use crate::{ServiceError, SigningService};
 
@@ -62,6 +62,8 @@ impl SigningService {
 
     fn enroll_inner(&self, request: EnrolmentRequest) -> Result<Vec<u8>, ServiceError> {
         self.inner.issuer.as_ref().ok_or(ServiceError::NoIssuer)?;
+        // Before the key is made: an id no store holds creates nothing.
+        CredentialRegistry::check_id(&request.credential)?;
         let required = self.inner.requests.scal_for(&request.credential);
         if request.scal < required {
             return Err(ssa_policy::PolicyError::ScalBelowPolicy {
@@ -183,7 +185,7 @@ impl SigningService {
             })?;
         self.inner
             .registry
-            .update(credential, &mut |r| r.chain = ders.clone())?;
+            .update(credential, &|r| r.chain = ders.clone())?;
         Ok(())
     }
 }

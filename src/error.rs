@@ -86,6 +86,9 @@ pub enum ServiceError {
         /// The credential's key.
         key: ssa_types::KeyAlgorithm,
     },
+    /// A store (the credential registry's) could not do its job.
+    #[error("store: {0}")]
+    Store(ssa_store::StoreError),
     /// Stored data is corrupt.
     #[error("corrupt {what}")]
     Corrupt {

@@ -18,10 +18,12 @@ pub use credentials::CredentialInfo;
 pub use csr::certification_request;
 pub use enrolment::EnrolmentRequest;
 pub use error::ServiceError;
-pub use registry::{CredentialRecord, CredentialRegistry, FileRegistry, MemoryRegistry};
+pub use registry::{CredentialRecord, CredentialRegistry};
 pub use scdev_signer::ScdevSigner;
 pub use service::{DelegationSource, SigningService, SigningServiceBuilder};
 pub use signing::SignOptions;
+/// The credential stores the registry keeps its records in. See [`ssa_store`].
+pub use ssa_store::{CredentialStore, FileCredentialStore, MemoryCredentialStore};
 
 /// Signature creation devices: the [`Scdev`] trait, the soft
 /// key store and the PKCS#11 backend. See [`ssa_scdev`].
@@ -37,6 +39,10 @@ pub use ssa_cades as cades;
 
 /// Algorithm, certificate and request policy. See [`ssa_policy`].
 pub use ssa_policy as policy;
+
+/// Store traits, their memory and file backends, and their conformance
+/// suites (feature `conformance` of `ssa-store`). See [`ssa_store`].
+pub use ssa_store as store;
 
 /// The tamper-evident signing log. See [`ssa_audit`].
 pub use ssa_audit as audit;

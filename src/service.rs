@@ -9,7 +9,7 @@ use core::fmt;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ssa_audit::{AuditLog, Entry, Outcome};
+use ssa_audit::{AuditSink, Entry, Outcome};
 use ssa_cades::{RevocationSource, TimeStampAuthority};
 use ssa_policy::{AlgorithmPolicy, RequestPolicy};
 use ssa_sad::{SadIssuer, SadVerifier};
@@ -17,6 +17,8 @@ use ssa_scdev::{HashAlgorithm, KeyAlgorithm, KeyId, Scdev, SignatureAlgorithm};
 use x509_cert::Certificate;
 
 use crate::ServiceError;
+use ssa_store::CredentialStore;
+
 use crate::registry::{CredentialRecord, CredentialRegistry, RegistryEnrolments};
 
 /// The signature algorithm the service uses for a key by default; `None`
@@ -41,14 +43,11 @@ pub(crate) fn secs(time: SystemTime) -> u64 {
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    ssa_store::durable::hex(bytes)
 }
 
 pub(crate) fn key_id_of(record: &CredentialRecord) -> Result<KeyId, ServiceError> {
-    let bytes: Option<Vec<u8>> = (0..record.key_id.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(record.key_id.get(i..i + 2)?, 16).ok())
-        .collect();
+    let bytes = ssa_store::durable::unhex(&record.key_id);
     KeyId::new(bytes.ok_or(ServiceError::Corrupt { what: "key id" })?).map_err(ServiceError::from)
 }
 
@@ -63,8 +62,8 @@ pub trait DelegationSource: Send + Sync {
 pub struct SigningServiceBuilder {
     pub(crate) scdev: Arc<dyn Scdev>,
     pub(crate) sam: SadVerifier,
-    pub(crate) registry: Arc<dyn CredentialRegistry>,
-    pub(crate) audit: Arc<AuditLog>,
+    pub(crate) registry: CredentialRegistry,
+    pub(crate) audit: Arc<dyn AuditSink>,
     pub(crate) issuer: Option<SadIssuer>,
     pub(crate) anchors: Vec<Certificate>,
     pub(crate) algorithms: AlgorithmPolicy,
@@ -76,17 +75,19 @@ pub struct SigningServiceBuilder {
 }
 
 impl SigningServiceBuilder {
-    /// The mandatory pieces: the SCDev, the SAM, the credential registry and the audit log.
+    /// The mandatory pieces: the SCDev, the SAM, the store the credential
+    /// registry keeps its records in, and the audit sink (an `AuditLog`,
+    /// or another crate's `AuditSink`).
     pub fn new(
         scdev: Arc<dyn Scdev>,
         sam: SadVerifier,
-        registry: Arc<dyn CredentialRegistry>,
-        audit: Arc<AuditLog>,
+        credentials: Arc<dyn CredentialStore>,
+        audit: Arc<dyn AuditSink>,
     ) -> Self {
         Self {
             scdev,
             sam,
-            registry,
+            registry: CredentialRegistry::new(credentials),
             audit,
             issuer: None,
             anchors: Vec::new(),
@@ -153,7 +154,7 @@ impl SigningServiceBuilder {
     /// store it was built with, so every process or node sharing the
     /// registry authorizes every credential enrolled in it, at once.
     pub fn build(mut self) -> Result<SigningService, ServiceError> {
-        let registry = Arc::clone(&self.registry);
+        let registry = self.registry.clone();
         self.issuer = self
             .issuer
             .map(|issuer| issuer.with_enrolment_store(Arc::new(RegistryEnrolments(registry))));
@@ -178,9 +179,9 @@ impl fmt::Debug for SigningService {
 }
 
 impl SigningService {
-    /// The audit log.
-    pub fn audit(&self) -> &AuditLog {
-        &self.inner.audit
+    /// The audit sink.
+    pub fn audit(&self) -> &dyn AuditSink {
+        &*self.inner.audit
     }
 
     /// Appends `entry` with the outcome of `result` (the error's message on

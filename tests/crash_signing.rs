@@ -20,7 +20,7 @@ use ssa::audit::{AuditLog, AuditOptions, Event, Record, scan};
 use ssa::sad::*;
 use ssa::scdev::KeyEncryptionKey;
 use ssa::scdev::soft::SoftScdev;
-use ssa::{FileRegistry, HashAlgorithm, SignOptions, SigningServiceBuilder};
+use ssa::{FileCredentialStore, HashAlgorithm, SignOptions, SigningServiceBuilder};
 use x509_cert::Certificate;
 
 fn child(dir: &str) -> ! {
@@ -37,7 +37,7 @@ fn child(dir: &str) -> ! {
     let service = SigningServiceBuilder::new(
         Arc::new(SoftScdev::in_memory(KeyEncryptionKey::generate().unwrap())),
         sam,
-        Arc::new(FileRegistry::open(dir.join("registry")).unwrap()),
+        Arc::new(FileCredentialStore::open(dir.join("registry")).unwrap()),
         Arc::new(AuditLog::open(dir.join("audit.log"), AuditOptions::default()).unwrap()),
     )
     .issuer(issuer)

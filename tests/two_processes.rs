@@ -22,7 +22,7 @@ use ssa::audit::{AuditLog, AuditOptions};
 use ssa::sad::*;
 use ssa::scdev::KeyEncryptionKey;
 use ssa::scdev::soft::{DirectoryKeyStore, SoftScdev};
-use ssa::{FileRegistry, HashAlgorithm, SignOptions, SigningService, SigningServiceBuilder};
+use ssa::{FileCredentialStore, HashAlgorithm, SignOptions, SigningService, SigningServiceBuilder};
 use x509_cert::Certificate;
 
 /// A service over the shared directory; `anchors` for installing certificates.
@@ -60,7 +60,7 @@ fn service(dir: &Path, audit_name: &str, anchors: Vec<Certificate>) -> SigningSe
             KeyEncryptionKey::from_bytes(kek),
         )),
         sam,
-        Arc::new(FileRegistry::open(dir.join("registry")).unwrap()),
+        Arc::new(FileCredentialStore::open(dir.join("registry")).unwrap()),
         Arc::new(AuditLog::open(dir.join(audit_name), AuditOptions::default()).unwrap()),
     )
     .issuer(issuer)

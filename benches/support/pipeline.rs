@@ -19,8 +19,8 @@ use ssa::sad::{
     TotpConfig, TotpSeed,
 };
 use ssa::{
-    EnrolmentRequest, HashAlgorithm, KeyAlgorithm, KeySpec, MemoryRegistry, Scdev, ServiceError,
-    SignOptions, SigningService, SigningServiceBuilder,
+    EnrolmentRequest, HashAlgorithm, KeyAlgorithm, KeySpec, MemoryCredentialStore, Scdev,
+    ServiceError, SignOptions, SigningService, SigningServiceBuilder,
 };
 use x509_cert::Certificate;
 
@@ -81,7 +81,7 @@ impl Pipeline {
         let service = SigningServiceBuilder::new(
             scdev,
             sam,
-            Arc::new(MemoryRegistry::new()),
+            Arc::new(MemoryCredentialStore::new()),
             Arc::new(audit),
         )
         .issuer(issuer)

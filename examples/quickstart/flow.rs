@@ -10,8 +10,8 @@ use ssa::policy::Level;
 use ssa::sad::*;
 use ssa::scdev::{KeyId, KeySpec};
 use ssa::{
-    EnrolmentRequest, FileRegistry, HashAlgorithm, KeyAlgorithm, Scdev, ScdevCheckpointSigner,
-    SignOptions, SignatureAlgorithm, SigningServiceBuilder,
+    EnrolmentRequest, FileCredentialStore, HashAlgorithm, KeyAlgorithm, Scdev,
+    ScdevCheckpointSigner, SignOptions, SignatureAlgorithm, SigningServiceBuilder,
 };
 
 use crate::ca;
@@ -96,8 +96,8 @@ pub(crate) fn run(
     let mut builder = SigningServiceBuilder::new(
         Arc::clone(&scdev),
         sam,
-        Arc::new(FileRegistry::open(work.path().join("registry"))?),
-        Arc::clone(&audit),
+        Arc::new(FileCredentialStore::open(work.path().join("registry"))?),
+        audit.clone(),
     )
     .issuer(issuer)
     .anchors(vec![ca.certificate.clone()]);

@@ -26,6 +26,15 @@ pub enum AuditError {
         /// Why.
         reason: String,
     },
+    /// Another sink's backend (a database) failed.
+    #[error("{what} failed in the audit sink's backend")]
+    Backend {
+        /// What the sink was doing.
+        what: &'static str,
+        /// The backend's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Reading, writing or fsyncing the log failed.
     #[error("{what} failed on {path}")]
     Io {

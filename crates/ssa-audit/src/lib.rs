@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 
 mod checkpoint;
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 mod error;
 mod log;
 mod record;
@@ -9,6 +11,6 @@ mod verify;
 
 pub use checkpoint::{CheckpointSigner, CheckpointVerifier, PublicKeyVerifier, checkpoint_message};
 pub use error::AuditError;
-pub use log::{AuditLog, AuditOptions, Durability, Receipt};
+pub use log::{AuditLog, AuditOptions, AuditSink, Durability, Receipt};
 pub use record::{Entry, Event, Outcome, Record};
 pub use verify::{LogReport, Problem, scan, scan_with};

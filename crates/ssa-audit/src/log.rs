@@ -65,10 +65,20 @@ struct State {
     last_checkpoint_time: Option<u64>,
 }
 
-/// The tamper-evident audit log.
+/// Where the log's lines go.
+enum Medium {
+    /// An append-only file.
+    File(File),
+    /// A buffer in memory (lost with the process).
+    Memory(Mutex<Vec<u8>>),
+}
+
+/// The tamper-evident audit log: in a file ([`AuditLog::open`]) or in
+/// memory ([`AuditLog::in_memory`]). One writer per log: processes sharing
+/// a directory each keep their own file.
 pub struct AuditLog {
     path: PathBuf,
-    file: File,
+    medium: Medium,
     options: AuditOptions,
     state: Mutex<State>,
     sync: Mutex<()>,
@@ -137,9 +147,29 @@ impl AuditLog {
             synced: AtomicU64::new(report.valid_len),
             sync: Mutex::new(()),
             path,
-            file,
+            medium: Medium::File(file),
             options,
         })
+    }
+
+    /// An empty log in memory: the same records, chain and checkpoints as
+    /// a file log, gone with the process. For tests, benchmarks and
+    /// embedders whose sink copies [`AuditSink::export`] elsewhere.
+    pub fn in_memory(options: AuditOptions) -> Self {
+        Self {
+            state: Mutex::new(State {
+                next_seq: 0,
+                head: crate::record::GENESIS.to_owned(),
+                len: 0,
+                since_checkpoint: 0,
+                last_checkpoint_time: None,
+            }),
+            synced: AtomicU64::new(0),
+            sync: Mutex::new(()),
+            path: PathBuf::from("(memory)"),
+            medium: Medium::Memory(Mutex::new(Vec::new())),
+            options,
+        }
     }
 
     /// Records written so far, and the hash of the last.
@@ -160,10 +190,15 @@ impl AuditLog {
         })?;
         let hash = body_hash(body.as_bytes());
         let line = format!("{hash} {body}\n");
-        if let Err(e) = (&self.file).write_all(line.as_bytes()) {
-            // Leave no partial record behind for the next append to follow.
-            let _ = self.file.set_len(state.len);
-            return Err(io("append to audit log", &self.path)(e));
+        match &self.medium {
+            Medium::File(file) => {
+                if let Err(e) = { file }.write_all(line.as_bytes()) {
+                    // Leave no partial record behind for the next append to follow.
+                    let _ = file.set_len(state.len);
+                    return Err(io("append to audit log", &self.path)(e));
+                }
+            }
+            Medium::Memory(buffer) => lock(buffer).extend_from_slice(line.as_bytes()),
         }
         state.len += line.len() as u64;
         state.next_seq += 1;
@@ -282,6 +317,9 @@ impl AuditLog {
     /// Group commit: one fsync at a time; whoever finds its bytes already
     /// covered by an fsync that began after they were written returns at once.
     fn make_durable(&self, end: u64) -> Result<(), AuditError> {
+        let Medium::File(file) = &self.medium else {
+            return Ok(());
+        };
         if self.options.durability == Durability::NoSync {
             return Ok(());
         }
@@ -290,10 +328,97 @@ impl AuditLog {
             return Ok(());
         }
         let covered = lock(&self.state).len;
-        self.file
-            .sync_data()
+        file.sync_data()
             .map_err(io("fsync audit log", &self.path))?;
         self.synced.fetch_max(covered, Ordering::AcqRel);
         Ok(())
+    }
+}
+
+/// Where audit records go: an append-only, hash-chained sequence that a
+/// verifier can read back. [`AuditLog`] is the file and memory sink;
+/// another crate may implement one over a database (a backend's own error
+/// as [`AuditError::Backend`]) and prove it with
+/// `conformance::audit_sink` (feature `conformance`).
+///
+/// A sink numbers records from 0 without gaps, chains each to the one
+/// before (as [`crate::scan`] checks), and keeps every record that an
+/// append returned for. Concurrent appends are serialized: none is lost,
+/// none interleaved inside another's batch.
+pub trait AuditSink: Send + Sync + fmt::Debug {
+    /// Appends `entries`, in order, at `time` (seconds since the Unix
+    /// epoch), with any checkpoint then due; they are kept (durable, for a
+    /// durable sink) when this returns. An empty batch writes nothing.
+    fn append_all(&self, entries: Vec<Entry>, time: u64) -> Result<Vec<Receipt>, AuditError>;
+    /// Appends one entry: [`AuditSink::append_all`] of one.
+    fn append(&self, entry: Entry, time: u64) -> Result<Receipt, AuditError> {
+        self.append_all(vec![entry], time)?
+            .pop()
+            .ok_or_else(|| AuditError::Encoding {
+                reason: "an append returned no receipt".into(),
+            })
+    }
+    /// Records written so far, and the hash of the last (the genesis hash
+    /// for an empty sink).
+    fn head(&self) -> Result<(u64, String), AuditError>;
+    /// Writes a checkpoint now, if the sink signs them and anything is unsealed.
+    fn checkpoint(&self, time: u64) -> Result<Option<Receipt>, AuditError>;
+    /// The whole log in the line format [`crate::scan`] reads.
+    fn export(&self) -> Result<Vec<u8>, AuditError>;
+}
+
+impl AuditSink for AuditLog {
+    fn append_all(&self, entries: Vec<Entry>, time: u64) -> Result<Vec<Receipt>, AuditError> {
+        AuditLog::append_all(self, entries, time)
+    }
+
+    fn append(&self, entry: Entry, time: u64) -> Result<Receipt, AuditError> {
+        AuditLog::append(self, entry, time)
+    }
+
+    fn head(&self) -> Result<(u64, String), AuditError> {
+        Ok(AuditLog::head(self))
+    }
+
+    fn checkpoint(&self, time: u64) -> Result<Option<Receipt>, AuditError> {
+        AuditLog::checkpoint(self, time)
+    }
+
+    fn export(&self) -> Result<Vec<u8>, AuditError> {
+        // Under the state lock: no append is half-way.
+        let state = lock(&self.state);
+        let mut bytes = match &self.medium {
+            Medium::Memory(buffer) => lock(buffer).clone(),
+            Medium::File(_) => {
+                std::fs::read(&self.path).map_err(io("read audit log", &self.path))?
+            }
+        };
+        bytes.truncate(usize::try_from(state.len).unwrap_or(usize::MAX));
+        Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod sinks {
+    use super::*;
+
+    #[test]
+    fn memory_sink_conforms() {
+        crate::conformance::audit_sink(&|| {
+            let sink: Arc<dyn AuditSink> = Arc::new(AuditLog::in_memory(AuditOptions::default()));
+            (sink, Box::new(()))
+        });
+    }
+
+    #[test]
+    fn file_sink_conforms() {
+        crate::conformance::audit_sink(&|| {
+            let dir = tempfile::tempdir().unwrap();
+            let sink: Arc<dyn AuditSink> = Arc::new(
+                AuditLog::open(dir.path().join("audit.log"), AuditOptions::default()).unwrap(),
+            );
+            (sink, Box::new(dir))
+        });
     }
 }

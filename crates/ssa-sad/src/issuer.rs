@@ -304,7 +304,7 @@ impl SadIssuer {
             .map_err(|_| SadError::CorruptStore { what: "enrolment" })?;
         match self.enrolled.insert(credential, &bytes)? {
             Inserted::Stored => Ok(()),
-            Inserted::AlreadyEnrolled => Err(SadError::AlreadyEnrolled {
+            Inserted::Exists => Err(SadError::AlreadyEnrolled {
                 credential: credential.to_owned(),
             }),
         }

@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use crate::conformance::{self, Pair};
 use crate::{
-    ChallengeStore, ConsumptionLedger, EnrolmentStore, FileChallengeStore, FileEnrolmentStore,
-    FileLedger, FileLockoutStore, LockoutStore, MemoryChallengeStore, MemoryEnrolmentStore,
-    MemoryLedger, MemoryLockoutStore,
+    ChallengeStore, ConsumptionLedger, CredentialStore, EnrolmentStore, FileChallengeStore,
+    FileCredentialStore, FileEnrolmentStore, FileLedger, FileLockoutStore, LockoutStore,
+    MemoryChallengeStore, MemoryCredentialStore, MemoryEnrolmentStore, MemoryLedger,
+    MemoryLockoutStore,
 };
 
 #[test]
@@ -102,6 +103,30 @@ fn file_enrolment_store() {
         Pair {
             a: Arc::new(FileEnrolmentStore::open(dir.path()).unwrap()),
             b: Arc::new(FileEnrolmentStore::open(dir.path()).unwrap()),
+            guard: Box::new(dir),
+        }
+    });
+}
+
+#[test]
+fn memory_credential_store() {
+    conformance::credential_store(&|| {
+        let store: Arc<dyn CredentialStore> = Arc::new(MemoryCredentialStore::new());
+        Pair {
+            a: Arc::clone(&store),
+            b: store,
+            guard: Box::new(()),
+        }
+    });
+}
+
+#[test]
+fn file_credential_store() {
+    conformance::credential_store(&|| {
+        let dir = tempfile::tempdir().unwrap();
+        Pair {
+            a: Arc::new(FileCredentialStore::open(dir.path()).unwrap()),
+            b: Arc::new(FileCredentialStore::open(dir.path()).unwrap()),
             guard: Box::new(dir),
         }
     });

@@ -12,8 +12,8 @@ use std::any::Any;
 use std::sync::Arc;
 
 use crate::{
-    AuthState, ChallengeStore, ConsumptionLedger, EnrolmentStore, Inserted, LedgerError,
-    LockoutStore, PendingChallenge, StoreError, UseRequest,
+    AuthState, ChallengeStore, ConsumptionLedger, CredentialStore, EnrolmentStore, Inserted,
+    LedgerError, LockoutStore, PendingChallenge, StoreError, StoredCredential, UseRequest,
 };
 
 /// Two handles on one fresh, empty store, and whatever must live as long
@@ -497,10 +497,7 @@ fn an_enrolment_is_seen_by_every_handle(pair: &Pair<dyn EnrolmentStore>) {
 fn a_second_enrolment_changes_nothing(pair: &Pair<dyn EnrolmentStore>) {
     assert_eq!(pair.a.insert("cred", b"first").unwrap(), Inserted::Stored);
     for handle in [&pair.a, &pair.b] {
-        assert_eq!(
-            handle.insert("cred", b"second").unwrap(),
-            Inserted::AlreadyEnrolled
-        );
+        assert_eq!(handle.insert("cred", b"second").unwrap(), Inserted::Exists);
     }
     assert_eq!(pair.b.get("cred").unwrap().as_deref(), Some(&b"first"[..]));
 }
@@ -557,4 +554,159 @@ fn ids_a_store_cannot_hold_are_refused(pair: &Pair<dyn EnrolmentStore>) {
         assert_eq!(pair.b.get(&id).unwrap(), None);
         assert!(!pair.b.remove(&id).unwrap());
     }
+}
+
+/// Runs every credential-store case on stores from `fresh`.
+pub fn credential_store(fresh: &dyn Fn() -> Pair<dyn CredentialStore>) {
+    a_credential_is_seen_by_every_handle(&fresh());
+    a_second_create_changes_nothing(&fresh());
+    an_update_is_seen_by_every_handle_and_keeps_the_index(&fresh());
+    a_failed_change_leaves_the_record(&fresh());
+    concurrent_record_updates_are_all_kept(&fresh());
+    credentials_are_listed_in_id_order_and_by_signer(&fresh());
+    credential_ids_a_store_cannot_hold_are_refused(&fresh());
+}
+
+fn stored(id: &str, signer: &str, record: &[u8]) -> StoredCredential {
+    StoredCredential {
+        id: id.into(),
+        signer: signer.into(),
+        record: record.to_vec(),
+    }
+}
+
+fn a_credential_is_seen_by_every_handle(pair: &Pair<dyn CredentialStore>) {
+    assert_eq!(pair.a.get("alice/1").unwrap(), None);
+    let alice = stored("alice/1", "alice", b"{\"v\":1}\n\x00\xff");
+    assert_eq!(pair.a.create(&alice).unwrap(), Inserted::Stored);
+    for handle in [&pair.a, &pair.b] {
+        assert_eq!(handle.get("alice/1").unwrap(), Some(alice.clone()));
+    }
+    // Ids and signers with spaces, line breaks and non-ASCII text.
+    let odd = stored("a b\nc/é", "sign er\n", b"");
+    assert_eq!(pair.b.create(&odd).unwrap(), Inserted::Stored);
+    assert_eq!(pair.a.get(&odd.id).unwrap(), Some(odd));
+    let long = stored(&"c".repeat(crate::MAX_ID_LEN), "s", b"x");
+    assert_eq!(pair.a.create(&long).unwrap(), Inserted::Stored);
+    assert_eq!(pair.b.get(&long.id).unwrap(), Some(long));
+}
+
+fn a_second_create_changes_nothing(pair: &Pair<dyn CredentialStore>) {
+    let first = stored("cred", "alice", b"first");
+    assert_eq!(pair.a.create(&first).unwrap(), Inserted::Stored);
+    for handle in [&pair.a, &pair.b] {
+        assert_eq!(
+            handle
+                .create(&stored("cred", "mallory", b"second"))
+                .unwrap(),
+            Inserted::Exists
+        );
+    }
+    assert_eq!(pair.b.get("cred").unwrap(), Some(first));
+}
+
+fn an_update_is_seen_by_every_handle_and_keeps_the_index(pair: &Pair<dyn CredentialStore>) {
+    assert_eq!(
+        pair.a.create(&stored("cred", "alice", b"1")).unwrap(),
+        Inserted::Stored
+    );
+    let updated = pair
+        .b
+        .update("cred", &|old| Ok([old, b"2"].concat()))
+        .unwrap();
+    assert_eq!(updated.as_deref(), Some(&b"12"[..]));
+    assert_eq!(
+        pair.a.get("cred").unwrap(),
+        Some(stored("cred", "alice", b"12"))
+    );
+    assert_eq!(pair.a.list(Some("alice")).unwrap().len(), 1);
+    assert_eq!(
+        pair.a.update("nobody", &|old| Ok(old.to_vec())).unwrap(),
+        None
+    );
+    assert_eq!(
+        pair.a.get("nobody").unwrap(),
+        None,
+        "an update created a credential"
+    );
+}
+
+fn a_failed_change_leaves_the_record(pair: &Pair<dyn CredentialStore>) {
+    assert_eq!(
+        pair.a.create(&stored("cred", "alice", b"kept")).unwrap(),
+        Inserted::Stored
+    );
+    let result = pair
+        .a
+        .update("cred", &|_| Err(StoreError::Corrupt { what: "test" }));
+    assert!(
+        matches!(result, Err(StoreError::Corrupt { what: "test" })),
+        "{result:?}"
+    );
+    assert_eq!(pair.b.get("cred").unwrap().unwrap().record, b"kept");
+}
+
+fn concurrent_record_updates_are_all_kept(pair: &Pair<dyn CredentialStore>) {
+    const THREADS: usize = 4;
+    const EACH: usize = 20;
+    assert_eq!(
+        pair.a.create(&stored("count", "alice", b"")).unwrap(),
+        Inserted::Stored
+    );
+    std::thread::scope(|scope| {
+        for t in 0..THREADS {
+            let store = if t % 2 == 0 { &pair.a } else { &pair.b };
+            scope.spawn(move || {
+                for _ in 0..EACH {
+                    store
+                        .update("count", &|old| Ok([old, b"+"].concat()))
+                        .unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(
+        pair.a.get("count").unwrap().unwrap().record.len(),
+        THREADS * EACH,
+        "an update was lost"
+    );
+}
+
+fn credentials_are_listed_in_id_order_and_by_signer(pair: &Pair<dyn CredentialStore>) {
+    assert!(pair.a.list(None).unwrap().is_empty());
+    for (id, signer) in [
+        ("b/1", "bob"),
+        ("a/2", "alice"),
+        ("a/1", "alice"),
+        ("alice", "bob"),
+    ] {
+        assert_eq!(
+            pair.a.create(&stored(id, signer, id.as_bytes())).unwrap(),
+            Inserted::Stored
+        );
+    }
+    let ids = |list: Vec<StoredCredential>| list.into_iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(pair.b.list(None).unwrap()),
+        ["a/1", "a/2", "alice", "b/1"]
+    );
+    assert_eq!(ids(pair.b.list(Some("alice")).unwrap()), ["a/1", "a/2"]);
+    assert_eq!(ids(pair.a.list(Some("bob")).unwrap()), ["alice", "b/1"]);
+    assert!(pair.a.list(Some("carol")).unwrap().is_empty());
+    assert!(pair.a.list(Some("")).unwrap().is_empty());
+}
+
+fn credential_ids_a_store_cannot_hold_are_refused(pair: &Pair<dyn CredentialStore>) {
+    for id in [String::new(), "x".repeat(crate::MAX_ID_LEN + 1)] {
+        let result = pair.a.create(&stored(&id, "alice", b"x"));
+        assert!(
+            matches!(result, Err(StoreError::InvalidKey { .. })),
+            "id of {} bytes: {result:?}",
+            id.len()
+        );
+        assert_eq!(pair.b.get(&id).unwrap(), None);
+        assert_eq!(pair.b.update(&id, &|old| Ok(old.to_vec())).unwrap(), None);
+    }
+    // What is listed is exactly what was stored.
+    assert!(pair.a.list(None).unwrap().is_empty());
 }

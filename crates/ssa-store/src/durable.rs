@@ -10,8 +10,9 @@ use crate::error::{StoreError, io};
 /// fsync of the directory. A crash leaves the old or the new file, whole.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("state");
-    let temp = dir.join(format!(".{name}.{}.tmp", unique_suffix()?));
+    // A short name of its own: the target's name may already be near the
+    // file-name limit.
+    let temp = dir.join(format!(".{}.tmp", unique_suffix()?));
     let written = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -61,13 +62,27 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
-/// A store key as a file name: 1 to 120 bytes, in hex (so the name plus a
-/// temporary suffix stays within the usual 255-byte limit).
+/// Lower-case (or upper-case) hex back to bytes; `None` if it is not hex.
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The longest key a file backend takes: its hex name, an extension and a
+/// temporary suffix stay within the usual 255-byte file-name limit.
+pub const MAX_KEY_LEN: usize = 120;
+
+/// A store key as a file name: 1 to [`MAX_KEY_LEN`] bytes, in hex.
 pub fn file_name(key: &str, extension: &str) -> Result<String, StoreError> {
     if key.is_empty() {
         return Err(StoreError::InvalidKey { reason: "empty" });
     }
-    if key.len() > 120 {
+    if key.len() > MAX_KEY_LEN {
         return Err(StoreError::InvalidKey {
             reason: "longer than 120 bytes",
         });

@@ -13,14 +13,14 @@ use std::sync::Mutex;
 use crate::durable::{file_name, sync_dir, unique_suffix};
 use crate::error::{StoreError, io};
 
-/// Whether [`EnrolmentStore::insert`] stored the enrolment.
+/// Whether an insert-once store (enrolments, credentials) stored the value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use]
 pub enum Inserted {
-    /// Stored: the credential was not enrolled.
+    /// Stored: the key was free.
     Stored,
-    /// Nothing changed: the credential is enrolled already.
-    AlreadyEnrolled,
+    /// Nothing changed: the key holds a value already.
+    Exists,
 }
 
 /// Where enrolments live. Every handle on a store sees every enrolment as
@@ -60,7 +60,7 @@ impl EnrolmentStore for MemoryEnrolmentStore {
         file_name(credential, "enrolment")?;
         let mut enrolled = lock(&self.enrolled);
         if enrolled.contains_key(credential) {
-            return Ok(Inserted::AlreadyEnrolled);
+            return Ok(Inserted::Exists);
         }
         enrolled.insert(credential.to_owned(), enrolment.to_vec());
         Ok(Inserted::Stored)
@@ -120,9 +120,7 @@ impl EnrolmentStore for FileEnrolmentStore {
                 sync_dir(&self.dir)?;
                 Ok(Inserted::Stored)
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                Ok(Inserted::AlreadyEnrolled)
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Inserted::Exists),
             Err(e) => Err(io("link enrolment", &path)(e)),
         }
     }

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod challenge;
+mod credential;
 pub mod durable;
 mod enrolment;
 mod error;
@@ -18,6 +19,10 @@ pub mod conformance;
 mod backends;
 
 pub use challenge::{ChallengeStore, FileChallengeStore, MemoryChallengeStore, PendingChallenge};
+pub use credential::{
+    CredentialStore, FileCredentialStore, MAX_ID_LEN, MemoryCredentialStore, RecordChange,
+    StoredCredential,
+};
 pub use enrolment::{EnrolmentStore, FileEnrolmentStore, Inserted, MemoryEnrolmentStore};
 pub use error::{StoreError, io};
 pub use ledger::{ConsumptionLedger, LedgerError, MemoryLedger, Reservation, UseRequest};
