@@ -9,7 +9,7 @@ use core::fmt;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ssa_audit::{AuditSink, Entry, Outcome};
+use ssa_audit::{AuditLog, Entry, Outcome};
 use ssa_cades::{RevocationSource, TimeStampAuthority};
 use ssa_policy::{AlgorithmPolicy, RequestPolicy};
 use ssa_sad::{SadIssuer, SadVerifier};
@@ -63,7 +63,7 @@ pub struct SigningServiceBuilder {
     pub(crate) scdev: Arc<dyn Scdev>,
     pub(crate) sam: SadVerifier,
     pub(crate) registry: CredentialRegistry,
-    pub(crate) audit: Arc<dyn AuditSink>,
+    pub(crate) audit: Arc<AuditLog>,
     pub(crate) issuer: Option<SadIssuer>,
     pub(crate) anchors: Vec<Certificate>,
     pub(crate) algorithms: AlgorithmPolicy,
@@ -76,13 +76,13 @@ pub struct SigningServiceBuilder {
 
 impl SigningServiceBuilder {
     /// The mandatory pieces: the SCDev, the SAM, the store the credential
-    /// registry keeps its records in, and the audit sink (an `AuditLog`,
-    /// or another crate's `AuditSink`).
+    /// registry keeps its records in, and the audit log (over a file,
+    /// memory, or another crate's `AuditSink`).
     pub fn new(
         scdev: Arc<dyn Scdev>,
         sam: SadVerifier,
         credentials: Arc<dyn CredentialStore>,
-        audit: Arc<dyn AuditSink>,
+        audit: Arc<AuditLog>,
     ) -> Self {
         Self {
             scdev,
@@ -179,9 +179,9 @@ impl fmt::Debug for SigningService {
 }
 
 impl SigningService {
-    /// The audit sink.
-    pub fn audit(&self) -> &dyn AuditSink {
-        &*self.inner.audit
+    /// The audit log.
+    pub fn audit(&self) -> &AuditLog {
+        &self.inner.audit
     }
 
     /// Appends `entry` with the outcome of `result` (the error's message on

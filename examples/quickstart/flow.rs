@@ -97,7 +97,7 @@ pub(crate) fn run(
         Arc::clone(&scdev),
         sam,
         Arc::new(FileCredentialStore::open(work.path().join("registry"))?),
-        audit.clone(),
+        Arc::clone(&audit),
     )
     .issuer(issuer)
     .anchors(vec![ca.certificate.clone()]);

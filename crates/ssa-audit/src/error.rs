@@ -1,7 +1,5 @@
 //! Errors of the audit log.
 
-use std::path::PathBuf;
-
 use crate::verify::Problem;
 
 /// Why the log could not be opened or written.
@@ -26,24 +24,7 @@ pub enum AuditError {
         /// Why.
         reason: String,
     },
-    /// Another sink's backend (a database) failed.
-    #[error("{what} failed in the audit sink's backend")]
-    Backend {
-        /// What the sink was doing.
-        what: &'static str,
-        /// The backend's error.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-    /// Reading, writing or fsyncing the log failed.
-    #[error("{what} failed on {path}")]
-    Io {
-        /// What was being done.
-        what: &'static str,
-        /// The file.
-        path: PathBuf,
-        /// The operating system's error.
-        #[source]
-        source: std::io::Error,
-    },
+    /// The sink failed (a file's I/O, a database's error as the source).
+    #[error("audit sink: {0}")]
+    Sink(#[from] ssa_store::StoreError),
 }

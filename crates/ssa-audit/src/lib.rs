@@ -2,8 +2,6 @@
 #![forbid(unsafe_code)]
 
 mod checkpoint;
-#[cfg(any(test, feature = "conformance"))]
-pub mod conformance;
 mod error;
 mod log;
 mod record;
@@ -11,6 +9,8 @@ mod verify;
 
 pub use checkpoint::{CheckpointSigner, CheckpointVerifier, PublicKeyVerifier, checkpoint_message};
 pub use error::AuditError;
-pub use log::{AuditLog, AuditOptions, AuditSink, Durability, Receipt};
+pub use log::{AuditLog, AuditOptions, Durability, Receipt};
 pub use record::{Entry, Event, Outcome, Record};
+/// The sinks the log writes to, re-exported from `ssa-store`.
+pub use ssa_store::{Appended, AuditSink, FileAuditSink, MemoryAuditSink};
 pub use verify::{LogReport, Problem, scan, scan_with};

@@ -89,7 +89,7 @@ pub fn scan_with(
     verifier: Option<&dyn CheckpointVerifier>,
     sealed: Option<(u64, &str)>,
 ) -> LogReport {
-    let mut report = LogReport {
+    let start = LogReport {
         records: 0,
         head: GENESIS.to_owned(),
         valid_len: 0,
@@ -98,6 +98,23 @@ pub fn scan_with(
         last_checkpoint_time: None,
         problems: Vec::new(),
     };
+    scan_from(bytes, verifier, sealed, start)
+}
+
+/// Scans `bytes` as the continuation of a log already read up to `start`
+/// (its record count, head and checkpoint state): the first record must
+/// be number `start.records` and chain to `start.head`. `valid_len` counts
+/// the bytes of `bytes` only.
+pub(crate) fn scan_from(
+    bytes: &[u8],
+    verifier: Option<&dyn CheckpointVerifier>,
+    sealed: Option<(u64, &str)>,
+    start: LogReport,
+) -> LogReport {
+    let first = start.records;
+    let mut report = start;
+    report.valid_len = 0;
+    report.problems = Vec::new();
     let mut hashes: Vec<String> = Vec::new();
     let mut seqs: Vec<u64> = Vec::new();
     let mut offset = 0usize;
@@ -200,7 +217,9 @@ pub fn scan_with(
                 expected: count,
                 found,
             });
-        } else if count > 0 && hashes.get((count - 1) as usize).map(String::as_str) != Some(head) {
+        } else if count > first
+            && hashes.get((count - 1 - first) as usize).map(String::as_str) != Some(head)
+        {
             report.problems.push(Problem::Edited { seq: count - 1 });
         }
     }

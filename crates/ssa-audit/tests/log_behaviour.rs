@@ -176,10 +176,10 @@ fn a_log_that_cannot_be_read_is_an_io_error() {
     assert!(
         matches!(
             error,
-            AuditError::Io {
-                what: "read audit log",
+            AuditError::Sink(ssa_store::StoreError::Io {
+                what: "open audit log",
                 ..
-            }
+            })
         ),
         "{error:?}"
     );

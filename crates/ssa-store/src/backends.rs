@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use crate::conformance::{self, Pair};
 use crate::{
-    ChallengeStore, ConsumptionLedger, CredentialStore, EnrolmentStore, FileChallengeStore,
-    FileCredentialStore, FileEnrolmentStore, FileLedger, FileLockoutStore, LockoutStore,
-    MemoryChallengeStore, MemoryCredentialStore, MemoryEnrolmentStore, MemoryLedger,
-    MemoryLockoutStore,
+    AuditSink, ChallengeStore, ConsumptionLedger, CredentialStore, Durability, EnrolmentStore,
+    FileAuditSink, FileChallengeStore, FileCredentialStore, FileEnrolmentStore, FileLedger,
+    FileLockoutStore, LockoutStore, MemoryAuditSink, MemoryChallengeStore, MemoryCredentialStore,
+    MemoryEnrolmentStore, MemoryLedger, MemoryLockoutStore,
 };
 
 #[test]
@@ -130,4 +130,31 @@ fn file_credential_store() {
             guard: Box::new(dir),
         }
     });
+}
+
+#[test]
+fn memory_audit_sink() {
+    conformance::audit_sink(&|| {
+        let sink: Arc<dyn AuditSink> = Arc::new(MemoryAuditSink::new());
+        Pair {
+            a: Arc::clone(&sink),
+            b: sink,
+            guard: Box::new(()),
+        }
+    });
+}
+
+#[test]
+fn file_audit_sink() {
+    for durability in [Durability::Fsync, Durability::NoSync] {
+        conformance::audit_sink(&|| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("audit.log");
+            Pair {
+                a: Arc::new(FileAuditSink::open(&path, durability).unwrap()),
+                b: Arc::new(FileAuditSink::open(&path, durability).unwrap()),
+                guard: Box::new(dir),
+            }
+        });
+    }
 }

@@ -12,8 +12,9 @@ use std::any::Any;
 use std::sync::Arc;
 
 use crate::{
-    AuthState, ChallengeStore, ConsumptionLedger, CredentialStore, EnrolmentStore, Inserted,
-    LedgerError, LockoutStore, PendingChallenge, StoreError, StoredCredential, UseRequest,
+    Appended, AuditSink, AuthState, ChallengeStore, ConsumptionLedger, CredentialStore,
+    EnrolmentStore, Inserted, LedgerError, LockoutStore, PendingChallenge, StoreError,
+    StoredCredential, UseRequest,
 };
 
 /// Two handles on one fresh, empty store, and whatever must live as long
@@ -709,4 +710,113 @@ fn credential_ids_a_store_cannot_hold_are_refused(pair: &Pair<dyn CredentialStor
     }
     // What is listed is exactly what was stored.
     assert!(pair.a.list(None).unwrap().is_empty());
+}
+
+/// Runs every audit-sink case on sinks from `fresh`.
+pub fn audit_sink(fresh: &dyn Fn() -> Pair<dyn AuditSink>) {
+    records_come_back_in_order(&fresh());
+    an_append_at_a_stale_number_writes_nothing(&fresh());
+    records_are_kept_exactly(&fresh());
+    writers_through_two_handles_extend_one_sequence(&fresh());
+}
+
+fn lines(texts: &[&str]) -> Vec<String> {
+    texts.iter().map(|t| (*t).to_owned()).collect()
+}
+
+fn records_come_back_in_order(pair: &Pair<dyn AuditSink>) {
+    assert!(pair.a.read_from(0).unwrap().is_empty());
+    assert_eq!(
+        pair.a.append(0, &lines(&["r0", "r1"])).unwrap(),
+        Appended::Done
+    );
+    assert_eq!(pair.b.append(2, &lines(&["r2"])).unwrap(), Appended::Done);
+    // An empty batch at the right number changes nothing.
+    assert_eq!(pair.b.append(3, &[]).unwrap(), Appended::Done);
+    pair.a.sync().unwrap();
+    pair.b.sync().unwrap();
+    for handle in [&pair.a, &pair.b] {
+        assert_eq!(handle.read_from(0).unwrap(), lines(&["r0", "r1", "r2"]));
+        assert_eq!(handle.read_from(2).unwrap(), lines(&["r2"]));
+        assert!(handle.read_from(3).unwrap().is_empty());
+        assert!(handle.read_from(u64::MAX).unwrap().is_empty());
+    }
+}
+
+fn an_append_at_a_stale_number_writes_nothing(pair: &Pair<dyn AuditSink>) {
+    assert_eq!(
+        pair.a.append(1, &lines(&["early"])).unwrap(),
+        Appended::Behind { count: 0 }
+    );
+    assert_eq!(
+        pair.a.append(0, &lines(&["r0", "r1"])).unwrap(),
+        Appended::Done
+    );
+    for at in [0, 1, 3] {
+        assert_eq!(
+            pair.b.append(at, &lines(&["stale", "stale"])).unwrap(),
+            Appended::Behind { count: 2 },
+            "an append at {at} over 2 records"
+        );
+    }
+    assert_eq!(pair.a.read_from(0).unwrap(), lines(&["r0", "r1"]));
+}
+
+fn records_are_kept_exactly(pair: &Pair<dyn AuditSink>) {
+    let odd = lines(&[
+        "",
+        "carriage\r",
+        " spaces ",
+        "\u{2028}é\u{0}",
+        "{\"seq\":1}",
+    ]);
+    assert_eq!(pair.a.append(0, &odd).unwrap(), Appended::Done);
+    // A line break would split a record in two: refused, nothing written.
+    let broken = lines(&["fine", "two\nlines"]);
+    assert!(matches!(
+        pair.a.append(5, &broken),
+        Err(StoreError::InvalidValue { .. })
+    ));
+    assert_eq!(pair.b.read_from(0).unwrap(), odd);
+}
+
+fn writers_through_two_handles_extend_one_sequence(pair: &Pair<dyn AuditSink>) {
+    const WRITERS: usize = 4;
+    const BATCHES: usize = 15;
+    std::thread::scope(|scope| {
+        for w in 0..WRITERS {
+            let sink = if w % 2 == 0 { &pair.a } else { &pair.b };
+            scope.spawn(move || {
+                let mut at = 0;
+                for b in 0..BATCHES {
+                    let batch: Vec<String> = (0..3).map(|i| format!("w{w}-b{b}-{i}")).collect();
+                    loop {
+                        match sink.append(at, &batch).unwrap() {
+                            Appended::Done => {
+                                sink.sync().unwrap();
+                                at += 3;
+                                break;
+                            }
+                            Appended::Behind { count } => {
+                                assert!(count > at, "behind, but not ahead: {count} <= {at}");
+                                at = count;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let all = pair.a.read_from(0).unwrap();
+    assert_eq!(
+        all.len(),
+        WRITERS * BATCHES * 3,
+        "a record was lost or doubled"
+    );
+    for chunk in all.chunks(3) {
+        let prefix = chunk[0].trim_end_matches("-0");
+        assert!(chunk[0].ends_with("-0"), "a batch was split: {chunk:?}");
+        assert_eq!(chunk[1], format!("{prefix}-1"), "{chunk:?}");
+        assert_eq!(chunk[2], format!("{prefix}-2"), "{chunk:?}");
+    }
 }

@@ -33,6 +33,13 @@ pub enum StoreError {
         /// Why.
         reason: &'static str,
     },
+    /// A value the store cannot hold as it is (an audit record with a line
+    /// break, …).
+    #[error("value refused by the store: {reason}")]
+    InvalidValue {
+        /// Why.
+        reason: &'static str,
+    },
     /// Another backend (a database, a network store) failed.
     #[error("{what} failed in the store backend")]
     Backend {

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod audit;
 mod challenge;
 mod credential;
 pub mod durable;
@@ -18,6 +19,7 @@ pub mod conformance;
 #[cfg(test)]
 mod backends;
 
+pub use audit::{Appended, AuditSink, Durability, FileAuditSink, MemoryAuditSink};
 pub use challenge::{ChallengeStore, FileChallengeStore, MemoryChallengeStore, PendingChallenge};
 pub use credential::{
     CredentialStore, FileCredentialStore, MAX_ID_LEN, MemoryCredentialStore, RecordChange,
