@@ -320,8 +320,9 @@ fn memory_ledger_forgets_expired_sads_and_refuses_them_after() {
         ledger.reserve(&request("new-0", 2_000, 0)),
         Err(LedgerError::Exhausted { .. })
     ));
-    // And a new SAD within the horizon is fine.
+    // And a new SAD within the horizon is fine, down to one expiring at it.
     assert!(ledger.reserve(&request("fresh", 1_500, 1_000)).is_ok());
+    assert!(ledger.reserve(&request("at-horizon", 101, 1_000)).is_ok());
 }
 
 #[test]
@@ -608,5 +609,79 @@ fn forgetting_is_amortized_over_reservations() {
     assert!(matches!(
         ledger.reserve(&spent),
         Err(LedgerError::Exhausted { .. })
+    ));
+}
+
+/// A handle that learns of a SAD from another's reservation record keeps
+/// the SAD's expiry: a sweep does not forget the used-up SAD before it
+/// expires, and compaction keeps its uses until then.
+#[test]
+fn a_use_committed_after_another_handles_reservation_survives_compaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.journal");
+    let first = FileLedger::open(&path, NOW.0).unwrap();
+    let second = FileLedger::open(&path, NOW.0).unwrap();
+    let all = digests(3);
+    // The first handle's use is in flight when the second learns of the SAD.
+    let held = first.reserve(&unbound("sad", 2, &all[0..1])).unwrap();
+    let r = second.reserve(&unbound("sad", 2, &all[1..2])).unwrap();
+    second.commit(&r).unwrap();
+    first.commit(&held).unwrap();
+    // The second handle sweeps (it does every few thousand reservations)
+    // at a time before the SAD expires: the used-up SAD stays refused.
+    let one = digests(1);
+    for i in 0..4_200 {
+        let jti = format!("filler-{i}");
+        let filler = second
+            .reserve(&UseRequest {
+                jti: &jti,
+                num: 1,
+                exp: NOW.0 + 1_000,
+                forget_before: NOW.0,
+                digests: &one,
+                bound: false,
+            })
+            .unwrap();
+        second.release(&filler).unwrap();
+    }
+    assert!(
+        matches!(
+            second.reserve(&unbound("sad", 2, &all[2..3])),
+            Err(LedgerError::Exhausted { .. })
+        ),
+        "a used-up SAD was forgotten before it expired"
+    );
+    // Reopened later, before the SAD expires: both uses are still there.
+    let later = FileLedger::open(&path, NOW.0 + 299).unwrap();
+    assert!(
+        matches!(
+            later.reserve(&unbound("sad", 2, &all[2..3])),
+            Err(LedgerError::Exhausted { .. })
+        ),
+        "a use of the SAD was compacted away before the SAD expired"
+    );
+}
+
+/// Damage that still parses (a digit changed in the middle of the
+/// journal) is found by the line's checksum, not let through.
+#[test]
+fn a_journal_line_changed_in_the_middle_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.journal");
+    let ledger = FileLedger::open(&path, NOW.0).unwrap();
+    let all = digests(2);
+    for d in [&all[0..1], &all[1..2]] {
+        let r = ledger.reserve(&unbound("sad", 5, d)).unwrap();
+        ledger.commit(&r).unwrap();
+    }
+    drop(ledger);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.lines().count() >= 4);
+    let changed = text.replacen("\"num\":5", "\"num\":9", 1);
+    assert_ne!(changed, text);
+    std::fs::write(&path, changed).unwrap();
+    assert!(matches!(
+        FileLedger::open(&path, NOW.0).unwrap_err(),
+        StoreError::Corrupt { .. }
     ));
 }
