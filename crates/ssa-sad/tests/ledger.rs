@@ -663,7 +663,8 @@ fn a_use_committed_after_another_handles_reservation_survives_compaction() {
 }
 
 /// Damage that still parses (a digit changed in the middle of the
-/// journal) is found by the line's checksum, not let through.
+/// journal, or in its last line) is found by the line's checksum and
+/// refused, not let through or cut off.
 #[test]
 fn a_journal_line_changed_in_the_middle_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -679,6 +680,17 @@ fn a_journal_line_changed_in_the_middle_is_refused() {
     assert!(text.lines().count() >= 4);
     let changed = text.replacen("\"num\":5", "\"num\":9", 1);
     assert_ne!(changed, text);
+    std::fs::write(&path, changed).unwrap();
+    assert!(matches!(
+        FileLedger::open(&path, NOW.0).unwrap_err(),
+        StoreError::Corrupt { .. }
+    ));
+    // The last whole line too: a crash leaves a line without its line
+    // break, never a whole line that is wrong, so this is damage, and a
+    // commit dropped would give a use back.
+    let at = text.rfind("\"num\":5").unwrap();
+    let mut changed = text.clone();
+    changed.replace_range(at..at + 7, "\"num\":9");
     std::fs::write(&path, changed).unwrap();
     assert!(matches!(
         FileLedger::open(&path, NOW.0).unwrap_err(),

@@ -9,10 +9,11 @@
 //! of a SAD. A reservation left by a process that died stays reserved until
 //! the SAD expires (failing closed).
 //!
-//! On open, a torn or damaged *last* line (a crash mid-append) is cut off;
-//! damage anywhere else is refused, since silently dropping a commit would
-//! let a SAD be replayed. Entries of SADs that expired before a time the
-//! caller gives are compacted away (the journal is replaced atomically;
+//! On open, a torn last line (a crash mid-append: bytes without their line
+//! break) is cut off; a damaged whole line, the last one too, is refused,
+//! since silently dropping a commit would let a SAD be replayed.
+//!
+//! Entries of SADs that expired before a time the caller gives are compacted away (the journal is replaced atomically;
 //! other processes notice the new file and replay it). A compacted journal
 //! starts with a horizon record, one past the latest expiry compacted away;
 //! every reader refuses SADs that expire before it, and the horizon never
@@ -144,8 +145,10 @@ fn apply(state: &mut LedgerState, record: &Record) -> Result<(), StoreError> {
 }
 
 /// Whole records in `bytes`: the records and the length they span. A
-/// damaged line is an error unless it is the last one (`torn_ok`).
-fn records(bytes: &[u8], torn_ok: bool) -> Result<(Vec<Record>, usize), StoreError> {
+/// whole line that does not parse, or fails its checksum, is an error; bytes
+/// after the last line break (torn, or still being written by another
+/// process) are left out.
+fn records(bytes: &[u8]) -> Result<(Vec<Record>, usize), StoreError> {
     let mut out = Vec::new();
     let mut good = 0;
     let mut rest = bytes;
@@ -155,7 +158,6 @@ fn records(bytes: &[u8], torn_ok: bool) -> Result<(Vec<Record>, usize), StoreErr
         };
         match std::str::from_utf8(&rest[..end]).ok().and_then(parse_line) {
             Some(record) => out.push(record),
-            None if torn_ok && end + 1 == rest.len() => break,
             None => {
                 return Err(StoreError::Corrupt {
                     what: "ledger journal",
@@ -211,7 +213,7 @@ impl FileLedger {
             }
         };
         let loaded = (|| -> Result<_, StoreError> {
-            let (all, good) = records(&bytes, true)?;
+            let (all, good) = records(&bytes)?;
             // SADs that expired before the cut are forgotten; the horizon
             // goes just past the latest of them and never moves back.
             let cut = drop_expired_before;
@@ -314,7 +316,7 @@ impl FileLedger {
             .seek(SeekFrom::Start(inner.len))
             .and_then(|_| inner.journal.read_to_end(&mut tail))
             .map_err(io("read ledger", &self.path))?;
-        let (new, good) = records(&tail, false)?;
+        let (new, good) = records(&tail)?;
         for record in &new {
             apply(&mut inner.state, record)?;
         }
