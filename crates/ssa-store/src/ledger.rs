@@ -136,8 +136,17 @@ impl Entry {
 }
 
 /// Entries are swept when this many reservations were made since the last
-/// sweep, or as many as there are entries (so a sweep costs O(1) amortized).
+/// sweep, or as many as the sweep kept, whichever is more: a sweep costs
+/// what it kept plus what came since, so O(1) per reservation amortized,
+/// and the tables stay within twice what is live plus this.
 const SWEEP_EVERY: usize = 4096;
+
+/// Gives a table's memory back once it is mostly empty (a quarter full).
+fn give_back_memory<K: Eq + std::hash::Hash, V>(table: &mut HashMap<K, V>) {
+    if table.len() < table.capacity() / 4 {
+        table.shrink_to_fit();
+    }
+}
 
 /// The ledger logic shared by the memory and file ledgers.
 #[derive(Debug, Default)]
@@ -149,6 +158,8 @@ pub(crate) struct LedgerState {
     /// SADs that expired before this are forgotten and refused.
     pub(crate) horizon: u64,
     reserves_since_sweep: usize,
+    /// Entries and spent SADs the last sweep kept.
+    kept_by_sweep: usize,
     next_id: u64,
     /// Makes reservation ids unique across processes sharing a ledger.
     prefix: String,
@@ -164,7 +175,7 @@ pub(crate) struct Taken {
 impl LedgerState {
     pub(crate) fn reserve(&mut self, request: &UseRequest<'_>) -> Result<Reservation, LedgerError> {
         self.reserves_since_sweep += 1;
-        if self.reserves_since_sweep >= SWEEP_EVERY.max(self.entries.len() + self.spent.len()) {
+        if self.reserves_since_sweep >= SWEEP_EVERY.max(self.kept_by_sweep) {
             self.sweep(request.forget_before);
         }
         if request.exp < self.horizon {
@@ -253,12 +264,9 @@ impl LedgerState {
         if let Some(exp) = forgotten {
             self.raise_horizon(exp.saturating_add(1));
         }
-        if self.entries.len() < self.entries.capacity() / 4 {
-            self.entries.shrink_to_fit();
-        }
-        if self.spent.len() < self.spent.capacity() / 4 {
-            self.spent.shrink_to_fit();
-        }
+        give_back_memory(&mut self.entries);
+        give_back_memory(&mut self.spent);
+        self.kept_by_sweep = self.entries.len() + self.spent.len();
     }
 
     /// Refuses from now on every SAD that expires before `horizon`.
@@ -435,6 +443,59 @@ mod tests {
                 Err(LedgerError::Exhausted { .. })
             ));
         }
+    }
+
+    /// A steady stream of SADs, each used once and expiring 300 s after
+    /// it is used, one per second: the tables stay bounded by what is live
+    /// and the sweep schedule, however long the stream runs.
+    #[test]
+    fn a_steady_stream_of_sads_keeps_the_tables_bounded() {
+        let mut state = LedgerState::default();
+        let digest = [vec![0u8; 32]];
+        let mut most = 0;
+        for t in 0..30_000u64 {
+            let jti = format!("sad-{t}");
+            let r = state
+                .reserve(&UseRequest {
+                    jti: &jti,
+                    num: 1,
+                    exp: t + 300,
+                    forget_before: t.saturating_sub(60),
+                    digests: &digest,
+                    bound: false,
+                })
+                .unwrap();
+            let taken = state.take(&r).unwrap();
+            state.apply_commit(&jti, taken.num, taken.exp, taken.digests);
+            most = most.max(state.entries.len() + state.spent.len());
+        }
+        // Live: about 360 SADs; swept every 4096 reservations.
+        assert!(most <= 2 * SWEEP_EVERY, "the tables grew to {most}");
+    }
+
+    #[test]
+    fn memory_is_given_back_when_a_table_is_a_quarter_full_and_not_before() {
+        let table_of = |len: usize| {
+            let mut t: HashMap<usize, ()> = HashMap::with_capacity(3_000);
+            let capacity = t.capacity();
+            t.extend((0..len.min(capacity / 4 + 1_000)).map(|i| (i, ())));
+            (t, capacity)
+        };
+        let (_, capacity) = table_of(0);
+        // Exactly a quarter full, and fuller: kept as it is.
+        for len in [capacity / 4, capacity / 4 + 1_000] {
+            let (mut t, capacity) = table_of(len);
+            give_back_memory(&mut t);
+            assert_eq!(t.capacity(), capacity, "shrunk with {len} of {capacity}");
+        }
+        // Below a quarter: given back.
+        let (mut t, capacity) = table_of(10);
+        give_back_memory(&mut t);
+        assert!(
+            t.capacity() < capacity / 4,
+            "{} of {capacity}",
+            t.capacity()
+        );
     }
 
     #[derive(Clone, Debug)]
