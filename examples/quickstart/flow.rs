@@ -190,8 +190,12 @@ pub(crate) fn run(
             SystemTime::now(),
         );
         println!(
-            "{name}.p7s: CAdES {:?}, verified here: {}",
-            report.signers.first().map(|s| s.level),
+            "{name}.p7s: CAdES {}, verified here: {}",
+            report
+                .signers
+                .first()
+                .and_then(|s| s.level)
+                .map_or_else(|| "level not recognised".to_owned(), |l| l.to_string()),
             match report.indication() {
                 Indication::TotalPassed => "TOTAL-PASSED".to_owned(),
                 other => format!("{other:?}"),
