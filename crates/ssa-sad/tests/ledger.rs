@@ -223,6 +223,14 @@ fn file_ledger_cuts_a_torn_last_record_and_refuses_damage_in_the_middle() {
     ));
 }
 
+/// The expiry in the journal's first record.
+fn w_exp(journal: &[u8]) -> u64 {
+    let text = std::str::from_utf8(journal).unwrap();
+    let json = text.lines().next().unwrap().split('\t').next().unwrap();
+    let value: serde_json::Value = serde_json::from_str(json).unwrap();
+    value["exp"].as_u64().unwrap()
+}
+
 #[test]
 fn file_ledger_compacts_expired_entries() {
     let dir = tempfile::tempdir().unwrap();
@@ -242,9 +250,18 @@ fn file_ledger_compacts_expired_entries() {
     let jti = w.sam.verify_token(&sad, NOW).unwrap().jti;
     drop(w);
     assert!(!std::fs::read(&path).unwrap().is_empty());
-    // Opened before expiry: kept. Opened after: gone.
-    FileLedger::open(&path, NOW.0 + 300).unwrap();
-    assert!(!std::fs::read(&path).unwrap().is_empty());
+    // Opened before expiry, and at it: kept, and nothing forgotten.
+    let before = std::fs::read(&path).unwrap();
+    let exp = w_exp(&before);
+    for cut in [exp - 1, exp] {
+        FileLedger::open(&path, cut).unwrap();
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            before,
+            "compacted at {cut}, expiry {exp}"
+        );
+    }
+    // Opened after: gone.
     // Opened far later (a clock ahead): the horizon is one past the latest
     // expiry forgotten, not the opener's time.
     FileLedger::open(&path, NOW.0 + 100_000).unwrap();
@@ -696,4 +713,54 @@ fn a_journal_line_changed_in_the_middle_is_refused() {
         FileLedger::open(&path, NOW.0).unwrap_err(),
         StoreError::Corrupt { .. }
     ));
+}
+
+/// A handle opened before another process compacted the journal (replaced
+/// the file) notices the new file: what it commits afterwards reaches a
+/// handle opened after the compaction.
+#[test]
+fn a_handle_follows_a_journal_compacted_by_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.journal");
+    let old = FileLedger::open(&path, NOW.0).unwrap();
+    let one = digests(1);
+    let short = UseRequest {
+        exp: NOW.0 + 10,
+        ..unbound("short", 1, &one)
+    };
+    let r = old.reserve(&short).unwrap();
+    old.commit(&r).unwrap();
+    // Another process opens later and compacts "short" away: a new file.
+    let compacting = FileLedger::open(&path, NOW.0 + 100).unwrap();
+    let r = old.reserve(&unbound("after", 1, &one)).unwrap();
+    old.commit(&r).unwrap();
+    for handle in [&compacting, &FileLedger::open(&path, NOW.0 + 100).unwrap()] {
+        assert!(
+            matches!(
+                handle.reserve(&unbound("after", 1, &one)),
+                Err(LedgerError::Exhausted { .. })
+            ),
+            "a use committed by a handle opened before the compaction was lost"
+        );
+    }
+}
+
+#[test]
+fn a_journal_that_cannot_be_read_is_an_io_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory where the journal should be: reading it fails, and that
+    // is not the same as a journal that does not exist yet.
+    let path = dir.path().join("ledger.journal");
+    std::fs::create_dir(&path).unwrap();
+    let error = FileLedger::open(&path, NOW.0).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            StoreError::Io {
+                what: "read ledger",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
 }

@@ -213,7 +213,7 @@ impl FileLedger {
             }
         };
         let loaded = (|| -> Result<_, StoreError> {
-            let (all, good) = records(&bytes)?;
+            let (all, _) = records(&bytes)?;
             // SADs that expired before the cut are forgotten; the horizon
             // goes just past the latest of them and never moves back.
             let cut = drop_expired_before;
@@ -254,7 +254,7 @@ impl FileLedger {
                 apply(&mut state, record)?;
                 kept.extend(line(record)?);
             }
-            if forgets || kept.len() != bytes.len() || good != bytes.len() {
+            if kept != bytes {
                 // Something was cut or compacted: replace the journal whole.
                 write_atomic(path, &kept)?;
             }
