@@ -199,3 +199,53 @@ fn debug_output_names_the_options_and_the_path() {
     assert!(shown.contains(&format!("{path:?}")), "{shown}");
     assert!(shown.contains("checkpoint_every: Some(7)"), "{shown}");
 }
+
+#[test]
+fn an_explicit_checkpoint_with_nothing_unsealed_writes_nothing_even_when_one_is_due_by_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, path) = open(
+        &dir,
+        AuditOptions {
+            checkpoint_signer: Some(signer()),
+            checkpoint_interval: Some(60),
+            ..AuditOptions::default()
+        },
+    );
+    // Due by time at once (no checkpoint yet): sealed right after.
+    log.append(entry(0), T0).unwrap();
+    assert_eq!(events(&path), ["e", "cp(1)"]);
+    // Long after: due by time again, but nothing is unsealed.
+    assert_eq!(log.checkpoint(T0 + 1_000).unwrap(), None);
+    assert_eq!(events(&path), ["e", "cp(1)"]);
+}
+
+/// A sink that says others wrote more records but never gives them.
+#[derive(Debug)]
+struct LyingSink;
+
+impl AuditSink for LyingSink {
+    fn append(&self, at: u64, _records: &[String]) -> Result<Appended, ssa_store::StoreError> {
+        Ok(Appended::Behind { count: at + 5 })
+    }
+
+    fn sync(&self) -> Result<(), ssa_store::StoreError> {
+        Ok(())
+    }
+
+    fn read_from(&self, _from: u64) -> Result<Vec<String>, ssa_store::StoreError> {
+        Ok(Vec::new())
+    }
+}
+
+#[test]
+fn a_sink_that_claims_records_it_never_gives_is_refused_not_retried_for_ever() {
+    let log = AuditLog::over(std::sync::Arc::new(LyingSink), AuditOptions::default()).unwrap();
+    let error = log.append(entry(0), T0).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            AuditError::Sink(ssa_store::StoreError::Corrupt { .. })
+        ),
+        "{error:?}"
+    );
+}
