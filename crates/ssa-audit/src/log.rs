@@ -241,7 +241,10 @@ impl AuditLog {
         let by_time = self
             .options
             .checkpoint_interval
-            .is_some_and(|t| time.saturating_sub(state.last_checkpoint_time.unwrap_or(0)) >= t);
+            // Distance either way: a record stamped in the future (a
+            // refused request carries the caller's time) must not stop
+            // checkpoints until the clock catches up with it.
+            .is_some_and(|t| time.abs_diff(state.last_checkpoint_time.unwrap_or(0)) >= t);
         by_count || by_time
     }
 }

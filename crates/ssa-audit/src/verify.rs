@@ -79,6 +79,13 @@ impl LogReport {
     pub fn is_intact(&self) -> bool {
         self.problems.is_empty()
     }
+
+    /// Whether the only thing wrong is a torn last record: what a crash in
+    /// the middle of a write leaves (the record was never acknowledged, and
+    /// the log cuts it when it is opened again), not tampering.
+    pub fn only_a_torn_tail(&self) -> bool {
+        matches!(self.problems.as_slice(), [Problem::TornRecord { .. }])
+    }
 }
 
 /// Scans a whole log. With `verifier`, checkpoint signatures are checked

@@ -249,3 +249,53 @@ fn a_sink_that_claims_records_it_never_gives_is_refused_not_retried_for_ever() {
         "{error:?}"
     );
 }
+
+/// Issue 11, item 4: a record stamped days in the future (a refused
+/// request carries whatever time its caller gave) must not stop interval
+/// checkpoints until the clock reaches that time.
+#[test]
+fn a_record_stamped_in_the_future_does_not_stop_interval_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, path) = open(
+        &dir,
+        AuditOptions {
+            checkpoint_signer: Some(signer()),
+            checkpoint_interval: Some(60),
+            ..AuditOptions::default()
+        },
+    );
+    log.append(entry(0), T0).unwrap();
+    log.append(entry(1), T0 + 5 * 86_400).unwrap();
+    assert_eq!(events(&path), ["e", "cp(1)", "e", "cp(3)"]);
+    // Back at the right time: checkpoints keep coming, every 60 s.
+    log.append(entry(2), T0 + 100).unwrap();
+    log.append(entry(3), T0 + 130).unwrap();
+    log.append(entry(4), T0 + 160).unwrap();
+    assert_eq!(
+        events(&path),
+        ["e", "cp(1)", "e", "cp(3)", "e", "cp(5)", "e", "e", "cp(8)"]
+    );
+}
+
+/// Issue 11, item 8: what a crash mid-write leaves is told apart from
+/// tampering.
+#[test]
+fn a_torn_tail_alone_is_not_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, path) = open(&dir, AuditOptions::default());
+    log.append(entry(0), T0).unwrap();
+    log.append(entry(1), T0).unwrap();
+    let whole = std::fs::read(&path).unwrap();
+    let torn = &whole[..whole.len() - 10];
+    let report = scan(torn, None);
+    assert!(!report.is_intact());
+    assert!(report.only_a_torn_tail(), "{:?}", report.problems);
+    assert_eq!(report.records, 1);
+    // An edit before a torn tail is tampering.
+    let mut edited = torn.to_vec();
+    let at = edited.iter().position(|b| *b == b'{').unwrap() + 2;
+    edited[at] ^= 1;
+    assert!(!scan(&edited, None).only_a_torn_tail());
+    assert!(scan(&whole, None).is_intact());
+    assert!(!scan(&whole, None).only_a_torn_tail());
+}
