@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::durable::lock_file;
 use crate::error::{StoreError, io};
+use crate::lock;
 
 /// When an appended record is on disk (for a sink that has a disk).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -62,12 +64,6 @@ fn check(records: &[String]) -> Result<(), StoreError> {
         });
     }
     Ok(())
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Records in memory: lost when the process ends; one process only.
@@ -148,12 +144,7 @@ impl FileAuditSink {
             .open(&path)
             .map_err(io("open audit log", &path))?;
         let lock_path = path.with_extension("lock");
-        let lock_file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io("open audit lock", &lock_path))?;
+        let lock_file = lock_file(&lock_path)?;
         lock_file.lock().map_err(io("lock audit log", &lock_path))?;
         let counted = (|| {
             let mut bytes = Vec::new();

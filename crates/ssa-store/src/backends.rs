@@ -158,3 +158,36 @@ fn file_audit_sink() {
         });
     }
 }
+
+/// Stores that hold sealed factors print how many, never what.
+#[test]
+fn memory_stores_keep_their_contents_out_of_debug() {
+    let enrolments = MemoryEnrolmentStore::new();
+    assert_eq!(
+        enrolments.insert("cred", b"sealed-verifier-bytes").unwrap(),
+        crate::Inserted::Stored
+    );
+    let credentials = MemoryCredentialStore::new();
+    let stored = crate::StoredCredential {
+        id: "cred".into(),
+        signer: "alice".into(),
+        record: b"{\"pin\":\"sealed-verifier-bytes\"}".to_vec(),
+    };
+    assert_eq!(
+        credentials.create(&stored).unwrap(),
+        crate::Inserted::Stored
+    );
+    for debug in [
+        format!("{enrolments:?}"),
+        format!("{credentials:?}"),
+        format!("{stored:?}"),
+    ] {
+        assert!(!debug.contains("sealed"), "{debug}");
+        // The bytes as numbers, as a derived Debug prints a Vec<u8>.
+        assert!(!debug.contains("115, 101, 97"), "{debug}");
+    }
+    assert_eq!(
+        format!("{enrolments:?}"),
+        "MemoryEnrolmentStore { enrolments: 1 }"
+    );
+}

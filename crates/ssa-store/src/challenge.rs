@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::durable::{file_name, sync_dir, unique_suffix, write_atomic};
 use crate::error::{StoreError, io};
+use crate::lock;
 
 /// A challenge issued to a signer's device, until it is answered.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,12 +58,6 @@ impl MemoryChallengeStore {
     pub fn new() -> Self {
         Self::default()
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl ChallengeStore for MemoryChallengeStore {

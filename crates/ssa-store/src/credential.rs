@@ -4,16 +4,17 @@
 
 use core::fmt;
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::Inserted;
-use crate::durable::{MAX_KEY_LEN, file_name, hex, unhex, write_atomic};
+use crate::durable::{MAX_KEY_LEN, file_name, hex, lock_file, unhex, write_atomic};
 use crate::error::{StoreError, io};
+use crate::lock;
 
-/// One credential as a store keeps it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One credential as a store keeps it. `Debug` leaves the record out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct StoredCredential {
     /// The credential id: 1 to [`MAX_KEY_LEN`] bytes.
     pub id: String,
@@ -21,6 +22,16 @@ pub struct StoredCredential {
     pub signer: String,
     /// The record, as its writer encoded it.
     pub record: Vec<u8>,
+}
+
+impl fmt::Debug for StoredCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredCredential")
+            .field("id", &self.id)
+            .field("signer", &self.signer)
+            .field("record_len", &self.record.len())
+            .finish()
+    }
 }
 
 /// A change to a record: the new record from the stored one, or an error
@@ -47,16 +58,19 @@ fn check_id(id: &str) -> Result<(), StoreError> {
     file_name(id, "credential").map(|_| ())
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 /// Credentials in memory: lost when the process ends; one process only.
-#[derive(Debug, Default)]
+/// `Debug` says how many, never what (records hold sealed factors).
+#[derive(Default)]
 pub struct MemoryCredentialStore {
     credentials: Mutex<BTreeMap<String, StoredCredential>>,
+}
+
+impl fmt::Debug for MemoryCredentialStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryCredentialStore")
+            .field("credentials", &lock(&self.credentials).len())
+            .finish()
+    }
 }
 
 impl MemoryCredentialStore {
@@ -123,12 +137,7 @@ impl FileCredentialStore {
         let dir = dir.as_ref().to_path_buf();
         fs::create_dir_all(&dir).map_err(io("create credential directory", &dir))?;
         let lock_path = dir.join("credentials.lock");
-        let lock_file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io("open credential lock", &lock_path))?;
+        let lock_file = lock_file(&lock_path)?;
         Ok(Self {
             dir,
             lock_file: Mutex::new(lock_file),

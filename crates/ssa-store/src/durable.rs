@@ -32,6 +32,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     sync_dir(dir)
 }
 
+/// Opens (creating it if needed) the file at `path` that a backend takes
+/// an exclusive `flock` on around its read-modify-writes. The lock belongs
+/// to the open file description: threads sharing one must also share a
+/// mutex.
+pub fn lock_file(path: &Path) -> Result<File, StoreError> {
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(io("open lock file", path))
+}
+
 /// fsyncs a directory, so a rename or unlink in it is durable.
 pub fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir)

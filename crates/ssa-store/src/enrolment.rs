@@ -12,6 +12,7 @@ use std::sync::Mutex;
 
 use crate::durable::{file_name, sync_dir, unique_suffix};
 use crate::error::{StoreError, io};
+use crate::lock;
 
 /// Whether an insert-once store (enrolments, credentials) stored the value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,9 +37,19 @@ pub trait EnrolmentStore: Send + Sync + fmt::Debug {
 }
 
 /// Enrolments in memory: lost when the process ends; one process only.
-#[derive(Debug, Default)]
+/// `Debug` says how many, never what (sealed PIN verifiers and seeds stay
+/// out of logs even sealed).
+#[derive(Default)]
 pub struct MemoryEnrolmentStore {
     enrolled: Mutex<HashMap<String, Vec<u8>>>,
+}
+
+impl fmt::Debug for MemoryEnrolmentStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryEnrolmentStore")
+            .field("enrolments", &lock(&self.enrolled).len())
+            .finish()
+    }
 }
 
 impl MemoryEnrolmentStore {
@@ -46,12 +57,6 @@ impl MemoryEnrolmentStore {
     pub fn new() -> Self {
         Self::default()
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl EnrolmentStore for MemoryEnrolmentStore {

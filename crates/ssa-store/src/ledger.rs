@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use crate::error::StoreError;
+use crate::lock;
 
 /// What a signature asks of the ledger.
 #[derive(Clone, Copy, Debug)]
@@ -360,12 +361,6 @@ impl LedgerState {
                 .extend(digests.into_iter().filter(|d| !d.is_empty()));
         }
     }
-}
-
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A ledger in process memory: for one node, lost on restart. It forgets

@@ -28,9 +28,10 @@ use serde::{Deserialize, Serialize};
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 
-use crate::durable::{hex, unique_suffix, write_atomic};
+use crate::durable::{hex, lock_file, unique_suffix, write_atomic};
 use crate::error::{StoreError, io};
-use crate::ledger::{ConsumptionLedger, LedgerError, LedgerState, Reservation, UseRequest, lock};
+use crate::ledger::{ConsumptionLedger, LedgerError, LedgerState, Reservation, UseRequest};
+use crate::lock;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -193,12 +194,7 @@ impl FileLedger {
     pub fn open(path: impl AsRef<Path>, drop_expired_before: u64) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let lock_path = path.with_extension("lock");
-        let lock_file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io("open ledger lock", &lock_path))?;
+        let lock_file = lock_file(&lock_path)?;
         lock_file.lock().map_err(io("lock ledger", &lock_path))?;
         Self::load(&path, drop_expired_before, lock_file)
     }

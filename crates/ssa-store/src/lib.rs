@@ -19,6 +19,14 @@ pub mod conformance;
 #[cfg(test)]
 mod backends;
 
+/// A mutex's guard; a poisoned mutex is used as it is (every store keeps
+/// its state consistent before anything can panic).
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 pub use audit::{Appended, AuditSink, Durability, FileAuditSink, MemoryAuditSink};
 pub use challenge::{ChallengeStore, FileChallengeStore, MemoryChallengeStore, PendingChallenge};
 pub use credential::{

@@ -2,7 +2,6 @@
 
 use core::fmt;
 use std::collections::HashMap;
-use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -10,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::durable::{file_name, write_atomic};
 use crate::error::{StoreError, io};
+use crate::lock;
 
 /// The authentication state of one credential.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,12 +49,6 @@ pub trait LockoutStore: Send + Sync + fmt::Debug {
         credential: &str,
         change: &dyn Fn(&AuthState) -> AuthState,
     ) -> Result<StateChange, StoreError>;
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Lockout state in memory: lost when the process ends.
@@ -141,12 +135,7 @@ impl LockoutStore for FileLockoutStore {
         change: &dyn Fn(&AuthState) -> AuthState,
     ) -> Result<StateChange, StoreError> {
         let lock_path = self.path(credential, "lock")?;
-        let lock_file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io("open lockout lock", &lock_path))?;
+        let lock_file = crate::durable::lock_file(&lock_path)?;
         // Held until `lock_file` is dropped (closing it releases the lock).
         lock_file
             .lock()
