@@ -215,7 +215,9 @@ impl SadVerifier {
         let reservation = self.ledger.reserve(&UseRequest {
             jti: &claims.jti,
             num: claims.num,
+            iat: claims.iat,
             exp: claims.exp,
+            now: now.0,
             forget_before: now.0.saturating_sub(self.config.max_skew),
             digests: request.digests,
             bound,

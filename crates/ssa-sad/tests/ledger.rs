@@ -279,6 +279,8 @@ fn file_ledger_compacts_expired_entries() {
                 jti: &jti,
                 num: 1,
                 exp: NOW.0 + 300,
+                iat: NOW.0,
+                now: NOW.0,
                 forget_before: NOW.0 - 60,
                 digests: &digests,
                 bound: true,
@@ -301,6 +303,8 @@ fn memory_ledger_forgets_expired_sads_and_refuses_them_after() {
         jti,
         num: 1,
         exp,
+        iat: exp.saturating_sub(300),
+        now: forget_before,
         forget_before,
         digests: &digest,
         bound: true,
@@ -315,6 +319,8 @@ fn memory_ledger_forgets_expired_sads_and_refuses_them_after() {
                 jti,
                 num: 1,
                 exp: 2_000,
+                iat: 1_700,
+                now: 1_000,
                 forget_before: 1_000,
                 digests: &digest,
                 bound: true,
@@ -337,9 +343,22 @@ fn memory_ledger_forgets_expired_sads_and_refuses_them_after() {
         ledger.reserve(&request("new-0", 2_000, 0)),
         Err(LedgerError::Exhausted { .. })
     ));
-    // And a new SAD within the horizon is fine, down to one expiring at it.
+    // A new SAD is fine, down to one issued right after "old" expired; one
+    // valid while "old" was is refused (it might be "old").
     assert!(ledger.reserve(&request("fresh", 1_500, 1_000)).is_ok());
-    assert!(ledger.reserve(&request("at-horizon", 101, 1_000)).is_ok());
+    let after = UseRequest {
+        iat: 101,
+        ..request("right-after", 401, 1_000)
+    };
+    assert!(ledger.reserve(&after).is_ok());
+    let during = UseRequest {
+        iat: 100,
+        ..request("during", 401, 1_000)
+    };
+    assert!(matches!(
+        ledger.reserve(&during),
+        Err(LedgerError::Forgotten { horizon: 101, .. })
+    ));
 }
 
 #[test]
@@ -407,6 +426,8 @@ fn file_ledger_shared_by_two_handles_spends_each_use_once() {
         jti: "shared-1",
         num: 1,
         exp: NOW.0 + 300,
+        iat: NOW.0,
+        now: NOW.0,
         forget_before: 0,
         digests: &digests,
         bound: true,
@@ -433,6 +454,8 @@ fn file_ledger_shared_by_two_handles_spends_each_use_once() {
                         jti: "shared-2",
                         num: NUM,
                         exp: NOW.0 + 300,
+                        iat: NOW.0,
+                        now: NOW.0,
                         forget_before: 0,
                         digests: &digest,
                         bound: false,
@@ -453,6 +476,8 @@ fn file_ledger_shared_by_two_handles_spends_each_use_once() {
         jti: "shared-3",
         num: 1,
         exp: NOW.0 + 900,
+        iat: NOW.0 + 600,
+        now: NOW.0,
         forget_before: 0,
         digests: &digests,
         bound: true,
@@ -477,6 +502,8 @@ fn a_clock_jump_ahead_does_not_shut_out_later_sads() {
             jti,
             num: 1,
             exp,
+            iat: exp.saturating_sub(300),
+            now: forget_before,
             forget_before,
             digests: &digest,
             bound: true,
@@ -488,16 +515,16 @@ fn a_clock_jump_ahead_does_not_shut_out_later_sads() {
     for i in 0..10_000 {
         use_sad(&format!("glitch-{i}"), 4_102_444_800 + 300, 4_102_444_800).unwrap();
     }
-    // Back at time 1 050: a new SAD expiring at 1 350 is fine, one expiring
-    // no later than the forgotten "seen" SAD is refused (fail closed), and
-    // "seen" itself stays refused.
-    use_sad("after", 1_350, 990).unwrap();
+    // Back at time 1 350: a SAD issued then is fine, one valid at a time
+    // the forgotten "seen" SAD was (issued at 900) is refused (fail
+    // closed: it might be "seen"), and "seen" itself stays refused.
+    use_sad("after", 1_650, 1_290).unwrap();
     assert!(matches!(
-        use_sad("short", 1_200, 990),
+        use_sad("short", 1_200, 1_290),
         Err(LedgerError::Forgotten { horizon: 1_301, .. })
     ));
     assert!(matches!(
-        use_sad("seen", 1_300, 990),
+        use_sad("seen", 1_300, 1_290),
         Err(LedgerError::Forgotten { .. })
     ));
 }
@@ -507,6 +534,8 @@ fn unbound<'a>(jti: &'a str, num: u32, digests: &'a [Vec<u8>]) -> UseRequest<'a>
         jti,
         num,
         exp: NOW.0 + 300,
+        iat: NOW.0,
+        now: NOW.0,
         forget_before: 0,
         digests,
         bound: false,
@@ -557,6 +586,8 @@ fn push_through_a_sweep(ledger: &MemoryLedger, forget_before: u64) {
                 jti: &jti,
                 num: 1,
                 exp: forget_before + 1_000,
+                iat: forget_before,
+                now: forget_before,
                 forget_before,
                 digests: &one,
                 bound: false,
@@ -572,6 +603,7 @@ fn a_sweep_keeps_a_sad_with_a_reservation_in_flight() {
     let one = digests(1);
     let held = ledger
         .reserve(&UseRequest {
+            iat: 0,
             exp: 100,
             ..unbound("slow", 1, &one)
         })
@@ -586,6 +618,7 @@ fn a_sweep_forgets_an_expired_sad_that_had_uses_left() {
     let ledger = MemoryLedger::new();
     let all = digests(2);
     let half = |d| UseRequest {
+        iat: 0,
         exp: 100,
         ..unbound("half", 2, d)
     };
@@ -611,6 +644,7 @@ fn forgetting_is_amortized_over_reservations() {
     let ledger = MemoryLedger::new();
     let one = digests(1);
     let spent = UseRequest {
+        iat: 0,
         exp: 100,
         ..unbound("spent", 1, &one)
     };
@@ -654,6 +688,8 @@ fn a_use_committed_after_another_handles_reservation_survives_compaction() {
                 jti: &jti,
                 num: 1,
                 exp: NOW.0 + 1_000,
+                iat: NOW.0,
+                now: NOW.0,
                 forget_before: NOW.0,
                 digests: &one,
                 bound: false,
@@ -732,12 +768,17 @@ fn a_handle_follows_a_journal_compacted_by_another() {
     old.commit(&r).unwrap();
     // Another process opens later and compacts "short" away: a new file.
     let compacting = FileLedger::open(&path, NOW.0 + 100).unwrap();
-    let r = old.reserve(&unbound("after", 1, &one)).unwrap();
+    // Issued after "short" expired: valid at no time "short" was.
+    let after = UseRequest {
+        iat: NOW.0 + 11,
+        ..unbound("after", 1, &one)
+    };
+    let r = old.reserve(&after).unwrap();
     old.commit(&r).unwrap();
     for handle in [&compacting, &FileLedger::open(&path, NOW.0 + 100).unwrap()] {
         assert!(
             matches!(
-                handle.reserve(&unbound("after", 1, &one)),
+                handle.reserve(&after),
                 Err(LedgerError::Exhausted { .. })
             ),
             "a use committed by a handle opened before the compaction was lost"
@@ -763,4 +804,60 @@ fn a_journal_that_cannot_be_read_is_an_io_error() {
         ),
         "{error:?}"
     );
+}
+
+/// Issue 11 item 3: signing while the clock runs five days ahead, a
+/// restart (still ahead, so the journal forgets what it signed then), then
+/// the clock set right. Before, every new SAD was refused as forgotten for
+/// five days; now a SAD issued at the right time is accepted, and the SADs
+/// used while the clock was ahead, shown again, stay refused.
+#[test]
+fn a_clock_that_ran_ahead_does_not_shut_out_sads_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.journal");
+    let ahead = UnixTime(NOW.0 + 5 * 86_400);
+    let w = world_with(
+        SadAlgorithm::Es256,
+        Arc::new(MemoryLockoutStore::new()),
+        Arc::new(FileLedger::open(&path, NOW.0).unwrap()),
+    );
+    let sign = |sam: &SadVerifier, sad: &Sad, digests: &[Vec<u8>], now| {
+        sam.activate(sad, &w.request("cred-1", Scal::Scal1, digests), now)
+            .and_then(|activation| activation.commit())
+    };
+    let authorize = |digests: &[Vec<u8>], now: UnixTime| {
+        // PIN only: a TOTP step spent while the clock was ahead refuses
+        // the earlier ones (RFC 6238 replay rule); docs/operations.md.
+        w.authorize_with("cred-1", digests, 1, Some(Pin::new(PIN)), None, now)
+            .unwrap()
+    };
+    let early = digests(3);
+    let before = authorize(&early[0..1], NOW);
+    sign(&w.sam, &before, &early[0..1], NOW).unwrap();
+    let glitch = authorize(&early[1..2], ahead);
+    sign(&w.sam, &glitch, &early[1..2], ahead).unwrap();
+
+    // A restart while the clock is still ahead, past the glitch SAD's
+    // expiry: the journal forgets both SADs.
+    let restarted = Arc::new(FileLedger::open(&path, ahead.0 + 1_000).unwrap());
+    let sam = SadVerifier::new(SamConfig::new(AUD), restarted)
+        .trust(ISS, w.issuer.verifying_key());
+
+    // The clock is set right, ten minutes after NOW.
+    let fixed = UnixTime(NOW.0 + 600);
+    let later = digests(4);
+    let fresh = authorize(&later[3..4], fixed);
+    sign(&sam, &fresh, &later[3..4], fixed)
+        .expect("a SAD issued once the clock is right is refused");
+    // The forgotten SADs are refused at any time they would be valid.
+    for (sad, digest, at) in [
+        (&glitch, &early[1..2], ahead),
+        (&before, &early[0..1], NOW),
+    ] {
+        let error = sign(&sam, sad, digest, at).unwrap_err();
+        assert!(
+            matches!(error, SadError::ForgottenSad { .. }),
+            "a forgotten SAD: {error:?}"
+        );
+    }
 }

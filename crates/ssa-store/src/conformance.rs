@@ -198,6 +198,38 @@ pub fn consumption_ledger(fresh: &dyn Fn() -> Pair<dyn ConsumptionLedger>) {
     the_other_handle_keeps_the_first_num(&fresh());
     racing_handles_spend_exactly_num(&fresh());
     a_spent_sad_stays_spent_whatever_the_clock(&fresh());
+    stale_reservations_are_released_for_every_handle(&fresh());
+}
+
+/// An administrator releases what was reserved before a time: every
+/// handle can use those digests again, a commit under a released
+/// reservation is refused, and later reservations stay held.
+fn stale_reservations_are_released_for_every_handle(pair: &Pair<dyn ConsumptionLedger>) {
+    let all = digests(9, 3);
+    let at = |now, d| UseRequest {
+        now,
+        ..bound("crashed", 3, d)
+    };
+    let old = pair.a.reserve(&at(100, &all[0..1])).unwrap();
+    let older = pair.b.reserve(&at(50, &all[1..2])).unwrap();
+    let young = pair.a.reserve(&at(200, &all[2..3])).unwrap();
+    assert!(pair.a.release_stale(50).unwrap().is_empty());
+    let released = pair.b.release_stale(200).unwrap();
+    assert_eq!(released, vec![older.clone(), old.clone()], "oldest first");
+    for (handle, r) in [(&pair.a, &old), (&pair.b, &older)] {
+        assert!(matches!(
+            handle.commit(r),
+            Err(LedgerError::UnknownReservation)
+        ));
+    }
+    // Free again, through either handle; the young one is still held.
+    let again = pair.a.reserve(&at(300, &all[0..2])).unwrap();
+    assert!(matches!(
+        pair.b.reserve(&at(300, &all[2..3])),
+        Err(LedgerError::CountExceeded { .. } | LedgerError::Exhausted { .. })
+    ));
+    pair.a.commit(&young).unwrap();
+    pair.b.commit(&again).unwrap();
 }
 
 /// A SAD's use expiring far ahead, `n` digests of its own (distinct per `seed`).
@@ -206,12 +238,16 @@ fn digests(seed: u8, n: usize) -> Vec<Vec<u8>> {
 }
 
 const EXP: u64 = 4_000_000_000;
+/// When the requests are made, unless a case says otherwise.
+const NOW: u64 = 1_000;
 
 fn unbound<'a>(jti: &'a str, num: u32, digests: &'a [Vec<u8>]) -> UseRequest<'a> {
     UseRequest {
         jti,
         num,
+        iat: EXP - 300,
         exp: EXP,
+        now: NOW,
         forget_before: 0,
         digests,
         bound: false,
@@ -439,6 +475,7 @@ fn racing_handles_spend_exactly_num(pair: &Pair<dyn ConsumptionLedger>) {
 fn a_spent_sad_stays_spent_whatever_the_clock(pair: &Pair<dyn ConsumptionLedger>) {
     let one = digests(8, 1);
     let spent = UseRequest {
+        iat: 700,
         exp: 1_000,
         ..bound("spent", 1, &one)
     };

@@ -20,12 +20,20 @@ pub struct UseRequest<'a> {
     pub jti: &'a str,
     /// The signatures the SAD allows.
     pub num: u32,
+    /// When the SAD was issued: with `exp`, the time it is valid, which the
+    /// ledger keeps refusing once it forgot the SAD.
+    pub iat: u64,
     /// When the SAD expires (its entry may be dropped after that).
     pub exp: u64,
+    /// The time now (the caller's clock): when the reservation was made,
+    /// for [`ConsumptionLedger::release_stale`].
+    pub now: u64,
     /// SADs that expired before this time are refused by the verifier now
     /// (its time less its clock skew): the ledger may forget them, and from
     /// then on refuses itself any SAD expiring no later than the latest one
-    /// it forgot, so a clock stepping back cannot replay a forgotten SAD.
+    /// refuses itself any SAD whose time of validity (`iat` to `exp`) meets
+    /// that of one it forgot, so a clock stepping back cannot replay a
+    /// forgotten SAD ([`LedgerError::Forgotten`]).
     pub forget_before: u64,
     /// The digests to sign: one signature each.
     pub digests: &'a [Vec<u8>],
@@ -89,14 +97,18 @@ pub enum LedgerError {
         jti: String,
     },
     /// The SAD expired before the ledger's horizon: its uses are no longer
-    /// tracked, so it cannot be used.
-    #[error("SAD {jti:?} expired at {exp}, before the ledger forgot SADs up to {horizon}")]
+    /// tracked, so it cannot be used. Also a SAD whose time of validity
+    /// meets that of SADs the ledger forgot (the clock stepped back): it
+    /// might be one of them.
+    #[error(
+        "SAD {jti:?} (expiry {exp}) falls in a time the ledger forgot SADs of, up to {horizon}"
+    )]
     Forgotten {
         /// The SAD id.
         jti: String,
         /// Its expiry.
         exp: u64,
-        /// The ledger's horizon.
+        /// One past the end of the forgotten time it falls in.
         horizon: u64,
     },
     /// The reservation is not held (committed or released already, or
@@ -119,20 +131,91 @@ pub trait ConsumptionLedger: Send + Sync + fmt::Debug {
     fn commit(&self, reservation: &Reservation) -> Result<(), LedgerError>;
     /// Gives a reservation back.
     fn release(&self, reservation: &Reservation) -> Result<(), LedgerError>;
+    /// Gives back every reservation made before `reserved_before` (the
+    /// caller's clock, as [`UseRequest::now`]) and returns them: for an
+    /// administrator after a crash left reservations no process will end.
+    /// A process still signing under one of them finds it gone and its
+    /// commit refused ([`LedgerError::UnknownReservation`]), so no SAD
+    /// yields more than it allows.
+    fn release_stale(&self, reserved_before: u64) -> Result<Vec<Reservation>, LedgerError>;
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct Entry {
     pub(crate) num: u32,
+    pub(crate) iat: u64,
     pub(crate) exp: u64,
     pub(crate) committed: u32,
     pub(crate) used: HashSet<Vec<u8>>,
-    reserved: HashMap<String, Vec<Vec<u8>>>,
+    reserved: HashMap<String, Held>,
+}
+
+/// What one reservation holds: when it was made, and its digests.
+#[derive(Debug, Default)]
+pub(crate) struct Held {
+    pub(crate) at: u64,
+    pub(crate) digests: Vec<Vec<u8>>,
 }
 
 impl Entry {
     fn reserved_count(&self) -> usize {
-        self.reserved.values().map(Vec::len).sum()
+        self.reserved.values().map(|h| h.digests.len()).sum()
+    }
+}
+
+/// At most this many spans of forgotten time are kept ([`Forgotten`]).
+const MAX_SPANS: usize = 32;
+
+/// The times of validity (`iat` to `exp`, inclusive) of the SADs a ledger
+/// forgot, as at most [`MAX_SPANS`] disjoint spans, sorted. A SAD whose
+/// time meets a span is refused: a forgotten SAD shown again carries its
+/// own `iat` and `exp`, so it always is. A SAD issued later, once a clock
+/// that ran ahead is right again, has a time of its own between the spans
+/// and is not: a wrong clock at one moment shuts out only the times it
+/// claimed. Beyond the bound the two spans closest together merge (more is
+/// refused, never less), so a long gap a clock jump left stays open.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Forgotten {
+    spans: Vec<(u64, u64)>,
+}
+
+impl Forgotten {
+    /// Adds the time `from..=to`.
+    pub(crate) fn add(&mut self, from: u64, to: u64) {
+        let (mut from, mut to) = (from.min(to), from.max(to));
+        // Absorb every span that meets or touches it (sorted and disjoint,
+        // so what it absorbs can only reach spans still to come).
+        self.spans.retain(|&(a, b)| {
+            let meets = a <= to.saturating_add(1) && from <= b.saturating_add(1);
+            if meets {
+                from = from.min(a);
+                to = to.max(b);
+            }
+            !meets
+        });
+        let at = self.spans.partition_point(|&(a, _)| a < from);
+        self.spans.insert(at, (from, to));
+        while self.spans.len() > MAX_SPANS {
+            let closest =
+                (0..self.spans.len() - 1).min_by_key(|&i| self.spans[i + 1].0 - self.spans[i].1);
+            if let Some(i) = closest {
+                let next = self.spans.remove(i + 1);
+                self.spans[i].1 = next.1;
+            }
+        }
+    }
+
+    /// The span `from..=to` meets, if any.
+    pub(crate) fn meets(&self, from: u64, to: u64) -> Option<(u64, u64)> {
+        self.spans
+            .iter()
+            .copied()
+            .find(|&(a, b)| a <= to && from <= b)
+    }
+
+    /// The spans, sorted.
+    pub(crate) fn spans(&self) -> &[(u64, u64)] {
+        &self.spans
     }
 }
 
@@ -153,11 +236,11 @@ fn give_back_memory<K: Eq + std::hash::Hash, V>(table: &mut HashMap<K, V>) {
 #[derive(Debug, Default)]
 pub(crate) struct LedgerState {
     pub(crate) entries: HashMap<String, Entry>,
-    /// Used-up SADs and their expiry: all a used-up SAD needs is to stay
-    /// refused until it expires, so it costs its id and one number.
-    pub(crate) spent: HashMap<Box<str>, u64>,
-    /// SADs that expired before this are forgotten and refused.
-    pub(crate) horizon: u64,
+    /// Used-up SADs and their `iat` and `exp`: all a used-up SAD needs is
+    /// to stay refused until it expires, so it costs its id and two numbers.
+    pub(crate) spent: HashMap<Box<str>, (u64, u64)>,
+    /// The times of the SADs forgotten: SADs valid then are refused.
+    pub(crate) forgotten: Forgotten,
     reserves_since_sweep: usize,
     /// Entries and spent SADs the last sweep kept.
     kept_by_sweep: usize,
@@ -169,7 +252,9 @@ pub(crate) struct LedgerState {
 /// What a reservation held, taken out of the state for commit or release.
 pub(crate) struct Taken {
     pub(crate) num: u32,
+    pub(crate) iat: u64,
     pub(crate) exp: u64,
+    pub(crate) at: u64,
     pub(crate) digests: Vec<Vec<u8>>,
 }
 
@@ -179,11 +264,11 @@ impl LedgerState {
         if self.reserves_since_sweep >= SWEEP_EVERY.max(self.kept_by_sweep) {
             self.sweep(request.forget_before);
         }
-        if request.exp < self.horizon {
+        if let Some((_, end)) = self.forgotten.meets(request.iat, request.exp) {
             return Err(LedgerError::Forgotten {
                 jti: request.jti.to_owned(),
                 exp: request.exp,
-                horizon: self.horizon,
+                horizon: end.saturating_add(1),
             });
         }
         if self.spent.contains_key(request.jti) {
@@ -196,6 +281,7 @@ impl LedgerState {
             .entry(request.jti.to_owned())
             .or_insert_with(|| Entry {
                 num: request.num,
+                iat: request.iat,
                 exp: request.exp,
                 ..Entry::default()
             });
@@ -214,7 +300,7 @@ impl LedgerState {
             });
         }
         if request.bound {
-            let in_flight = entry.reserved.values().flatten();
+            let in_flight = entry.reserved.values().flat_map(|h| &h.digests);
             let in_flight: HashSet<&Vec<u8>> = in_flight.collect();
             if request
                 .digests
@@ -233,7 +319,13 @@ impl LedgerState {
         } else {
             vec![Vec::new(); request.digests.len()]
         };
-        entry.reserved.insert(id.clone(), digests);
+        entry.reserved.insert(
+            id.clone(),
+            Held {
+                at: request.now,
+                digests,
+            },
+        );
         Ok(Reservation {
             jti: request.jti.to_owned(),
             id,
@@ -241,38 +333,35 @@ impl LedgerState {
     }
 
     /// Forgets the SADs that expired before `cut` (those without a
-    /// reservation in flight) and refuses them from now on: the horizon
-    /// moves to just past the latest expiry forgotten. It follows what was
-    /// forgotten, not `cut`, so a clock that jumped far ahead for a moment
-    /// shuts out only SADs that expire before ones already seen.
+    /// reservation in flight) and refuses from now on every SAD valid at a
+    /// time one of them was ([`Forgotten`]). What is refused follows the
+    /// SADs forgotten, not `cut`, so a clock that jumped far ahead shuts
+    /// out only the times of SADs already seen.
     pub(crate) fn sweep(&mut self, cut: u64) {
         self.reserves_since_sweep = 0;
-        let mut forgotten: Option<u64> = None;
+        let forgotten = &mut self.forgotten;
         self.entries.retain(|_, entry| {
             let keep = entry.exp >= cut || !entry.reserved.is_empty();
             if !keep {
-                forgotten = forgotten.max(Some(entry.exp));
+                forgotten.add(entry.iat, entry.exp);
             }
             keep
         });
-        self.spent.retain(|_, exp| {
-            let keep = *exp >= cut;
+        self.spent.retain(|_, &mut (iat, exp)| {
+            let keep = exp >= cut;
             if !keep {
-                forgotten = forgotten.max(Some(*exp));
+                forgotten.add(iat, exp);
             }
             keep
         });
-        if let Some(exp) = forgotten {
-            self.raise_horizon(exp.saturating_add(1));
-        }
         give_back_memory(&mut self.entries);
         give_back_memory(&mut self.spent);
         self.kept_by_sweep = self.entries.len() + self.spent.len();
     }
 
-    /// Refuses from now on every SAD that expires before `horizon`.
-    pub(crate) fn raise_horizon(&mut self, horizon: u64) {
-        self.horizon = self.horizon.max(horizon);
+    /// Refuses from now on every SAD valid at a time in `from..=to`.
+    pub(crate) fn forget_span(&mut self, from: u64, to: u64) {
+        self.forgotten.add(from, to);
     }
 
     /// A state whose reservation ids start with `prefix`.
@@ -284,20 +373,20 @@ impl LedgerState {
     }
 
     /// Records a reservation made elsewhere (another process's journal entry).
-    pub(crate) fn apply_reserve(
-        &mut self,
-        jti: &str,
-        num: u32,
-        exp: u64,
-        id: &str,
-        digests: Vec<Vec<u8>>,
-    ) {
+    pub(crate) fn apply_reserve(&mut self, jti: &str, id: &str, taken: Taken) {
         let entry = self.entries.entry(jti.to_owned()).or_insert_with(|| Entry {
-            num,
-            exp,
+            num: taken.num,
+            iat: taken.iat,
+            exp: taken.exp,
             ..Entry::default()
         });
-        entry.reserved.insert(id.to_owned(), digests);
+        entry.reserved.insert(
+            id.to_owned(),
+            Held {
+                at: taken.at,
+                digests: taken.digests,
+            },
+        );
     }
 
     /// Drops a reservation made elsewhere, if it is known.
@@ -312,7 +401,7 @@ impl LedgerState {
             .entries
             .get_mut(&reservation.jti)
             .ok_or(LedgerError::UnknownReservation)?;
-        let digests = entry
+        let held = entry
             .reserved
             .remove(&reservation.id)
             .ok_or(LedgerError::UnknownReservation)?;
@@ -322,24 +411,49 @@ impl LedgerState {
         }
         Ok(Taken {
             num: entry.num,
+            iat: entry.iat,
             exp: entry.exp,
-            digests,
+            at: held.at,
+            digests: held.digests,
         })
     }
 
     /// Puts a taken reservation back (a durable commit that failed to write).
     pub(crate) fn put_back(&mut self, reservation: &Reservation, taken: Taken) {
-        if let Some(entry) = self.entries.get_mut(&reservation.jti) {
-            entry.reserved.insert(reservation.id.clone(), taken.digests);
-        }
+        self.apply_reserve(&reservation.jti, &reservation.id, taken);
     }
 
-    pub(crate) fn apply_commit(&mut self, jti: &str, num: u32, exp: u64, digests: Vec<Vec<u8>>) {
+    /// The reservations made before `before`, oldest first.
+    pub(crate) fn stale(&self, before: u64) -> Vec<Reservation> {
+        let mut stale: Vec<(u64, Reservation)> = self
+            .entries
+            .iter()
+            .flat_map(|(jti, entry)| {
+                entry
+                    .reserved
+                    .iter()
+                    .filter(|(_, held)| held.at < before)
+                    .map(|(id, held)| (held.at, Reservation::new(jti.clone(), id.clone())))
+            })
+            .collect();
+        stale.sort_by(|a, b| (a.0, a.1.id()).cmp(&(b.0, b.1.id())));
+        stale.into_iter().map(|(_, r)| r).collect()
+    }
+
+    pub(crate) fn apply_commit(&mut self, jti: &str, taken: Taken) {
+        let Taken {
+            num,
+            iat,
+            exp,
+            digests,
+            ..
+        } = taken;
         if self.spent.contains_key(jti) {
             return;
         }
         let entry = self.entries.entry(jti.to_owned()).or_insert_with(|| Entry {
             num,
+            iat,
             exp,
             ..Entry::default()
         });
@@ -350,9 +464,9 @@ impl LedgerState {
             // An exhausted SAD is refused before its digests are looked at
             // (`SadExhausted`), so they need not be kept: it moves to the
             // spent table, where it costs its id and its expiry.
-            let exp = entry.exp;
+            let time = (entry.iat, entry.exp);
             self.entries.remove(jti);
-            self.spent.insert(jti.into(), exp);
+            self.spent.insert(jti.into(), time);
         } else if entry.committed >= entry.num {
             entry.used = HashSet::new();
         } else {
@@ -386,12 +500,21 @@ impl ConsumptionLedger for MemoryLedger {
     fn commit(&self, reservation: &Reservation) -> Result<(), LedgerError> {
         let mut state = lock(&self.state);
         let taken = state.take(reservation)?;
-        state.apply_commit(&reservation.jti, taken.num, taken.exp, taken.digests);
+        state.apply_commit(&reservation.jti, taken);
         Ok(())
     }
 
     fn release(&self, reservation: &Reservation) -> Result<(), LedgerError> {
         lock(&self.state).take(reservation).map(|_| ())
+    }
+
+    fn release_stale(&self, reserved_before: u64) -> Result<Vec<Reservation>, LedgerError> {
+        let mut state = lock(&self.state);
+        let stale = state.stale(reserved_before);
+        for reservation in &stale {
+            state.take(reservation)?;
+        }
+        Ok(stale)
     }
 }
 
@@ -404,7 +527,9 @@ mod tests {
         UseRequest {
             jti,
             num,
+            iat: 0,
             exp: 1,
+            now: 0,
             forget_before: 0,
             digests,
             bound: true,
@@ -418,7 +543,7 @@ mod tests {
         let first = [a.clone()];
         let r = state.reserve(&request("j", 2, &first)).unwrap();
         let taken = state.take(&r).unwrap();
-        state.apply_commit("j", taken.num, taken.exp, taken.digests);
+        state.apply_commit("j", taken);
         // Not exhausted yet: the digest is remembered and refused again.
         assert_eq!(state.entries["j"].used.len(), 1);
         assert!(matches!(
@@ -428,10 +553,10 @@ mod tests {
         let second = [b];
         let r = state.reserve(&request("j", 2, &second)).unwrap();
         let taken = state.take(&r).unwrap();
-        state.apply_commit("j", taken.num, taken.exp, taken.digests);
+        state.apply_commit("j", taken);
         // Used up: only its id and expiry are left.
         assert!(!state.entries.contains_key("j"));
-        assert_eq!(state.spent.get("j"), Some(&1));
+        assert_eq!(state.spent.get("j"), Some(&(0, 1)));
         for digests in [&first[..], &second[..]] {
             assert!(matches!(
                 state.reserve(&request("j", 2, digests)),
@@ -454,14 +579,16 @@ mod tests {
                 .reserve(&UseRequest {
                     jti: &jti,
                     num: 2,
+                    iat: 0,
                     exp: u64::MAX,
+                    now: 0,
                     forget_before: 0,
                     digests: &digest,
                     bound: false,
                 })
                 .unwrap();
             let taken = state.take(&r).unwrap();
-            state.apply_commit(&jti, taken.num, taken.exp, taken.digests);
+            state.apply_commit(&jti, taken);
         }
         let mut most = 0;
         for t in 0..30_000u64 {
@@ -470,18 +597,101 @@ mod tests {
                 .reserve(&UseRequest {
                     jti: &jti,
                     num: 1,
+                    iat: t,
                     exp: t + 300,
+                    now: t,
                     forget_before: t.saturating_sub(60),
                     digests: &digest,
                     bound: false,
                 })
                 .unwrap();
             let taken = state.take(&r).unwrap();
-            state.apply_commit(&jti, taken.num, taken.exp, taken.digests);
+            state.apply_commit(&jti, taken);
             most = most.max(state.entries.len() + state.spent.len());
         }
         // Live: 50 and about 360 SADs; swept every 4096 reservations.
         assert!(most <= 2 * SWEEP_EVERY, "the tables grew to {most}");
+    }
+
+    #[test]
+    fn forgotten_times_merge_when_they_meet_and_stay_apart_otherwise() {
+        let mut f = Forgotten::default();
+        f.add(10, 20);
+        f.add(30, 40);
+        assert_eq!(f.spans(), &[(10, 20), (30, 40)]);
+        // Touching merges; a gap of one second does not.
+        f.add(21, 25);
+        f.add(42, 50);
+        assert_eq!(f.spans(), &[(10, 25), (30, 40), (42, 50)]);
+        // One that meets several absorbs them all; given backwards too.
+        f.add(41, 24);
+        assert_eq!(f.spans(), &[(10, 50)]);
+        f.add(1, 2);
+        assert_eq!(f.spans(), &[(1, 2), (10, 50)]);
+        assert_eq!(f.meets(3, 9), None);
+        assert_eq!(f.meets(51, 60), None);
+        for (from, to) in [(0, 1), (2, 3), (9, 10), (50, 51), (20, 30), (0, 100)] {
+            assert!(f.meets(from, to).is_some(), "{from}..={to}");
+        }
+        assert_eq!(f.meets(45, 70), Some((10, 50)));
+    }
+
+    #[test]
+    fn beyond_the_bound_the_closest_forgotten_times_merge() {
+        let mut f = Forgotten::default();
+        // Spans 100 apart, one pair only 5 apart, and one far away.
+        for i in 0..MAX_SPANS as u64 {
+            f.add(i * 100, i * 100 + 10);
+        }
+        f.add(1_015, 1_016);
+        assert_eq!(f.spans().len(), MAX_SPANS);
+        assert!(f.spans().contains(&(1_000, 1_016)), "{:?}", f.spans());
+        f.add(1_000_000, 1_000_010);
+        assert_eq!(f.spans().len(), MAX_SPANS);
+        // Nothing was dropped: every time added is still refused, and the
+        // far one kept its gap.
+        for i in 0..MAX_SPANS as u64 {
+            assert!(f.meets(i * 100 + 10, i * 100 + 10).is_some());
+        }
+        assert!(f.meets(1_000_000, 1_000_000).is_some());
+        assert_eq!(f.meets(500_000, 500_000), None);
+    }
+
+    /// SADs used while the clock ran far ahead are forgotten (a sweep at
+    /// that time): once the clock is right, a SAD issued then is accepted,
+    /// and the forgotten ones, shown again, are not.
+    #[test]
+    fn a_clock_that_was_ahead_refuses_only_the_times_it_claimed() {
+        let mut state = LedgerState::default();
+        let digest = [vec![1u8; 32]];
+        let ahead = 1_000 + 5 * 86_400;
+        let at = |jti, iat: u64, now: u64| UseRequest {
+            jti,
+            num: 1,
+            iat,
+            exp: iat + 300,
+            now,
+            forget_before: now - 60,
+            digests: &digest,
+            bound: false,
+        };
+        for (jti, iat) in [("before", 900), ("ahead", ahead)] {
+            let r = state.reserve(&at(jti, iat, iat)).unwrap();
+            let taken = state.take(&r).unwrap();
+            state.apply_commit(jti, taken);
+        }
+        state.sweep(ahead + 1_000);
+        assert!(state.spent.is_empty());
+        // The clock is right again, at 1 500.
+        let r = state.reserve(&at("new", 1_500, 1_500)).unwrap();
+        let taken = state.take(&r).unwrap();
+        state.apply_commit("new", taken);
+        for (jti, iat) in [("before", 900), ("ahead", ahead)] {
+            assert!(matches!(
+                state.reserve(&at(jti, iat, 1_500)),
+                Err(LedgerError::Forgotten { .. })
+            ));
+        }
     }
 
     #[test]
@@ -551,7 +761,9 @@ mod tests {
                         let request = UseRequest {
                             jti: &name,
                             num,
+                            iat: exps[jti].saturating_sub(30),
                             exp: exps[jti],
+                            now: forget_before,
                             forget_before,
                             digests: &digest,
                             bound: false,
@@ -559,7 +771,7 @@ mod tests {
                         if let Ok(reservation) = state.reserve(&request) {
                             let taken = state.take(&reservation).unwrap();
                             if !release {
-                                state.apply_commit(&name, taken.num, taken.exp, taken.digests);
+                                state.apply_commit(&name, taken);
                                 committed[jti] += 1;
                             }
                         }

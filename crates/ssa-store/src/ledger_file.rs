@@ -15,9 +15,9 @@
 //!
 //! Entries of SADs that expired before a time the caller gives are compacted away (the journal is replaced atomically;
 //! other processes notice the new file and replay it). A compacted journal
-//! starts with a horizon record, one past the latest expiry compacted away;
-//! every reader refuses SADs that expire before it, and the horizon never
-//! moves back.
+//! starts with horizon records, the times the SADs compacted away were
+//! valid at; every reader refuses SADs valid at those times, and what is
+//! refused never shrinks.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -30,7 +30,9 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 
 use crate::durable::{hex, lock_file, unique_suffix, write_atomic};
 use crate::error::{StoreError, io};
-use crate::ledger::{ConsumptionLedger, LedgerError, LedgerState, Reservation, UseRequest};
+use crate::ledger::{
+    ConsumptionLedger, Forgotten, LedgerError, LedgerState, Reservation, Taken, UseRequest,
+};
 use crate::lock;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,9 +45,10 @@ enum Op {
     Reserve,
     /// A reservation given back.
     Release,
-    /// SADs that expired before `exp` were compacted away: refuse them.
-    /// Written first in a compacted journal, so every process that reads
-    /// it, and every later open, keeps refusing what it no longer tracks.
+    /// SADs valid at a time from `iat` to before `exp` were compacted
+    /// away: refuse every SAD valid then. Written first in a compacted
+    /// journal (one per span), so every process that reads it, and every
+    /// later open, keeps refusing what it no longer tracks.
     Horizon,
 }
 
@@ -53,7 +56,13 @@ enum Op {
 struct Record {
     jti: String,
     num: u32,
+    /// The SAD's `iat` (0 in journals older than it: refuses more, never less).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    iat: u64,
     exp: u64,
+    /// When a reservation was made (the caller's clock).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    at: u64,
     /// Digests (base64url); empty strings for unbound uses.
     uses: Vec<String>,
     #[serde(default)]
@@ -123,23 +132,69 @@ fn decode_uses(record: &Record) -> Result<Vec<Vec<u8>>, StoreError> {
         })
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's signature
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
+/// What a reserve or commit record holds.
+fn taken(record: &Record) -> Result<Taken, StoreError> {
+    Ok(Taken {
+        num: record.num,
+        iat: record.iat,
+        exp: record.exp,
+        at: record.at,
+        digests: decode_uses(record)?,
+    })
+}
+
+/// The record of an operation on `reservation`, which held `taken`.
+fn record_of(op: Op, reservation: &Reservation, taken: &Taken, uses: bool) -> Record {
+    Record {
+        jti: reservation.jti().to_owned(),
+        num: taken.num,
+        iat: taken.iat,
+        exp: taken.exp,
+        at: taken.at,
+        uses: if uses {
+            taken.digests.iter().map(|d| b64_encode(d)).collect()
+        } else {
+            Vec::new()
+        },
+        op,
+        rid: Some(reservation.id().to_owned()),
+    }
+}
+
+/// A horizon record: SADs valid at a time in `from..=to` are refused.
+fn horizon(from: u64, to: u64) -> Record {
+    Record {
+        jti: String::new(),
+        num: 0,
+        iat: from,
+        exp: to.saturating_add(1),
+        at: 0,
+        uses: Vec::new(),
+        op: Op::Horizon,
+        rid: None,
+    }
+}
+
 fn apply(state: &mut LedgerState, record: &Record) -> Result<(), StoreError> {
-    let uses = decode_uses(record)?;
+    let rid = record.rid.as_deref().unwrap_or_default();
     match record.op {
-        Op::Reserve => state.apply_reserve(
-            &record.jti,
-            record.num,
-            record.exp,
-            record.rid.as_deref().unwrap_or_default(),
-            uses,
-        ),
-        Op::Release => state.apply_release(&record.jti, record.rid.as_deref().unwrap_or_default()),
-        Op::Horizon => state.raise_horizon(record.exp),
+        Op::Reserve => state.apply_reserve(&record.jti, rid, taken(record)?),
+        Op::Release => state.apply_release(&record.jti, rid),
+        Op::Horizon => {
+            if record.exp > 0 {
+                state.forget_span(record.iat, record.exp - 1);
+            }
+        }
         Op::Commit => {
-            if let Some(rid) = &record.rid {
+            if record.rid.is_some() {
                 state.apply_release(&record.jti, rid);
             }
-            state.apply_commit(&record.jti, record.num, record.exp, uses);
+            state.apply_commit(&record.jti, taken(record)?);
         }
     }
     Ok(())
@@ -210,33 +265,25 @@ impl FileLedger {
         };
         let loaded = (|| -> Result<_, StoreError> {
             let (all, _) = records(&bytes)?;
-            // SADs that expired before the cut are forgotten; the horizon
-            // goes just past the latest of them and never moves back.
+            // SADs that expired before the cut are forgotten; the times
+            // they were valid are refused from then on, never less.
             let cut = drop_expired_before;
-            let forgotten = all
+            let mut forgotten = Forgotten::default();
+            for record in &all {
+                if record.op == Op::Horizon {
+                    if record.exp > 0 {
+                        forgotten.add(record.iat, record.exp - 1);
+                    }
+                } else if record.exp < cut {
+                    forgotten.add(record.iat, record.exp);
+                }
+            }
+            let markers: Vec<Record> = forgotten
+                .spans()
                 .iter()
-                .filter(|r| r.op != Op::Horizon && r.exp < cut)
-                .map(|r| r.exp.saturating_add(1))
-                .max();
-            let forgets = forgotten.is_some();
-            let horizon = all
-                .iter()
-                .filter(|r| r.op == Op::Horizon)
-                .map(|r| r.exp)
-                .chain(forgotten)
-                .max()
-                .unwrap_or(0);
-            let had_horizon = all.iter().any(|r| r.op == Op::Horizon);
-            // A horizon is only needed once something was forgotten.
-            let marker = (forgets || had_horizon).then(|| Record {
-                jti: String::new(),
-                num: 0,
-                exp: horizon,
-                uses: Vec::new(),
-                op: Op::Horizon,
-                rid: None,
-            });
-            let live: Vec<Record> = marker
+                .map(|&(from, to)| horizon(from, to))
+                .collect();
+            let live: Vec<Record> = markers
                 .into_iter()
                 .chain(
                     all.into_iter()
@@ -354,7 +401,9 @@ impl ConsumptionLedger for FileLedger {
             let record = Record {
                 jti: request.jti.to_owned(),
                 num: request.num,
+                iat: request.iat,
                 exp: request.exp,
+                at: request.now,
                 uses: request
                     .digests
                     .iter()
@@ -380,22 +429,10 @@ impl ConsumptionLedger for FileLedger {
     fn commit(&self, reservation: &Reservation) -> Result<(), LedgerError> {
         self.locked(|inner| {
             let taken = inner.state.take(reservation)?;
-            let record = Record {
-                jti: reservation.jti().to_owned(),
-                num: taken.num,
-                exp: taken.exp,
-                uses: taken.digests.iter().map(|d| b64_encode(d)).collect(),
-                op: Op::Commit,
-                rid: Some(reservation.id().to_owned()),
-            };
+            let record = record_of(Op::Commit, reservation, &taken, true);
             match self.append(inner, &record, true) {
                 Ok(()) => {
-                    inner.state.apply_commit(
-                        reservation.jti(),
-                        taken.num,
-                        taken.exp,
-                        taken.digests,
-                    );
+                    inner.state.apply_commit(reservation.jti(), taken);
                     Ok(())
                 }
                 Err(e) => {
@@ -409,15 +446,24 @@ impl ConsumptionLedger for FileLedger {
     fn release(&self, reservation: &Reservation) -> Result<(), LedgerError> {
         self.locked(|inner| {
             let taken = inner.state.take(reservation)?;
-            let record = Record {
-                jti: reservation.jti().to_owned(),
-                num: taken.num,
-                exp: taken.exp,
-                uses: Vec::new(),
-                op: Op::Release,
-                rid: Some(reservation.id().to_owned()),
-            };
+            let record = record_of(Op::Release, reservation, &taken, false);
             self.append(inner, &record, false)
+        })
+    }
+
+    fn release_stale(&self, reserved_before: u64) -> Result<Vec<Reservation>, LedgerError> {
+        self.locked(|inner| {
+            let stale = inner.state.stale(reserved_before);
+            for reservation in &stale {
+                let taken = inner.state.take(reservation)?;
+                let record = record_of(Op::Release, reservation, &taken, false);
+                // Durable: the administrator is told these are free.
+                if let Err(e) = self.append(inner, &record, true) {
+                    inner.state.put_back(reservation, taken);
+                    return Err(e);
+                }
+            }
+            Ok(stale)
         })
     }
 }

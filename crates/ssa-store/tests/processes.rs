@@ -62,7 +62,9 @@ fn worker(dir: &Path, tag: &str) {
         let request = UseRequest {
             jti: "raced",
             num: NUM,
+            iat: 4_000_000_000 - 300,
             exp: 4_000_000_000,
+            now: 1_000,
             forget_before: 0,
             digests: &digest,
             bound: true,
