@@ -7,9 +7,11 @@
 //!
 //! `--key` checks checkpoint signatures (ECDSA P-256 point or Ed25519 key,
 //! hex); `--sealed` is a checkpoint kept apart from the log, which reveals
-//! records cut from its end. Exits 1 if anything is wrong; a torn last
-//! record alone (what a crash mid-write leaves, and what the log cuts when
-//! it is opened again) is reported as such and is not tampering (exit 0).
+//! records cut from its end. Exits 1 if anything is wrong; a torn tail
+//! alone (a torn last record or a last unit of records cut short: what a
+//! crash mid-write leaves, and what the log cuts, with a `recovered`
+//! record, when it is next appended to) is reported as such and is not
+//! tampering (exit 0).
 
 use ssa::audit::{CheckpointVerifier, Problem, PublicKeyVerifier, scan_with};
 
@@ -36,6 +38,12 @@ fn describe(problem: &Problem) -> String {
             format!("records were cut from the end: {found} of {expected} sealed")
         }
         Problem::Malformed { line } => format!("line {line} is not a record"),
+        Problem::BrokenUnit { seq } => {
+            format!("record {seq} does not continue the unit of records before it")
+        }
+        Problem::UnfinishedUnit { seq } => {
+            format!("the unit of records from {seq} ends early (a write cut short)")
+        }
         other => format!("{other:?}"),
     }
 }
@@ -92,7 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(())
     } else if report.only_a_torn_tail() {
         println!(
-            "intact but for a torn last record (a crash mid-write; never acknowledged, cut when the log is opened again)"
+            "intact but for a torn tail (a crash mid-write; never acknowledged, cut with a `recovered` record when the log is next appended to)"
         );
         Ok(())
     } else {

@@ -24,6 +24,13 @@ pub enum AuditError {
         /// Why.
         reason: String,
     },
+    /// The log stopped after a write or sync of its sink failed, and
+    /// appends nothing until [`crate::AuditLog::recover`] (or a reopen).
+    #[error("the audit log stopped after a failure ({reason}); recover it")]
+    Stopped {
+        /// The failure.
+        reason: String,
+    },
     /// The sink failed (a file's I/O, a database's error as the source).
     #[error("audit sink: {0}")]
     Sink(#[from] ssa_store::StoreError),

@@ -12,7 +12,7 @@ use ssa_store::{Appended, AuditSink, FileAuditSink, MemoryAuditSink};
 use crate::AuditError;
 use crate::checkpoint::{CheckpointSigner, checkpoint_message};
 use crate::record::{Entry, Event, GENESIS, Outcome, Record, body_hash, hex};
-use crate::verify::{LogReport, scan_from};
+use crate::verify::{LogReport, Problem, scan_from};
 
 pub use ssa_store::Durability;
 
@@ -70,14 +70,35 @@ impl State {
     }
 }
 
+/// Whether the log may append.
+#[derive(Clone, Debug)]
+enum Health {
+    /// It may.
+    Running,
+    /// A write or sync failed: nothing more until [`AuditLog::recover`]
+    /// (or a reopen).
+    Stopped { reason: String },
+    /// Opened after a failure or a crash: the next append first cuts the
+    /// records never confirmed (from `from`, or from where the sink says)
+    /// and records the cut.
+    Recovering { from: Option<u64>, reason: String },
+}
+
 /// The tamper-evident audit log over a sink. Several logs (threads,
 /// processes, nodes) may write to one sink: an append that finds records
 /// it has not seen reads and verifies them, chains after them, and tries
 /// again.
+///
+/// Fail-stop: once an append or a sync of the sink failed, the log refuses
+/// every append ([`AuditError::Stopped`]) until [`AuditLog::recover`] (or
+/// a new log over the sink) cuts the records never confirmed durable and
+/// says so in a [`Event::Recovered`] record: no record, and so no
+/// signature, is ever confirmed on top of records that may be lost.
 pub struct AuditLog {
     sink: Arc<dyn AuditSink>,
     options: AuditOptions,
     state: Mutex<State>,
+    health: Mutex<Health>,
 }
 
 impl fmt::Debug for AuditLog {
@@ -112,18 +133,153 @@ impl AuditLog {
             sink: Arc::new(MemoryAuditSink::new()),
             options,
             state: Mutex::new(State::genesis()),
+            health: Mutex::new(Health::Running),
         }
     }
 
-    /// The log in `sink`, whose records are read and verified first.
+    /// The log in `sink`, whose records are read and verified first. What
+    /// a failure or a crash left — records after a stop mark of the sink
+    /// ([`AuditSink::unconfirmed_from`]), or a last unit of records cut
+    /// short — is cut by the first append, which records the cut first
+    /// ([`Event::Recovered`], at that append's time). Any other damage is
+    /// refused ([`AuditError::Broken`]) and nothing is changed.
     pub fn over(sink: Arc<dyn AuditSink>, options: AuditOptions) -> Result<Self, AuditError> {
         let mut state = State::genesis();
-        catch_up(&*sink, &mut state)?;
+        let records = sink.read_from(0)?;
+        let health = match sink.unconfirmed_from()? {
+            Some(from) => {
+                // What follows the mark is cut unread: only what was
+                // durable must hold.
+                let kept = usize::try_from(from).unwrap_or(usize::MAX);
+                let unit = verify_into(&records[..kept.min(records.len())], &mut state, true)?;
+                Health::Recovering {
+                    from: unit,
+                    reason: "the audit sink stopped after a failed write or fsync".to_owned(),
+                }
+            }
+            None => match verify_into(&records, &mut state, true)? {
+                Some(unit) => Health::Recovering {
+                    from: Some(unit),
+                    reason: "a crash left a unit of records unfinished".to_owned(),
+                },
+                None => Health::Running,
+            },
+        };
         Ok(Self {
             sink,
             options,
             state: Mutex::new(state),
+            health: Mutex::new(health),
         })
+    }
+
+    /// After a failure stopped the log ([`AuditError::Stopped`]): cuts the
+    /// records the sink never confirmed durable, verifies what is left,
+    /// and appends an [`Event::Recovered`] record at `time` saying what was
+    /// cut; from then on the log appends again. `None` if the log was
+    /// running (nothing done).
+    pub fn recover(&self, time: u64) -> Result<Option<Receipt>, AuditError> {
+        let mut state = lock(&self.state);
+        let reason = match &*lock(&self.health) {
+            Health::Running => return Ok(None),
+            Health::Stopped { reason } => reason.clone(),
+            Health::Recovering { .. } => String::new(),
+        };
+        if !reason.is_empty() {
+            *lock(&self.health) = Health::Recovering { from: None, reason };
+        }
+        self.ready(&mut state, time).map(Some)
+    }
+
+    /// Refuses while stopped; when recovering, cuts and records the cut
+    /// (the receipt of the [`Event::Recovered`] record).
+    fn ready(&self, state: &mut State, time: u64) -> Result<Receipt, AuditError> {
+        let (from, reason) = match lock(&self.health).clone() {
+            Health::Running => {
+                return Ok(Receipt {
+                    seq: state.next_seq,
+                    hash: state.head.clone(),
+                });
+            }
+            Health::Stopped { reason } => return Err(AuditError::Stopped { reason }),
+            Health::Recovering { from, reason } => (from, reason),
+        };
+        let recovered = (|| {
+            let from = match self.sink.unconfirmed_from()? {
+                Some(marked) => Some(from.map_or(marked, |f| f.min(marked))),
+                None => from,
+            };
+            let cut = match from {
+                Some(from) => Some(self.sink.cut(from)?),
+                None => None,
+            };
+            // What is left is verified again from the start.
+            let mut fresh = State::genesis();
+            verify_into(&self.sink.read_from(0)?, &mut fresh, false)?;
+            let cut = cut.unwrap_or(ssa_store::Cut {
+                from: fresh.next_seq,
+                records: 0,
+                bytes: Vec::new(),
+                kept: None,
+            });
+            let entry = Entry::new(
+                Event::Recovered {
+                    from: cut.from,
+                    cut: cut.records,
+                    cut_sha256: body_hash(&cut.bytes),
+                    kept: cut.kept.map(|p| p.display().to_string()),
+                    reason,
+                },
+                "audit",
+                Outcome::Success,
+            );
+            let (line, receipt) = chain(&mut fresh, time, entry, 0)?;
+            fresh.since_checkpoint += 1;
+            match self.sink.append(fresh.next_seq - 1, &[line])? {
+                Appended::Done => {}
+                Appended::Behind { .. } => {
+                    return Err(AuditError::Sink(ssa_store::StoreError::Stopped {
+                        reason: "another writer appended during recovery".to_owned(),
+                    }));
+                }
+            }
+            self.sink.sync()?;
+            Ok((fresh, receipt))
+        })();
+        match recovered {
+            Ok((fresh, receipt)) => {
+                *state = fresh;
+                *lock(&self.health) = Health::Running;
+                Ok(receipt)
+            }
+            Err(error) => {
+                if matches!(error, AuditError::Sink(_)) {
+                    *lock(&self.health) = Health::Stopped {
+                        reason: error.to_string(),
+                    };
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Stops the log after a failure of the sink; returns the error.
+    fn stop(&self, error: AuditError) -> AuditError {
+        let mut health = lock(&self.health);
+        if matches!(*health, Health::Running) {
+            *health = Health::Stopped {
+                reason: error.to_string(),
+            };
+        }
+        error
+    }
+
+    /// Whether the log stopped after a failure, and why.
+    pub fn stopped(&self) -> Option<String> {
+        match &*lock(&self.health) {
+            Health::Stopped { reason } => Some(reason.clone()),
+            Health::Running | Health::Recovering { .. } => None,
+        }
     }
 
     /// The records of the log, in the line format [`crate::scan`] reads.
@@ -163,7 +319,7 @@ impl AuditLog {
             return Ok(Vec::new());
         }
         let (receipts, _checkpoint) = self.write(time, &entries, false)?;
-        self.sink.sync()?;
+        self.sink.sync().map_err(|e| self.stop(e.into()))?;
         Ok(receipts)
     }
 
@@ -173,7 +329,7 @@ impl AuditLog {
             return Ok(None);
         }
         let (_, receipt) = self.write(time, &[], true)?;
-        self.sink.sync()?;
+        self.sink.sync().map_err(|e| self.stop(e.into()))?;
         Ok(receipt)
     }
 
@@ -188,12 +344,21 @@ impl AuditLog {
         force: bool,
     ) -> Result<(Vec<Receipt>, Option<Receipt>), AuditError> {
         let mut state = lock(&self.state);
+        self.ready(&mut state, time)?;
         loop {
             let mut next = state.clone();
             let mut lines = Vec::with_capacity(entries.len() + 1);
             let mut receipts = Vec::with_capacity(entries.len());
+            // One unit: each record says how many of it follow.
+            let mut more = entries.len();
             for entry in entries {
-                let (line, receipt) = chain(&mut next, time, entry.clone())?;
+                more -= 1;
+                let (line, receipt) = chain(
+                    &mut next,
+                    time,
+                    entry.clone(),
+                    u32::try_from(more).unwrap_or(u32::MAX),
+                )?;
                 next.since_checkpoint += 1;
                 lines.push(line);
                 receipts.push(receipt);
@@ -208,7 +373,11 @@ impl AuditLog {
             if lines.is_empty() {
                 return Ok((receipts, sealed));
             }
-            match self.sink.append(state.next_seq, &lines)? {
+            let appended = self
+                .sink
+                .append(state.next_seq, &lines)
+                .map_err(|e| self.stop(e.into()))?;
+            match appended {
                 Appended::Done => {
                     *state = next;
                     return Ok((receipts, sealed));
@@ -250,12 +419,18 @@ impl AuditLog {
 }
 
 /// One record after the head: its line and receipt; the head moves.
-fn chain(state: &mut State, time: u64, entry: Entry) -> Result<(String, Receipt), AuditError> {
+fn chain(
+    state: &mut State,
+    time: u64,
+    entry: Entry,
+    more: u32,
+) -> Result<(String, Receipt), AuditError> {
     let record = Record {
         seq: state.next_seq,
         time,
         entry,
         prev: state.head.clone(),
+        more,
     };
     let body = serde_json::to_string(&record).map_err(|e| AuditError::Encoding {
         reason: e.to_string(),
@@ -291,7 +466,7 @@ fn checkpoint(
         "audit",
         Outcome::Success,
     );
-    let out = chain(state, time, entry)?;
+    let out = chain(state, time, entry, 0)?;
     state.since_checkpoint = 0;
     state.last_checkpoint_time = Some(time);
     Ok(out)
@@ -302,11 +477,24 @@ fn checkpoint(
 /// stays as it was.
 fn catch_up(sink: &dyn AuditSink, state: &mut State) -> Result<(), AuditError> {
     let records = sink.read_from(state.next_seq)?;
+    verify_into(&records, state, false).map(|_| ())
+}
+
+/// Verifies that `records` continue the chain after `state` and moves
+/// `state` past them. A last unit cut short is allowed only if
+/// `unfinished_ok`: then `state` ends before it and its first number is
+/// returned. Anything else wrong is [`AuditError::Broken`] and `state`
+/// stays as it was.
+fn verify_into(
+    records: &[String],
+    state: &mut State,
+    unfinished_ok: bool,
+) -> Result<Option<u64>, AuditError> {
     if records.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let mut bytes = Vec::new();
-    for record in &records {
+    for record in records {
         bytes.extend_from_slice(record.as_bytes());
         bytes.push(b'\n');
     }
@@ -319,15 +507,25 @@ fn catch_up(sink: &dyn AuditSink, state: &mut State) -> Result<(), AuditError> {
         last_checkpoint_time: state.last_checkpoint_time,
         problems: Vec::new(),
     };
-    let report = scan_from(&bytes, None, None, start);
-    if let Some(problem) = report.problems.into_iter().next() {
-        return Err(AuditError::Broken { problem });
+    let report = scan_from(&bytes, None, None, start.clone());
+    match report.problems.as_slice() {
+        [] => {
+            *state = State {
+                next_seq: report.records,
+                head: report.head,
+                since_checkpoint: report.records_since_checkpoint,
+                last_checkpoint_time: report.last_checkpoint_time,
+            };
+            Ok(None)
+        }
+        [Problem::UnfinishedUnit { seq }] if unfinished_ok && *seq >= state.next_seq => {
+            let unit = *seq;
+            let keep = usize::try_from(unit - state.next_seq).unwrap_or(usize::MAX);
+            verify_into(&records[..keep.min(records.len())], state, false)?;
+            Ok(Some(unit))
+        }
+        [problem, ..] => Err(AuditError::Broken {
+            problem: problem.clone(),
+        }),
     }
-    *state = State {
-        next_seq: report.records,
-        head: report.head,
-        since_checkpoint: report.records_since_checkpoint,
-        last_checkpoint_time: report.last_checkpoint_time,
-    };
-    Ok(())
 }

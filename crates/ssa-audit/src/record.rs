@@ -68,6 +68,38 @@ pub enum Event {
         /// The signature, hex.
         signature: String,
     },
+    /// The log went on after a failure: the records from `from` on were
+    /// never confirmed durable (a write or an fsync failed, or a crash
+    /// left a unit of records unfinished), so none of the requests they
+    /// describe was answered with success; they were cut (and kept apart,
+    /// see `kept`).
+    Recovered {
+        /// The number of the first record cut: this record takes its place.
+        from: u64,
+        /// Whole records cut.
+        cut: u64,
+        /// SHA-256 of the bytes cut, hex.
+        cut_sha256: String,
+        /// Where the sink kept the bytes cut, if it did.
+        kept: Option<String>,
+        /// The failure that stopped the log.
+        reason: String,
+    },
+    /// A signature recorded before (its `Signature` record) was not
+    /// delivered: spending its SAD failed afterwards, so the SAD was given
+    /// back and the signature value thrown away.
+    Withheld {
+        /// The SAD's id.
+        sad_id: String,
+    },
+    /// An administrator gave back a reservation a crash left: the SAD's
+    /// digests may be signed again.
+    ReservationReleased {
+        /// The SAD's id.
+        sad_id: String,
+        /// The ledger's id of the reservation.
+        reservation: String,
+    },
 }
 
 /// Success, or failure with the reason (a typed error's message, which
@@ -133,6 +165,15 @@ pub struct Record {
     pub entry: Entry,
     /// Hash of the previous record (64 zeros for the first), hex.
     pub prev: String,
+    /// Records that follow in the same unit (written and made durable
+    /// together): a unit that ends early was never confirmed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub more: u32,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's signature
+fn is_zero(value: &u32) -> bool {
+    *value == 0
 }
 
 /// Lower-case hex. A table, not `format!` per byte: a batch of 100

@@ -45,6 +45,18 @@ pub enum Problem {
         /// Byte offset where it starts.
         offset: u64,
     },
+    /// A record that does not continue the unit of records before it (a
+    /// unit is written together: its records say how many follow).
+    BrokenUnit {
+        /// Its sequence number.
+        seq: u64,
+    },
+    /// The log ends inside a unit: a crash cut a write short. Its records
+    /// were never confirmed, and the log cuts them on its next append.
+    UnfinishedUnit {
+        /// The number of the unit's first record.
+        seq: u64,
+    },
     /// Fewer records than a checkpoint known from elsewhere sealed.
     Truncated {
         /// Records the checkpoint sealed.
@@ -80,11 +92,17 @@ impl LogReport {
         self.problems.is_empty()
     }
 
-    /// Whether the only thing wrong is a torn last record: what a crash in
-    /// the middle of a write leaves (the record was never acknowledged, and
-    /// the log cuts it when it is opened again), not tampering.
+    /// Whether the only thing wrong is a torn tail: a torn last record or
+    /// a last unit cut short, what a crash in the middle of a write leaves
+    /// (never acknowledged, and cut when the log is next appended to), not
+    /// tampering.
     pub fn only_a_torn_tail(&self) -> bool {
-        matches!(self.problems.as_slice(), [Problem::TornRecord { .. }])
+        matches!(
+            self.problems.as_slice(),
+            [Problem::TornRecord { .. }]
+                | [Problem::UnfinishedUnit { .. }]
+                | [Problem::TornRecord { .. }, Problem::UnfinishedUnit { .. }]
+        )
     }
 }
 
@@ -126,6 +144,9 @@ pub(crate) fn scan_from(
     let mut seqs: Vec<u64> = Vec::new();
     let mut offset = 0usize;
     let mut line_no = 0u64;
+    // Records still to come in the current unit, and where it began.
+    let mut unit_left = 0u32;
+    let mut unit_start = first;
     while offset < bytes.len() {
         let Some(end) = bytes[offset..].iter().position(|b| *b == b'\n') else {
             report.problems.push(Problem::TornRecord {
@@ -172,6 +193,15 @@ pub(crate) fn scan_from(
                 .problems
                 .push(Problem::BrokenLink { seq: record.seq });
         }
+        if unit_left > 0 && record.more != unit_left - 1 {
+            report
+                .problems
+                .push(Problem::BrokenUnit { seq: record.seq });
+        }
+        if unit_left == 0 {
+            unit_start = record.seq;
+        }
+        unit_left = record.more;
         if let Event::Checkpoint {
             count,
             head,
@@ -205,6 +235,11 @@ pub(crate) fn scan_from(
         offset += end + 1;
         line_no += 1;
         report.valid_len = offset as u64;
+    }
+    if unit_left > 0 {
+        report
+            .problems
+            .push(Problem::UnfinishedUnit { seq: unit_start });
     }
     // A gap whose records turn up later is a reordering, not a deletion.
     let problems = std::mem::take(&mut report.problems);

@@ -235,6 +235,19 @@ impl AuditSink for LyingSink {
     fn read_from(&self, _from: u64) -> Result<Vec<String>, ssa_store::StoreError> {
         Ok(Vec::new())
     }
+
+    fn unconfirmed_from(&self) -> Result<Option<u64>, ssa_store::StoreError> {
+        Ok(None)
+    }
+
+    fn cut(&self, from: u64) -> Result<ssa_store::Cut, ssa_store::StoreError> {
+        Ok(ssa_store::Cut {
+            from,
+            records: 0,
+            bytes: Vec::new(),
+            kept: None,
+        })
+    }
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::durable::lock_file;
+use crate::durable::{unique_suffix, write_atomic};
 use crate::error::{StoreError, io};
 use crate::lock;
 
@@ -55,6 +55,30 @@ pub trait AuditSink: Send + Sync + fmt::Debug {
     fn sync(&self) -> Result<(), StoreError>;
     /// The records numbered `from` on, in order.
     fn read_from(&self, from: u64) -> Result<Vec<String>, StoreError>;
+    /// Whether the sink stopped: after an append or sync failed (in this
+    /// process, or in one before it that left a mark), it refuses appends
+    /// and syncs ([`StoreError::Stopped`]) and answers how many records
+    /// are known durable; those after were never confirmed to anyone.
+    /// `None`: nothing failed.
+    fn unconfirmed_from(&self) -> Result<Option<u64>, StoreError>;
+    /// Cuts every record numbered `from` on (and any torn bytes after the
+    /// last whole record), durably, keeping what it cut apart where it can;
+    /// then accepts appends again. For a log that stopped, or a unit of
+    /// records a crash left unfinished.
+    fn cut(&self, from: u64) -> Result<Cut, StoreError>;
+}
+
+/// What [`AuditSink::cut`] cut.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cut {
+    /// The number of the first record cut (the records kept).
+    pub from: u64,
+    /// Whole records cut.
+    pub records: u64,
+    /// The bytes cut (records and any torn tail), as they were.
+    pub bytes: Vec<u8>,
+    /// Where the sink kept them (a file beside the log), if it did.
+    pub kept: Option<PathBuf>,
 }
 
 fn check(records: &[String]) -> Result<(), StoreError> {
@@ -100,6 +124,68 @@ impl AuditSink for MemoryAuditSink {
         let from = usize::try_from(from).unwrap_or(usize::MAX).min(held.len());
         Ok(held[from..].to_vec())
     }
+
+    fn unconfirmed_from(&self) -> Result<Option<u64>, StoreError> {
+        Ok(None)
+    }
+
+    fn cut(&self, from: u64) -> Result<Cut, StoreError> {
+        let mut held = lock(&self.records);
+        let at = usize::try_from(from).unwrap_or(usize::MAX).min(held.len());
+        let cut = held.split_off(at);
+        let mut bytes = Vec::new();
+        for record in &cut {
+            bytes.extend_from_slice(record.as_bytes());
+            bytes.push(b'\n');
+        }
+        Ok(Cut {
+            from: at as u64,
+            records: cut.len() as u64,
+            bytes,
+            kept: None,
+        })
+    }
+}
+
+/// Bytes at the start of `FILE.lock` kept for the stop mark: written when
+/// the lock file is made, so that marking needs no new space on a full disk.
+const MARK_LEN: usize = 64;
+
+/// The stop mark in the lock file: the number of records known durable
+/// when a writer stopped, if one did.
+fn read_mark(lock: &File, path: &Path) -> Result<Option<u64>, StoreError> {
+    use std::os::unix::fs::FileExt;
+    let mut bytes = [0u8; MARK_LEN];
+    let n = lock
+        .read_at(&mut bytes, 0)
+        .map_err(io("read audit stop mark", path))?;
+    let text = std::str::from_utf8(&bytes[..n]).map_err(|_| StoreError::Corrupt {
+        what: "audit stop mark",
+    })?;
+    match text.trim_matches(|c: char| c == ' ' || c == '\n' || c == '\0') {
+        "" => Ok(None),
+        mark => mark
+            .strip_prefix("unconfirmed-from ")
+            .and_then(|n| n.parse().ok())
+            .map(Some)
+            .ok_or(StoreError::Corrupt {
+                what: "audit stop mark",
+            }),
+    }
+}
+
+/// Writes (or clears) the stop mark in place, durably.
+fn write_mark(lock: &File, mark: Option<u64>, path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::FileExt;
+    let mut bytes = [b' '; MARK_LEN];
+    bytes[MARK_LEN - 1] = b'\n';
+    if let Some(count) = mark {
+        let text = format!("unconfirmed-from {count}");
+        bytes[..text.len()].copy_from_slice(text.as_bytes());
+    }
+    lock.write_all_at(&bytes, 0)
+        .and_then(|()| lock.sync_data())
+        .map_err(io("write audit stop mark", path))
 }
 
 /// Records in one append-only file, a line each, that several processes
@@ -107,13 +193,36 @@ impl AuditSink for MemoryAuditSink {
 /// counts what others appended, then writes. On open a torn last line (a
 /// crash mid-write) is cut off. With [`Durability::Fsync`] appends share
 /// fsyncs (group commit).
+///
+/// Fail-stop: once a write or an fsync failed, nothing after the last
+/// fsync that succeeded can be trusted to be on disk (after a failed
+/// fsync the kernel may drop the pages and report success to the next
+/// one). The sink then refuses every append and sync
+/// ([`StoreError::Stopped`]), and leaves a mark in `FILE.lock` (in bytes
+/// kept for it, so no new space is needed) saying how many records are
+/// known durable; a later open finds the mark and stays stopped until
+/// [`AuditSink::cut`] cuts the records after it (kept in
+/// `FILE.cut-N-RANDOM`).
 pub struct FileAuditSink {
     path: PathBuf,
     durability: Durability,
     inner: Mutex<Inner>,
     /// One fsync at a time, and how far the file is known to be synced.
-    sync: Mutex<()>,
-    synced: AtomicU64,
+    sync: Mutex<Synced>,
+    /// Records known durable (`sync.count`, readable without that lock).
+    durable: AtomicU64,
+    /// Why the sink stopped, and the records known durable then.
+    stopped: Mutex<Option<(String, u64)>>,
+    #[cfg(test)]
+    fail_next_sync: std::sync::atomic::AtomicBool,
+    #[cfg(test)]
+    fail_next_write: std::sync::atomic::AtomicBool,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Synced {
+    len: u64,
+    count: u64,
 }
 
 struct Inner {
@@ -133,8 +242,18 @@ impl fmt::Debug for FileAuditSink {
     }
 }
 
+/// Records (line breaks) in `bytes` up to its last line break, and the
+/// length that spans.
+fn whole_records(bytes: &[u8]) -> (u64, u64) {
+    let whole = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let count = bytes[..whole].iter().filter(|b| **b == b'\n').count();
+    (whole as u64, count as u64)
+}
+
 impl FileAuditSink {
-    /// Opens (creating it if needed) the sink at `path`.
+    /// Opens (creating it if needed) the sink at `path`. A stop mark left
+    /// by a writer that failed makes it open stopped: see
+    /// [`AuditSink::unconfirmed_from`].
     pub fn open(path: impl AsRef<Path>, durability: Durability) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let file = OpenOptions::new()
@@ -144,26 +263,47 @@ impl FileAuditSink {
             .open(&path)
             .map_err(io("open audit log", &path))?;
         let lock_path = path.with_extension("lock");
-        let lock_file = lock_file(&lock_path)?;
+        let lock_file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io("open lock file", &lock_path))?;
         lock_file.lock().map_err(io("lock audit log", &lock_path))?;
         let counted = (|| {
+            let size = lock_file
+                .metadata()
+                .map_err(io("read lock file", &lock_path))?
+                .len();
+            if size < MARK_LEN as u64 {
+                // Room for a stop mark, taken now, while there is space.
+                write_mark(&lock_file, None, &lock_path)?;
+            }
+            let mark = read_mark(&lock_file, &lock_path)?;
             let mut bytes = Vec::new();
             (&file)
                 .seek(SeekFrom::Start(0))
                 .and_then(|_| (&file).read_to_end(&mut bytes))
                 .map_err(io("read audit log", &path))?;
-            let whole = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-            if whole != bytes.len() {
-                // A crash mid-write: cut the torn record, durably.
-                file.set_len(whole as u64)
+            let (whole, count) = whole_records(&bytes);
+            if whole != bytes.len() as u64 && mark.is_none() {
+                // A crash mid-write: cut the torn record, durably. (With a
+                // mark, the cut waits for `cut`, which keeps what it cuts.)
+                file.set_len(whole)
                     .and_then(|()| file.sync_all())
                     .map_err(io("cut torn audit record", &path))?;
             }
-            let count = bytes[..whole].iter().filter(|b| **b == b'\n').count() as u64;
-            Ok((whole as u64, count))
+            Ok((whole, count, mark))
         })();
         let _ = lock_file.unlock();
-        let (len, count) = counted?;
+        let (len, count, mark) = counted?;
+        let stopped = mark.map(|from| {
+            (
+                "a writer stopped after a failure before this open".to_owned(),
+                from,
+            )
+        });
         Ok(Self {
             path,
             durability,
@@ -173,21 +313,68 @@ impl FileAuditSink {
                 len,
                 count,
             }),
-            sync: Mutex::new(()),
-            synced: AtomicU64::new(len),
+            sync: Mutex::new(Synced { len, count }),
+            durable: AtomicU64::new(count),
+            stopped: Mutex::new(stopped),
+            #[cfg(test)]
+            fail_next_sync: std::sync::atomic::AtomicBool::new(false),
+            #[cfg(test)]
+            fail_next_write: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Refuses to go on if the sink stopped.
+    fn check_running(&self) -> Result<(), StoreError> {
+        match &*lock(&self.stopped) {
+            Some((reason, _)) => Err(StoreError::Stopped {
+                reason: reason.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops the sink after `error`: records after `durable` were never
+    /// confirmed. The mark goes into the lock file (holding its lock): the
+    /// lowest any writer left stands. Returns `error`.
+    fn stop(&self, inner: &Inner, durable: u64, error: StoreError) -> StoreError {
+        let mut stopped = lock(&self.stopped);
+        if stopped.is_none() {
+            let lock_path = self.path.with_extension("lock");
+            let marked = read_mark(&inner.lock, &lock_path)
+                .and_then(|mark| {
+                    let from = mark.map_or(durable, |m| m.min(durable));
+                    write_mark(&inner.lock, Some(from), &lock_path)
+                });
+            // Without the mark, this process still refuses to go on; a
+            // restart would not know what to cut (docs/operations.md).
+            let _ = marked;
+            *stopped = Some((error.to_string(), durable));
+        }
+        error
     }
 
     /// Counts the records other processes appended since `inner.len`.
     fn catch_up(&self, inner: &mut Inner) -> Result<(), StoreError> {
+        let size = inner
+            .file
+            .metadata()
+            .map_err(io("read audit log", &self.path))?
+            .len();
+        if size < inner.len {
+            // Another writer cut records this one counted: it recovered
+            // from a failure this one has not seen. Go no further.
+            return Err(StoreError::Stopped {
+                reason: "the audit log was cut by another writer".to_owned(),
+            });
+        }
         let mut tail = Vec::new();
         (&inner.file)
             .seek(SeekFrom::Start(inner.len))
             .and_then(|_| (&inner.file).read_to_end(&mut tail))
             .map_err(io("read audit log", &self.path))?;
-        let whole = tail.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        inner.len += whole as u64;
-        inner.count += tail[..whole].iter().filter(|b| **b == b'\n').count() as u64;
+        let (whole, count) = whole_records(&tail);
+        inner.len += whole;
+        inner.count += count;
         Ok(())
     }
 
@@ -195,10 +382,13 @@ impl FileAuditSink {
     /// fsync that began after they were written returns at once.
     fn make_durable(&self, end: u64) -> Result<(), StoreError> {
         if self.durability == Durability::NoSync {
-            return Ok(());
+            return self.check_running();
         }
-        let _one = lock(&self.sync);
-        if self.synced.load(Ordering::Acquire) >= end {
+        let mut synced = lock(&self.sync);
+        // A stopped sink confirms nothing, not even what an earlier fsync
+        // covered: the caller's record may be after the failure.
+        self.check_running()?;
+        if synced.len >= end {
             return Ok(());
         }
         let (file, covered) = {
@@ -208,13 +398,42 @@ impl FileAuditSink {
                     .file
                     .try_clone()
                     .map_err(io("fsync audit log", &self.path))?,
-                inner.len,
+                Synced {
+                    len: inner.len,
+                    count: inner.count,
+                },
             )
         };
-        file.sync_data()
-            .map_err(io("fsync audit log", &self.path))?;
-        self.synced.fetch_max(covered, Ordering::AcqRel);
-        Ok(())
+        #[cfg(test)]
+        let fault = self
+            .fail_next_sync
+            .swap(false, std::sync::atomic::Ordering::SeqCst);
+        #[cfg(not(test))]
+        let fault = false;
+        let result = if fault {
+            Err(std::io::Error::other("injected fsync failure"))
+        } else {
+            file.sync_data()
+        };
+        match result {
+            Ok(()) => {
+                if covered.len > synced.len {
+                    *synced = covered;
+                    self.durable.store(covered.count, Ordering::Release);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let error = io("fsync audit log", &self.path)(e);
+                let inner = lock(&self.inner);
+                let durable = synced.count;
+                let _ = inner.lock.lock();
+                let error = self.stop(&inner, durable, error);
+                let _ = inner.lock.unlock();
+                drop(inner);
+                Err(error)
+            }
+        }
     }
 }
 
@@ -222,6 +441,7 @@ impl AuditSink for FileAuditSink {
     fn append(&self, at: u64, records: &[String]) -> Result<Appended, StoreError> {
         check(records)?;
         let mut inner = lock(&self.inner);
+        self.check_running()?;
         inner
             .lock
             .lock()
@@ -236,10 +456,24 @@ impl AuditSink for FileAuditSink {
                 bytes.extend_from_slice(record.as_bytes());
                 bytes.push(b'\n');
             }
-            if let Err(e) = (&inner.file).write_all(&bytes) {
-                // Leave no partial record for the next append to follow.
+            #[cfg(test)]
+            let written = if self.fail_next_write.swap(false, Ordering::SeqCst) {
+                // A full disk: half the bytes land, then ENOSPC.
+                (&inner.file)
+                    .write_all(&bytes[..bytes.len() / 2])
+                    .and_then(|()| Err(std::io::Error::from_raw_os_error(28)))
+            } else {
+                (&inner.file).write_all(&bytes)
+            };
+            #[cfg(not(test))]
+            let written = (&inner.file).write_all(&bytes);
+            if let Err(e) = written {
+                // Leave no partial record for the next append to follow;
+                // whether the cut reached the disk is not known: stop.
                 let _ = inner.file.set_len(inner.len);
-                return Err(io("append to audit log", &self.path)(e));
+                let error = io("append to audit log", &self.path)(e);
+                let durable = self.durable_count(&inner);
+                return Err(self.stop(&inner, durable, error));
             }
             inner.len += bytes.len() as u64;
             inner.count += records.len() as u64;
@@ -277,5 +511,182 @@ impl AuditSink for FileAuditSink {
         })();
         let _ = inner.lock.unlock();
         read
+    }
+
+    fn unconfirmed_from(&self) -> Result<Option<u64>, StoreError> {
+        Ok(lock(&self.stopped).as_ref().map(|(_, from)| *from))
+    }
+
+    fn cut(&self, from: u64) -> Result<Cut, StoreError> {
+        let mut synced = lock(&self.sync);
+        let mut inner = lock(&self.inner);
+        inner
+            .lock
+            .lock()
+            .map_err(io("lock audit log", &self.path))?;
+        let lock_path = self.path.with_extension("lock");
+        let done = (|| -> Result<Cut, StoreError> {
+            let mut bytes = Vec::new();
+            (&inner.file)
+                .seek(SeekFrom::Start(0))
+                .and_then(|_| (&inner.file).read_to_end(&mut bytes))
+                .map_err(io("read audit log", &self.path))?;
+            // Where record `from` starts (or the end of the whole records).
+            let mut at = 0usize;
+            let mut kept = 0u64;
+            while kept < from {
+                match bytes[at..].iter().position(|b| *b == b'\n') {
+                    Some(end) => {
+                        at += end + 1;
+                        kept += 1;
+                    }
+                    None => break,
+                }
+            }
+            let tail = bytes.split_off(at);
+            let (_, records) = whole_records(&tail);
+            let side = if tail.is_empty() {
+                None
+            } else {
+                let name = self
+                    .path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("audit");
+                let side = self
+                    .path
+                    .with_file_name(format!("{name}.cut-{kept}-{}", unique_suffix()?));
+                write_atomic(&side, &tail)?;
+                Some(side)
+            };
+            inner
+                .file
+                .set_len(at as u64)
+                .and_then(|()| inner.file.sync_all())
+                .map_err(io("cut audit log", &self.path))?;
+            write_mark(&inner.lock, None, &lock_path)?;
+            inner.len = at as u64;
+            inner.count = kept;
+            Ok(Cut {
+                from: kept,
+                records,
+                bytes: tail,
+                kept: side,
+            })
+        })();
+        let _ = inner.lock.unlock();
+        let cut = done?;
+        *synced = Synced {
+            len: inner.len,
+            count: inner.count,
+        };
+        self.durable.store(inner.count, Ordering::Release);
+        *lock(&self.stopped) = None;
+        Ok(cut)
+    }
+}
+
+impl FileAuditSink {
+    /// Records known durable: the last fsync's, or every record counted
+    /// when nothing is fsynced ([`Durability::NoSync`]).
+    fn durable_count(&self, inner: &Inner) -> u64 {
+        match self.durability {
+            Durability::Fsync => self.durable.load(Ordering::Acquire),
+            Durability::NoSync => inner.count,
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn lines(n: std::ops::Range<u32>) -> Vec<String> {
+        n.map(|i| format!("record {i}")).collect()
+    }
+
+    /// After a failed fsync nothing is confirmed again until the records
+    /// after the last good fsync are cut, in this process or the next:
+    /// the mark in the lock file carries the stop over a restart.
+    #[test]
+    fn a_failed_fsync_stops_the_sink_until_what_followed_is_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let sink = FileAuditSink::open(&path, Durability::Fsync).unwrap();
+        assert_eq!(sink.append(0, &lines(0..2)).unwrap(), Appended::Done);
+        sink.sync().unwrap();
+        assert_eq!(sink.append(2, &lines(2..4)).unwrap(), Appended::Done);
+        sink.fail_next_sync.store(true, Ordering::SeqCst);
+        assert!(matches!(sink.sync(), Err(StoreError::Io { .. })));
+        // Stopped: a second fsync would report success for lost pages.
+        assert!(matches!(sink.sync(), Err(StoreError::Stopped { .. })));
+        assert!(matches!(
+            sink.append(4, &lines(4..5)),
+            Err(StoreError::Stopped { .. })
+        ));
+        assert_eq!(sink.unconfirmed_from().unwrap(), Some(2));
+        drop(sink);
+        // A restart: still stopped, still knowing where.
+        let sink = FileAuditSink::open(&path, Durability::Fsync).unwrap();
+        assert_eq!(sink.unconfirmed_from().unwrap(), Some(2));
+        assert!(matches!(
+            sink.append(4, &lines(4..5)),
+            Err(StoreError::Stopped { .. })
+        ));
+        let cut = sink.cut(2).unwrap();
+        assert_eq!((cut.from, cut.records), (2, 2));
+        let kept = cut.kept.unwrap();
+        assert_eq!(std::fs::read(&kept).unwrap(), b"record 2\nrecord 3\n");
+        assert_eq!(sink.read_from(0).unwrap(), lines(0..2));
+        assert_eq!(sink.append(2, &lines(2..3)).unwrap(), Appended::Done);
+        sink.sync().unwrap();
+        drop(sink);
+        let sink = FileAuditSink::open(&path, Durability::Fsync).unwrap();
+        assert_eq!(sink.unconfirmed_from().unwrap(), None);
+        assert_eq!(sink.read_from(0).unwrap(), lines(0..3));
+    }
+
+    /// A write that fails halfway (a full disk) leaves no partial record
+    /// and stops the sink: the records of the last good fsync are known.
+    #[test]
+    fn a_failed_write_stops_the_sink_and_leaves_no_partial_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let sink = FileAuditSink::open(&path, Durability::Fsync).unwrap();
+        assert_eq!(sink.append(0, &lines(0..3)).unwrap(), Appended::Done);
+        sink.sync().unwrap();
+        sink.fail_next_write.store(true, Ordering::SeqCst);
+        assert!(matches!(
+            sink.append(3, &lines(3..5)),
+            Err(StoreError::Io { .. })
+        ));
+        assert_eq!(std::fs::read(&path).unwrap().len() as u64, {
+            let whole: usize = lines(0..3).iter().map(|l| l.len() + 1).sum();
+            whole as u64
+        });
+        assert!(matches!(sink.sync(), Err(StoreError::Stopped { .. })));
+        assert_eq!(sink.unconfirmed_from().unwrap(), Some(3));
+        let cut = sink.cut(3).unwrap();
+        assert_eq!(cut.records, 0);
+        assert_eq!(sink.append(3, &lines(3..4)).unwrap(), Appended::Done);
+        sink.sync().unwrap();
+    }
+
+    /// Records appended through another handle after a cut was made are
+    /// refused there, not written at numbers the cut took away.
+    #[test]
+    fn a_handle_whose_records_were_cut_goes_no_further() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let one = FileAuditSink::open(&path, Durability::Fsync).unwrap();
+        let two = FileAuditSink::open(&path, Durability::Fsync).unwrap();
+        assert_eq!(one.append(0, &lines(0..3)).unwrap(), Appended::Done);
+        assert_eq!(two.read_from(0).unwrap().len(), 3);
+        one.cut(1).unwrap();
+        assert!(matches!(
+            two.append(3, &lines(3..4)),
+            Err(StoreError::Stopped { .. })
+        ));
     }
 }

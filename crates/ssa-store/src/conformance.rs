@@ -757,6 +757,39 @@ pub fn audit_sink(fresh: &dyn Fn() -> Pair<dyn AuditSink>) {
     an_append_at_a_stale_number_writes_nothing(&fresh());
     records_are_kept_exactly(&fresh());
     writers_through_two_handles_extend_one_sequence(&fresh());
+    a_cut_keeps_the_records_before_it(&fresh());
+}
+
+/// `cut` takes the records from a number on, says what it took, and the
+/// sequence goes on from there; the other handle never appends at a number
+/// the cut took away.
+fn a_cut_keeps_the_records_before_it(pair: &Pair<dyn AuditSink>) {
+    assert_eq!(
+        pair.a.append(0, &lines(&["r0", "r1", "r2"])).unwrap(),
+        Appended::Done
+    );
+    pair.a.sync().unwrap();
+    assert_eq!(pair.a.unconfirmed_from().unwrap(), None);
+    assert!(pair.b.read_from(0).unwrap().len() == 3);
+    let cut = pair.a.cut(1).unwrap();
+    assert_eq!((cut.from, cut.records), (1, 2));
+    assert_eq!(cut.bytes, b"r1\nr2\n");
+    assert_eq!(pair.a.read_from(0).unwrap(), lines(&["r0"]));
+    assert!(
+        !matches!(pair.b.append(3, &lines(&["late"])), Ok(Appended::Done)),
+        "the other handle appended after records that were cut"
+    );
+    assert_eq!(
+        pair.a.append(1, &lines(&["r1b"])).unwrap(),
+        Appended::Done
+    );
+    pair.a.sync().unwrap();
+    assert_eq!(pair.a.read_from(0).unwrap(), lines(&["r0", "r1b"]));
+    // Past the end: nothing to cut.
+    let none = pair.a.cut(5).unwrap();
+    assert_eq!((none.from, none.records), (2, 0));
+    assert!(none.bytes.is_empty() && none.kept.is_none());
+    assert_eq!(pair.a.unconfirmed_from().unwrap(), None);
 }
 
 fn lines(texts: &[&str]) -> Vec<String> {

@@ -40,6 +40,14 @@ pub enum StoreError {
         /// Why.
         reason: &'static str,
     },
+    /// The store stopped after a write or sync failed, and refuses writes
+    /// until it is recovered (for an audit sink: [`crate::AuditSink::cut`]
+    /// what was never confirmed).
+    #[error("the store stopped after a failure: {reason}")]
+    Stopped {
+        /// The failure it stopped on.
+        reason: String,
+    },
     /// Another backend (a database, a network store) failed.
     #[error("{what} failed in the store backend")]
     Backend {

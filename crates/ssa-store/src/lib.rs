@@ -27,7 +27,7 @@ pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, 
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-pub use audit::{Appended, AuditSink, Durability, FileAuditSink, MemoryAuditSink};
+pub use audit::{Appended, AuditSink, Cut, Durability, FileAuditSink, MemoryAuditSink};
 pub use challenge::{ChallengeStore, FileChallengeStore, MemoryChallengeStore, PendingChallenge};
 pub use credential::{
     CredentialStore, FileCredentialStore, MAX_ID_LEN, MemoryCredentialStore, RecordChange,

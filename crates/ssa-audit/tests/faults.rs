@@ -1,0 +1,244 @@
+//! Issue 11, items 1 and 7: the log after a failed write or fsync of its
+//! sink, and a unit of records a crash cut short. The sink here fails on
+//! demand and, like a kernel after a failed fsync, reports success to the
+//! next sync: the log itself must stop.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use ssa_audit::*;
+use ssa_store::{Appended, AuditSink, Cut, MemoryAuditSink, StoreError};
+
+const T0: u64 = 1_800_000_000;
+
+fn entry(i: u64) -> Entry {
+    Entry::new(
+        Event::Signature {
+            sad_id: format!("sad-{i}"),
+            level: "B-B".into(),
+        },
+        "alice",
+        Outcome::Success,
+    )
+}
+
+fn io_error() -> StoreError {
+    StoreError::Io {
+        what: "test fault",
+        path: "faulty".into(),
+        source: std::io::Error::from_raw_os_error(28),
+    }
+}
+
+/// Records in memory; a sync fails when asked (and the records appended
+/// since the last good sync become "unconfirmed"), an append fails when
+/// asked (writing nothing). It does not stop by itself.
+#[derive(Debug, Default)]
+struct FaultySink {
+    inner: MemoryAuditSink,
+    fail_append: AtomicBool,
+    fail_sync: AtomicBool,
+    /// Records known durable, and where a failed sync left the last good one.
+    synced: Mutex<u64>,
+    unconfirmed: Mutex<Option<u64>>,
+}
+
+impl AuditSink for FaultySink {
+    fn append(&self, at: u64, records: &[String]) -> Result<Appended, StoreError> {
+        if self.fail_append.swap(false, Ordering::SeqCst) {
+            return Err(io_error());
+        }
+        self.inner.append(at, records)
+    }
+
+    fn sync(&self) -> Result<(), StoreError> {
+        let count = self.inner.read_from(0)?.len() as u64;
+        let mut synced = self.synced.lock().unwrap();
+        if self.fail_sync.swap(false, Ordering::SeqCst) {
+            let mut unconfirmed = self.unconfirmed.lock().unwrap();
+            unconfirmed.get_or_insert(*synced);
+            return Err(io_error());
+        }
+        *synced = count;
+        Ok(())
+    }
+
+    fn read_from(&self, from: u64) -> Result<Vec<String>, StoreError> {
+        self.inner.read_from(from)
+    }
+
+    fn unconfirmed_from(&self) -> Result<Option<u64>, StoreError> {
+        Ok(*self.unconfirmed.lock().unwrap())
+    }
+
+    fn cut(&self, from: u64) -> Result<Cut, StoreError> {
+        let cut = self.inner.cut(from)?;
+        *self.unconfirmed.lock().unwrap() = None;
+        *self.synced.lock().unwrap() = cut.from;
+        Ok(cut)
+    }
+}
+
+fn records(sink: &dyn AuditSink) -> Vec<Record> {
+    sink.read_from(0)
+        .unwrap()
+        .iter()
+        .map(|line| serde_json::from_str(line.split_once(' ').unwrap().1).unwrap())
+        .collect()
+}
+
+fn export_is_intact(log: &AuditLog) {
+    let report = scan(&log.export().unwrap(), None);
+    assert!(report.is_intact(), "{:?}", report.problems);
+}
+
+/// Item 1: after a failed fsync the log appends nothing, even though the
+/// sink would now take it, until `recover` cuts what was never confirmed
+/// and says so; then the chain is whole and the log goes on.
+#[test]
+fn a_failed_sync_stops_the_log_until_it_is_recovered() {
+    let sink = Arc::new(FaultySink::default());
+    let log = AuditLog::over(sink.clone(), AuditOptions::default()).unwrap();
+    log.append_all(vec![entry(0), entry(1)], T0).unwrap();
+    sink.fail_sync.store(true, Ordering::SeqCst);
+    assert!(matches!(
+        log.append_all(vec![entry(2), entry(3)], T0 + 1),
+        Err(AuditError::Sink(StoreError::Io { .. }))
+    ));
+    // The sink would take and "sync" this now; the log must not.
+    let error = log.append(entry(4), T0 + 2).unwrap_err();
+    assert!(matches!(error, AuditError::Stopped { .. }), "{error:?}");
+    assert!(log.checkpoint(T0 + 2).is_ok(), "no signer: a no-op");
+    assert!(log.stopped().is_some());
+    assert_eq!(records(&*sink).len(), 4, "nothing appended while stopped");
+
+    let receipt = log.recover(T0 + 3).unwrap().unwrap();
+    assert_eq!(receipt.seq, 2, "the recovery record takes the first cut place");
+    let kept = records(&*sink);
+    assert_eq!(kept.len(), 3);
+    match &kept[2].entry.event {
+        Event::Recovered { from, cut, .. } => assert_eq!((*from, *cut), (2, 2)),
+        other => panic!("{other:?}"),
+    }
+    log.append(entry(5), T0 + 4).unwrap();
+    export_is_intact(&log);
+    assert!(log.stopped().is_none());
+    assert_eq!(log.recover(T0 + 5).unwrap(), None, "running: nothing to do");
+}
+
+/// Item 1: a failed write stops the log too; recovery with nothing to cut
+/// still says that the log went on after a failure.
+#[test]
+fn a_failed_append_stops_the_log_and_recovery_says_so() {
+    let sink = Arc::new(FaultySink::default());
+    let log = AuditLog::over(sink.clone(), AuditOptions::default()).unwrap();
+    log.append(entry(0), T0).unwrap();
+    sink.fail_append.store(true, Ordering::SeqCst);
+    assert!(log.append(entry(1), T0).is_err());
+    assert!(matches!(
+        log.append(entry(1), T0),
+        Err(AuditError::Stopped { .. })
+    ));
+    log.recover(T0 + 1).unwrap().unwrap();
+    let kept = records(&*sink);
+    assert_eq!(kept.len(), 2);
+    assert!(matches!(
+        kept[1].entry.event,
+        Event::Recovered { from: 1, cut: 0, .. }
+    ));
+    log.append(entry(1), T0 + 2).unwrap();
+    export_is_intact(&log);
+}
+
+/// Item 1: a new log over a sink that stopped (a restart after the
+/// failure) cuts what was never confirmed before its first record.
+#[test]
+fn a_log_opened_over_a_stopped_sink_cuts_first_and_says_so() {
+    let sink = Arc::new(FaultySink::default());
+    let log = AuditLog::over(sink.clone(), AuditOptions::default()).unwrap();
+    log.append(entry(0), T0).unwrap();
+    sink.fail_sync.store(true, Ordering::SeqCst);
+    assert!(log.append(entry(1), T0).is_err());
+    drop(log);
+    let log = AuditLog::over(sink.clone(), AuditOptions::default()).unwrap();
+    assert_eq!(log.head().0, 1, "only the durable record counts");
+    let receipt = log.append(entry(2), T0 + 10).unwrap();
+    assert_eq!(receipt.seq, 2);
+    let kept = records(&*sink);
+    assert!(matches!(
+        kept[1].entry.event,
+        Event::Recovered { from: 1, cut: 1, .. }
+    ));
+    assert_eq!(kept[1].time, T0 + 10, "at the time of the append that cut");
+    export_is_intact(&log);
+}
+
+/// Item 7: a request's records are one unit. A unit a crash cut short (its
+/// first record written, the rest lost) is a torn tail, not tampering, and
+/// the next append cuts it, with a record saying so.
+#[test]
+fn a_unit_cut_short_is_a_torn_tail_and_is_cut_before_the_next_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let log = AuditLog::open(&path, AuditOptions::default()).unwrap();
+    log.append(entry(0), T0).unwrap();
+    log.append_all(vec![entry(1), entry(2), entry(3)], T0 + 1)
+        .unwrap();
+    drop(log);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // A crash after the unit's second record reached the disk.
+    std::fs::write(&path, format!("{}\n{}\n{}\n", lines[0], lines[1], lines[2])).unwrap();
+    let report = scan(&std::fs::read(&path).unwrap(), None);
+    assert!(report.only_a_torn_tail(), "{:?}", report.problems);
+    assert_eq!(report.problems, [Problem::UnfinishedUnit { seq: 1 }]);
+
+    let log = AuditLog::open(&path, AuditOptions::default()).unwrap();
+    assert_eq!(log.head().0, 1);
+    log.append(entry(4), T0 + 2).unwrap();
+    export_is_intact(&log);
+    let events: Vec<Event> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Record>(l.split_once(' ').unwrap().1)
+                .unwrap()
+                .entry
+                .event
+        })
+        .collect();
+    assert_eq!(events.len(), 3);
+    assert!(matches!(events[1], Event::Recovered { from: 1, cut: 2, .. }));
+    // The cut records were kept beside the log.
+    let kept: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("audit.log.cut-1-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+}
+
+/// A unit's records out of step (one says more follow, the next is not
+/// its continuation) is damage in the middle: refused, nothing changed.
+#[test]
+fn a_broken_unit_in_the_middle_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let log = AuditLog::open(&path, AuditOptions::default()).unwrap();
+    log.append_all(vec![entry(0), entry(1)], T0).unwrap();
+    log.append(entry(2), T0).unwrap();
+    drop(log);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // Drop the unit's second record and re-chain nothing: a deletion.
+    std::fs::write(&path, format!("{}\n{}\n", lines[0], lines[2])).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    assert!(matches!(
+        AuditLog::open(&path, AuditOptions::default()),
+        Err(AuditError::Broken { .. })
+    ));
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
