@@ -32,6 +32,41 @@ impl SigningService {
         )
     }
 
+    /// Gives back the ledger's reservations made before `reserved_before`
+    /// (an administrator's act, after a crash left SADs reserved: see
+    /// docs/operations.md), one `ReservationReleased` record each, as one
+    /// unit. A signing still running under one finds its commit refused
+    /// and delivers nothing, so choose a bound well past the longest
+    /// signing (time-stamp and revocation deadlines included).
+    pub fn release_stale_reservations(
+        &self,
+        reserved_before: SystemTime,
+        admin: &str,
+        now: SystemTime,
+    ) -> Result<Vec<ssa_store::Reservation>, ServiceError> {
+        let released = self
+            .inner
+            .sam
+            .release_stale(ssa_types::UnixTime::from(reserved_before))?;
+        let entries = released
+            .iter()
+            .map(|r| {
+                Entry::new(
+                    Event::ReservationReleased {
+                        sad_id: r.jti().to_owned(),
+                        reservation: r.id().to_owned(),
+                    },
+                    admin,
+                    Outcome::Success,
+                )
+            })
+            .collect();
+        self.inner
+            .audit
+            .append_all(entries, crate::service::secs(now))?;
+        Ok(released)
+    }
+
     /// Disables a credential for good (an administrator's act).
     pub fn disable(
         &self,

@@ -86,6 +86,15 @@ pub enum ServiceError {
         /// The credential's key.
         key: ssa_types::KeyAlgorithm,
     },
+    /// The signatures were made and recorded, but spending their SAD in the
+    /// ledger failed: they were thrown away, the audit log says so (a
+    /// `Withheld` record after the `Signature` record), and the SAD was
+    /// given back, so the same request may be tried again.
+    #[error("signature withheld: spending its SAD failed ({source})")]
+    Withheld {
+        /// Why spending the SAD failed.
+        source: Box<ServiceError>,
+    },
     /// A store (the credential registry's) could not do its job.
     #[error("store: {0}")]
     Store(ssa_store::StoreError),

@@ -158,13 +158,20 @@ impl SigningServiceBuilder {
         self.issuer = self
             .issuer
             .map(|issuer| issuer.with_enrolment_store(Arc::new(RegistryEnrolments(registry))));
-        Ok(SigningService { inner: self })
+        Ok(SigningService {
+            inner: self,
+            owed: std::sync::Mutex::new(Vec::new()),
+        })
     }
 }
 
 /// The remote signing service. See the [module documentation](self).
 pub struct SigningService {
     pub(crate) inner: SigningServiceBuilder,
+    /// Records the audit log could not take when they were due (a
+    /// `Withheld` record after a failed ledger commit, on a log that then
+    /// stopped): written first by [`SigningService::recover_audit`].
+    pub(crate) owed: std::sync::Mutex<Vec<Entry>>,
 }
 
 impl fmt::Debug for SigningService {
@@ -182,6 +189,30 @@ impl SigningService {
     /// The audit log.
     pub fn audit(&self) -> &AuditLog {
         &self.inner.audit
+    }
+
+    /// After the audit log stopped on a failure (a full disk, a failed
+    /// fsync: [`ssa_audit::AuditError::Stopped`]) and the cause is
+    /// fixed: cuts what was never confirmed, records the cut, then writes
+    /// the records owed from the failure (a signature withheld), all at
+    /// `now`. The service signs again afterwards. Does nothing on a log
+    /// that is running with nothing owed. See docs/operations.md.
+    pub fn recover_audit(&self, now: SystemTime) -> Result<(), ServiceError> {
+        self.inner.audit.recover(secs(now))?;
+        self.settle_owed(now)
+    }
+
+    /// Writes the records owed to the audit log, if any.
+    pub(crate) fn settle_owed(&self, now: SystemTime) -> Result<(), ServiceError> {
+        let mut owed = self
+            .owed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !owed.is_empty() {
+            self.inner.audit.append_all(owed.clone(), secs(now))?;
+            owed.clear();
+        }
+        Ok(())
     }
 
     /// Appends `entry` with the outcome of `result` (the error's message on

@@ -1,5 +1,6 @@
 //! Signing: one pre-check for every mode, then the SAM, then the SCDev
-//! through CAdES, then the audit record, then the ledger.
+//! through CAdES, then the audit records, then the ledger
+//! (`SigningService::deliver`).
 //!
 //! Every path to the key starts at [`SigningService::precheck`] and passes
 //! the SAM ([`SigningService::activate`]): the document mode
@@ -151,7 +152,65 @@ impl SigningService {
         Ok(())
     }
 
-    /// Records a refused signing request and returns its error. The SAD's id
+    /// Delivers a signing that succeeded, in the one order that makes it
+    /// all or nothing (docs/operations.md):
+    ///
+    /// 1. the activation and the signature records, one durable unit of
+    ///    the audit log; if that fails the log stops, nothing is returned,
+    ///    and the activation, dropped, gives the SAD back;
+    /// 2. the SAD spent in the ledger, durably; if that fails a `Withheld`
+    ///    record follows the signature record, the SAD is given back, and
+    ///    nothing is returned ([`ServiceError::Withheld`]);
+    /// 3. only then may the caller return the signatures.
+    ///
+    /// A crash between 1 and 2 leaves a signature record, no signature
+    /// delivered, and the SAD reserved until an administrator releases it
+    /// ([`SigningService::release_stale_reservations`]).
+    fn deliver(
+        &self,
+        credential: &str,
+        record: &CredentialRecord,
+        activation: ssa_sad::Activation,
+        level: &str,
+        now: SystemTime,
+    ) -> Result<(), ServiceError> {
+        // Records owed from an earlier failure go first.
+        self.settle_owed(now)?;
+        self.record_signatures(credential, record, &activation, level, now)?;
+        let sad_id = activation.sad_id().to_owned();
+        let digests: Vec<Vec<u8>> = activation.digests().to_vec();
+        if let Err(error) = activation.commit() {
+            let error = ServiceError::from(error);
+            let withheld = Entry::new(
+                Event::Withheld { sad_id },
+                record.signer.clone(),
+                Outcome::Failure(error.to_string()),
+            )
+            .credential(credential)
+            .digests(digests.iter().map(Vec::as_slice));
+            // If the log cannot take it now, it is owed: written first when
+            // the log is recovered (`recover_audit`).
+            if self
+                .inner
+                .audit
+                .append(withheld.clone(), secs(now))
+                .is_err()
+            {
+                self.owed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(withheld);
+            }
+            return Err(ServiceError::Withheld {
+                source: Box::new(error),
+            });
+        }
+        Ok(())
+    }
+
+    /// Records a refused signing request and returns its error. An error
+    /// already in the log (a withheld signature) or one of the log itself
+    /// is returned as it is. The SAD's id
     /// is read (its signature checked) only here, off the signing path, and
     /// only from a SAD a trusted issuer signed.
     fn record_refusal<T>(
@@ -162,6 +221,12 @@ impl SigningService {
         now: SystemTime,
         error: ServiceError,
     ) -> Result<T, ServiceError> {
+        if matches!(
+            error,
+            ServiceError::Withheld { .. } | ServiceError::Audit(_)
+        ) {
+            return Err(error);
+        }
         let sad_id = self
             .inner
             .sam
@@ -336,8 +401,7 @@ impl SigningService {
             .map(|signature| ssa_cades::augment(signature, options.level, &augmentation))
             .collect::<Result<Vec<_>, _>>()?;
         let level = format!("{:?}", options.level);
-        self.record_signatures(credential, &context.record, &activation, &level, now)?;
-        activation.commit()?;
+        self.deliver(credential, &context.record, activation, &level, now)?;
         Ok(signatures)
     }
 
@@ -391,9 +455,7 @@ impl SigningService {
             .inner
             .scdev
             .sign_many(&context.key, context.algorithm, &inputs)?;
-        // On disk before the values are returned; the SAD is spent after.
-        self.record_signatures(credential, &context.record, &activation, "raw", now)?;
-        activation.commit()?;
+        self.deliver(credential, &context.record, activation, "raw", now)?;
         Ok(out)
     }
 

@@ -13,61 +13,17 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-use common::{PIN, cheap_pin_config, enrol_with_certificate, scal1_policy};
+use common::{enrol_with_certificate, pin_request, prepare_shared, shared_service};
 use der::Decode;
-use ssa::audit::{AuditLog, AuditOptions};
 use ssa::sad::*;
-use ssa::scdev::KeyEncryptionKey;
-use ssa::scdev::soft::{DirectoryKeyStore, SoftScdev};
-use ssa::{FileCredentialStore, HashAlgorithm, SignOptions, SigningService, SigningServiceBuilder};
+use ssa::{HashAlgorithm, SignOptions, SigningService};
 use x509_cert::Certificate;
 
 /// A service over the shared directory; `anchors` for installing certificates.
 fn service(dir: &Path, audit_name: &str, anchors: Vec<Certificate>) -> SigningService {
-    let kek: [u8; 32] = std::fs::read(dir.join("kek")).unwrap().try_into().unwrap();
-    let issuer_key = SadSigningKey::from_pkcs8(
-        SadAlgorithm::Es256,
-        &std::fs::read(dir.join("issuer.p8")).unwrap(),
-    )
-    .unwrap();
-    let seed_key: [u8; 32] = std::fs::read(dir.join("seed-key"))
-        .unwrap()
-        .try_into()
-        .unwrap();
-    let issuer = SadIssuer::new(
-        cheap_pin_config(),
-        issuer_key,
-        SeedKey::from_bytes(seed_key),
-        Arc::new(FileLockoutStore::open(dir.join("lockout")).unwrap()),
-    );
-    let now = UnixTime(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    );
-    let sam = SadVerifier::new(
-        SamConfig::new("sam"),
-        Arc::new(FileLedger::open(dir.join("ledger.journal"), now.0).unwrap()),
-    )
-    .trust("iss", issuer.verifying_key());
-    SigningServiceBuilder::new(
-        Arc::new(SoftScdev::new(
-            DirectoryKeyStore::open(dir.join("keys")).unwrap(),
-            KeyEncryptionKey::from_bytes(kek),
-        )),
-        sam,
-        Arc::new(FileCredentialStore::open(dir.join("registry")).unwrap()),
-        Arc::new(AuditLog::open(dir.join(audit_name), AuditOptions::default()).unwrap()),
-    )
-    .issuer(issuer)
-    .requests(scal1_policy())
-    .anchors(anchors)
-    .build()
-    .unwrap()
+    shared_service(dir, audit_name, anchors, |builder| builder)
 }
 
 fn sign(dir: &Path) -> Result<(), String> {
@@ -113,21 +69,6 @@ fn authorize_later(dir: &Path) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-fn pin_request<'a>(credential: &'a str, digests: &'a [Vec<u8>]) -> AuthorizationRequest<'a> {
-    AuthorizationRequest {
-        mode: SigningMode::Document,
-        credential,
-        hash_alg: HashAlgorithm::Sha256,
-        digests,
-        num: 1,
-        lifetime: 120,
-        factors: PresentedFactors {
-            pin: Some(Pin::new(PIN)),
-            ..PresentedFactors::default()
-        },
-    }
-}
-
 /// A process started before an enrolment authorizes the new credential:
 /// the issuer reads enrolments from the shared registry, not from what it
 /// loaded when it was built.
@@ -160,13 +101,7 @@ fn enrolment_reaches_a_running_process(d: &Path, service: &SigningService) -> Re
 fn parent() -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let d = dir.path();
-    let mut kek = [0u8; 32];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut kek)
-        .map_err(|_| "rng")?;
-    std::fs::write(d.join("kek"), kek).map_err(|e| e.to_string())?;
-    std::fs::write(d.join("seed-key"), [7u8; 32]).map_err(|e| e.to_string())?;
-    let (_, pkcs8) = SadSigningKey::generate(SadAlgorithm::Es256).map_err(|e| e.to_string())?;
-    std::fs::write(d.join("issuer.p8"), &*pkcs8).map_err(|e| e.to_string())?;
+    prepare_shared(d);
 
     let anchors = vec![Certificate::from_der(&ssa_testkit::pki::pki().ca.cert_der).unwrap()];
     let service = service(d, "audit-parent.log", anchors);

@@ -3,12 +3,19 @@
 //! issued from its CSR.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
-use std::time::SystemTime;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use der::Decode;
-use ssa::sad::{IssuerConfig, Pin, PinPolicy, Scal};
-use ssa::scdev::KeySpec;
-use ssa::{EnrolmentRequest, KeyAlgorithm, SigningService};
+use ssa::audit::{AuditLog, AuditOptions};
+use ssa::sad::*;
+use ssa::scdev::soft::{DirectoryKeyStore, SoftScdev};
+use ssa::scdev::{KeyEncryptionKey, KeySpec};
+use ssa::{
+    EnrolmentRequest, FileCredentialStore, HashAlgorithm, KeyAlgorithm, SigningService,
+    SigningServiceBuilder,
+};
 use x509_cert::Certificate;
 
 /// The PIN every test credential gets.
@@ -62,4 +69,81 @@ pub fn enrol_with_certificate(service: &SigningService, credential: &str, subjec
     service
         .install_certificate(credential, &[cert], SystemTime::now())
         .unwrap();
+}
+
+/// Writes the secrets that processes sharing `dir` build their service
+/// from ([`shared_service`]): a KEK, a seed key and the issuer's key.
+pub fn prepare_shared(dir: &Path) {
+    let mut kek = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut kek).unwrap();
+    std::fs::write(dir.join("kek"), kek).unwrap();
+    std::fs::write(dir.join("seed-key"), [7u8; 32]).unwrap();
+    let (_, pkcs8) = SadSigningKey::generate(SadAlgorithm::Es256).unwrap();
+    std::fs::write(dir.join("issuer.p8"), &*pkcs8).unwrap();
+}
+
+/// A service over the directory `dir` that several processes share (file
+/// keys, registry, lockout store and ledger; the audit log `audit_name`),
+/// with `anchors` for installing certificates; `finish` adds to the
+/// builder (a TSA, …).
+pub fn shared_service(
+    dir: &Path,
+    audit_name: &str,
+    anchors: Vec<Certificate>,
+    finish: impl FnOnce(SigningServiceBuilder) -> SigningServiceBuilder,
+) -> SigningService {
+    let kek: [u8; 32] = std::fs::read(dir.join("kek")).unwrap().try_into().unwrap();
+    let issuer_key = SadSigningKey::from_pkcs8(
+        SadAlgorithm::Es256,
+        &std::fs::read(dir.join("issuer.p8")).unwrap(),
+    )
+    .unwrap();
+    let seed_key: [u8; 32] = std::fs::read(dir.join("seed-key"))
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let issuer = SadIssuer::new(
+        cheap_pin_config(),
+        issuer_key,
+        SeedKey::from_bytes(seed_key),
+        Arc::new(FileLockoutStore::open(dir.join("lockout")).unwrap()),
+    );
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let sam = SadVerifier::new(
+        SamConfig::new("sam"),
+        Arc::new(FileLedger::open(dir.join("ledger.journal"), now).unwrap()),
+    )
+    .trust("iss", issuer.verifying_key());
+    let builder = SigningServiceBuilder::new(
+        Arc::new(SoftScdev::new(
+            DirectoryKeyStore::open(dir.join("keys")).unwrap(),
+            KeyEncryptionKey::from_bytes(kek),
+        )),
+        sam,
+        Arc::new(FileCredentialStore::open(dir.join("registry")).unwrap()),
+        Arc::new(AuditLog::open(dir.join(audit_name), AuditOptions::default()).unwrap()),
+    )
+    .issuer(issuer)
+    .requests(scal1_policy())
+    .anchors(anchors);
+    finish(builder).build().unwrap()
+}
+
+/// A PIN-only authorization of one signature over `digests`.
+pub fn pin_request<'a>(credential: &'a str, digests: &'a [Vec<u8>]) -> AuthorizationRequest<'a> {
+    AuthorizationRequest {
+        mode: SigningMode::Document,
+        credential,
+        hash_alg: HashAlgorithm::Sha256,
+        digests,
+        num: 1,
+        lifetime: 120,
+        factors: PresentedFactors {
+            pin: Some(Pin::new(PIN)),
+            ..PresentedFactors::default()
+        },
+    }
 }

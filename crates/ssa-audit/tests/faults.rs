@@ -1,16 +1,17 @@
 //! Issue 11, items 1 and 7: the log after a failed write or fsync of its
-//! sink, and a unit of records a crash cut short. The sink here fails on
-//! demand and, like a kernel after a failed fsync, reports success to the
-//! next sync: the log itself must stop.
+//! sink, and a unit of records a crash cut short. The sink here
+//! (`ssa_testkit::faults::FaultySink`) fails on demand and, like a kernel
+//! after a failed fsync, reports success to the next sync: the log itself
+//! must stop.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use ssa_audit::*;
-use ssa_store::{Appended, AuditSink, Cut, MemoryAuditSink, StoreError};
+use ssa_store::{AuditSink, StoreError};
+use ssa_testkit::faults::FaultySink;
 
 const T0: u64 = 1_800_000_000;
 
@@ -23,63 +24,6 @@ fn entry(i: u64) -> Entry {
         "alice",
         Outcome::Success,
     )
-}
-
-fn io_error() -> StoreError {
-    StoreError::Io {
-        what: "test fault",
-        path: "faulty".into(),
-        source: std::io::Error::from_raw_os_error(28),
-    }
-}
-
-/// Records in memory; a sync fails when asked (and the records appended
-/// since the last good sync become "unconfirmed"), an append fails when
-/// asked (writing nothing). It does not stop by itself.
-#[derive(Debug, Default)]
-struct FaultySink {
-    inner: MemoryAuditSink,
-    fail_append: AtomicBool,
-    fail_sync: AtomicBool,
-    /// Records known durable, and where a failed sync left the last good one.
-    synced: Mutex<u64>,
-    unconfirmed: Mutex<Option<u64>>,
-}
-
-impl AuditSink for FaultySink {
-    fn append(&self, at: u64, records: &[String]) -> Result<Appended, StoreError> {
-        if self.fail_append.swap(false, Ordering::SeqCst) {
-            return Err(io_error());
-        }
-        self.inner.append(at, records)
-    }
-
-    fn sync(&self) -> Result<(), StoreError> {
-        let count = self.inner.read_from(0)?.len() as u64;
-        let mut synced = self.synced.lock().unwrap();
-        if self.fail_sync.swap(false, Ordering::SeqCst) {
-            let mut unconfirmed = self.unconfirmed.lock().unwrap();
-            unconfirmed.get_or_insert(*synced);
-            return Err(io_error());
-        }
-        *synced = count;
-        Ok(())
-    }
-
-    fn read_from(&self, from: u64) -> Result<Vec<String>, StoreError> {
-        self.inner.read_from(from)
-    }
-
-    fn unconfirmed_from(&self) -> Result<Option<u64>, StoreError> {
-        Ok(*self.unconfirmed.lock().unwrap())
-    }
-
-    fn cut(&self, from: u64) -> Result<Cut, StoreError> {
-        let cut = self.inner.cut(from)?;
-        *self.unconfirmed.lock().unwrap() = None;
-        *self.synced.lock().unwrap() = cut.from;
-        Ok(cut)
-    }
 }
 
 fn records(sink: &dyn AuditSink) -> Vec<Record> {
@@ -116,7 +60,10 @@ fn a_failed_sync_stops_the_log_until_it_is_recovered() {
     assert_eq!(records(&*sink).len(), 4, "nothing appended while stopped");
 
     let receipt = log.recover(T0 + 3).unwrap().unwrap();
-    assert_eq!(receipt.seq, 2, "the recovery record takes the first cut place");
+    assert_eq!(
+        receipt.seq, 2,
+        "the recovery record takes the first cut place"
+    );
     let kept = records(&*sink);
     assert_eq!(kept.len(), 3);
     match &kept[2].entry.event {
@@ -136,7 +83,7 @@ fn a_failed_append_stops_the_log_and_recovery_says_so() {
     let sink = Arc::new(FaultySink::default());
     let log = AuditLog::over(sink.clone(), AuditOptions::default()).unwrap();
     log.append(entry(0), T0).unwrap();
-    sink.fail_append.store(true, Ordering::SeqCst);
+    sink.fail_append(0);
     assert!(log.append(entry(1), T0).is_err());
     assert!(matches!(
         log.append(entry(1), T0),
@@ -147,7 +94,11 @@ fn a_failed_append_stops_the_log_and_recovery_says_so() {
     assert_eq!(kept.len(), 2);
     assert!(matches!(
         kept[1].entry.event,
-        Event::Recovered { from: 1, cut: 0, .. }
+        Event::Recovered {
+            from: 1,
+            cut: 0,
+            ..
+        }
     ));
     log.append(entry(1), T0 + 2).unwrap();
     export_is_intact(&log);
@@ -170,7 +121,11 @@ fn a_log_opened_over_a_stopped_sink_cuts_first_and_says_so() {
     let kept = records(&*sink);
     assert!(matches!(
         kept[1].entry.event,
-        Event::Recovered { from: 1, cut: 1, .. }
+        Event::Recovered {
+            from: 1,
+            cut: 1,
+            ..
+        }
     ));
     assert_eq!(kept[1].time, T0 + 10, "at the time of the append that cut");
     export_is_intact(&log);
@@ -211,7 +166,14 @@ fn a_unit_cut_short_is_a_torn_tail_and_is_cut_before_the_next_record() {
         })
         .collect();
     assert_eq!(events.len(), 3);
-    assert!(matches!(events[1], Event::Recovered { from: 1, cut: 2, .. }));
+    assert!(matches!(
+        events[1],
+        Event::Recovered {
+            from: 1,
+            cut: 2,
+            ..
+        }
+    ));
     // The cut records were kept beside the log.
     let kept: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()

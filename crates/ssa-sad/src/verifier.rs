@@ -104,6 +104,13 @@ impl SadVerifier {
         self
     }
 
+    /// For an administrator after a crash: gives back the ledger's
+    /// reservations made before `reserved_before` (a signing still running
+    /// under one finds its commit refused, so it delivers nothing).
+    pub fn release_stale(&self, reserved_before: UnixTime) -> Result<Vec<Reservation>, SadError> {
+        Ok(self.ledger.release_stale(reserved_before.0)?)
+    }
+
     /// Verifies a SAD's signature and claims without touching the ledger.
     pub fn verify_token(&self, sad: &Sad, now: UnixTime) -> Result<SadClaims, SadError> {
         let token = jws::parse(sad.as_str(), self.config.max_token_len)?;
@@ -295,11 +302,21 @@ impl Activation {
         &self.jti
     }
 
-    /// The signatures are made: spend the digests for good.
+    /// The signatures are made: spend the digests for good. If the ledger
+    /// cannot record it, the digests are given back (as when the
+    /// activation is dropped) and the signatures must not be delivered.
     pub fn commit(mut self) -> Result<(), SadError> {
-        match self.reservation.take() {
-            Some(reservation) => Ok(self.ledger.commit(&reservation)?),
-            None => Err(SadError::UnknownReservation),
+        let reservation = self
+            .reservation
+            .take()
+            .ok_or(SadError::UnknownReservation)?;
+        match self.ledger.commit(&reservation) {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                // Dropping `self` now releases it.
+                self.reservation = Some(reservation);
+                Err(error.into())
+            }
         }
     }
 

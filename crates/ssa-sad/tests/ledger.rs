@@ -777,10 +777,7 @@ fn a_handle_follows_a_journal_compacted_by_another() {
     old.commit(&r).unwrap();
     for handle in [&compacting, &FileLedger::open(&path, NOW.0 + 100).unwrap()] {
         assert!(
-            matches!(
-                handle.reserve(&after),
-                Err(LedgerError::Exhausted { .. })
-            ),
+            matches!(handle.reserve(&after), Err(LedgerError::Exhausted { .. })),
             "a use committed by a handle opened before the compaction was lost"
         );
     }
@@ -840,8 +837,7 @@ fn a_clock_that_ran_ahead_does_not_shut_out_sads_after_a_restart() {
     // A restart while the clock is still ahead, past the glitch SAD's
     // expiry: the journal forgets both SADs.
     let restarted = Arc::new(FileLedger::open(&path, ahead.0 + 1_000).unwrap());
-    let sam = SadVerifier::new(SamConfig::new(AUD), restarted)
-        .trust(ISS, w.issuer.verifying_key());
+    let sam = SadVerifier::new(SamConfig::new(AUD), restarted).trust(ISS, w.issuer.verifying_key());
 
     // The clock is set right, ten minutes after NOW.
     let fixed = UnixTime(NOW.0 + 600);
@@ -850,10 +846,7 @@ fn a_clock_that_ran_ahead_does_not_shut_out_sads_after_a_restart() {
     sign(&sam, &fresh, &later[3..4], fixed)
         .expect("a SAD issued once the clock is right is refused");
     // The forgotten SADs are refused at any time they would be valid.
-    for (sad, digest, at) in [
-        (&glitch, &early[1..2], ahead),
-        (&before, &early[0..1], NOW),
-    ] {
+    for (sad, digest, at) in [(&glitch, &early[1..2], ahead), (&before, &early[0..1], NOW)] {
         let error = sign(&sam, sad, digest, at).unwrap_err();
         assert!(
             matches!(error, SadError::ForgottenSad { .. }),

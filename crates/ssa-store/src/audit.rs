@@ -340,11 +340,10 @@ impl FileAuditSink {
         let mut stopped = lock(&self.stopped);
         if stopped.is_none() {
             let lock_path = self.path.with_extension("lock");
-            let marked = read_mark(&inner.lock, &lock_path)
-                .and_then(|mark| {
-                    let from = mark.map_or(durable, |m| m.min(durable));
-                    write_mark(&inner.lock, Some(from), &lock_path)
-                });
+            let marked = read_mark(&inner.lock, &lock_path).and_then(|mark| {
+                let from = mark.map_or(durable, |m| m.min(durable));
+                write_mark(&inner.lock, Some(from), &lock_path)
+            });
             // Without the mark, this process still refuses to go on; a
             // restart would not know what to cut (docs/operations.md).
             let _ = marked;

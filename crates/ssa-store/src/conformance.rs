@@ -779,10 +779,7 @@ fn a_cut_keeps_the_records_before_it(pair: &Pair<dyn AuditSink>) {
         !matches!(pair.b.append(3, &lines(&["late"])), Ok(Appended::Done)),
         "the other handle appended after records that were cut"
     );
-    assert_eq!(
-        pair.a.append(1, &lines(&["r1b"])).unwrap(),
-        Appended::Done
-    );
+    assert_eq!(pair.a.append(1, &lines(&["r1b"])).unwrap(), Appended::Done);
     pair.a.sync().unwrap();
     assert_eq!(pair.a.read_from(0).unwrap(), lines(&["r0", "r1b"]));
     // Past the end: nothing to cut.

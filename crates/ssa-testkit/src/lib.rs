@@ -3,6 +3,7 @@
 // Test fixtures: failing loudly with a message is what they are for.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+pub mod faults;
 pub mod loopback;
 pub mod openssl;
 pub mod pki;

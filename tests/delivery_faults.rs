@@ -1,0 +1,219 @@
+//! Issue 11, item 2: a fault at every step of delivering a signature —
+//! the audit unit's write, its fsync, the ledger's commit, and the record
+//! of a withheld signature — leaves either a delivered signature with its
+//! record and a spent SAD, or no signature, a record saying so, and a SAD
+//! the signer can use again. Both signing modes, table-driven.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::SystemTime;
+
+use common::{PIN, cheap_pin_config, enrol_with_certificate, scal1_policy};
+use der::Decode;
+use ssa::audit::{AuditError, AuditLog, AuditOptions, Event, Outcome, Record};
+use ssa::sad::*;
+use ssa::scdev::KeyEncryptionKey;
+use ssa::scdev::soft::SoftScdev;
+use ssa::store::AuditSink;
+use ssa::{
+    HashAlgorithm, MemoryCredentialStore, ServiceError, SignOptions, SigningService,
+    SigningServiceBuilder,
+};
+use ssa_testkit::faults::{FaultyLedger, FaultySink};
+use x509_cert::Certificate;
+
+struct World {
+    service: SigningService,
+    sink: Arc<FaultySink>,
+    ledger: Arc<FaultyLedger>,
+    _dir: tempfile::TempDir,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, _) = SadSigningKey::generate(SadAlgorithm::Es256).unwrap();
+    let issuer = SadIssuer::new(
+        cheap_pin_config(),
+        key,
+        SeedKey::generate().unwrap(),
+        Arc::new(MemoryLockoutStore::new()),
+    );
+    let ledger = Arc::new(FaultyLedger::new(Arc::new(
+        FileLedger::open(dir.path().join("ledger.journal"), 0).unwrap(),
+    )));
+    let sam = SadVerifier::new(SamConfig::new("sam"), ledger.clone())
+        .trust("iss", issuer.verifying_key());
+    let sink = Arc::new(FaultySink::default());
+    let audit = Arc::new(AuditLog::over(sink.clone(), AuditOptions::default()).unwrap());
+    let service = SigningServiceBuilder::new(
+        Arc::new(SoftScdev::in_memory(KeyEncryptionKey::from_bytes([7; 32]))),
+        sam,
+        Arc::new(MemoryCredentialStore::new()),
+        audit,
+    )
+    .issuer(issuer)
+    .requests(scal1_policy())
+    .anchors(vec![
+        Certificate::from_der(&ssa_testkit::pki::pki().ca.cert_der).unwrap(),
+    ])
+    .build()
+    .unwrap();
+    enrol_with_certificate(&service, "c/1", "CN=Delivery Test");
+    World {
+        service,
+        sink,
+        ledger,
+        _dir: dir,
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    Documents,
+    Hashes,
+}
+
+impl World {
+    /// A SAD for `digests`, and its id.
+    fn authorize(&self, mode: Mode, digests: &[Vec<u8>]) -> (Sad, String) {
+        let request = AuthorizationRequest {
+            mode: match mode {
+                Mode::Documents => SigningMode::Document,
+                Mode::Hashes => SigningMode::Dtbsr,
+            },
+            credential: "c/1",
+            hash_alg: HashAlgorithm::Sha256,
+            digests,
+            num: 1,
+            lifetime: 300,
+            factors: PresentedFactors {
+                pin: Some(Pin::new(PIN)),
+                ..PresentedFactors::default()
+            },
+        };
+        let authorized = self.service.authorize(&request, SystemTime::now()).unwrap();
+        (authorized.sad, authorized.sad_id)
+    }
+
+    fn sign(&self, mode: Mode, sad: &Sad, digests: &[Vec<u8>]) -> Result<(), ServiceError> {
+        let now = SystemTime::now();
+        match mode {
+            Mode::Documents => self
+                .service
+                .sign_documents("c/1", sad, digests, &SignOptions::default(), now)
+                .map(|_| ()),
+            Mode::Hashes => self
+                .service
+                .sign_hashes("c/1", sad, digests, None, now)
+                .map(|_| ()),
+        }
+    }
+
+    fn records(&self) -> Vec<Record> {
+        self.sink
+            .read_from(0)
+            .unwrap()
+            .iter()
+            .map(|l| serde_json::from_str(l.split_once(' ').unwrap().1).unwrap())
+            .collect()
+    }
+
+    /// Signature records for `sad_id` not followed by a `Withheld` one:
+    /// signatures the log says were delivered.
+    fn delivered(&self, sad_id: &str) -> usize {
+        let mut delivered = 0usize;
+        for record in self.records() {
+            match &record.entry.event {
+                Event::Signature { sad_id: s, .. }
+                    if s == sad_id && record.entry.outcome == Outcome::Success =>
+                {
+                    delivered += 1;
+                }
+                Event::Withheld { sad_id: s } if s == sad_id => delivered -= 1,
+                _ => {}
+            }
+        }
+        delivered
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    /// The audit unit (activation + signature) cannot be written.
+    AuditWrite,
+    /// It is written, but its fsync fails.
+    AuditSync,
+    /// The ledger cannot record the SAD as spent.
+    LedgerCommit,
+    /// That, and then the `Withheld` record cannot be written either.
+    LedgerCommitThenAuditWrite,
+}
+
+#[test]
+fn a_fault_at_every_step_of_delivery_leaves_all_or_nothing() {
+    for mode in [Mode::Documents, Mode::Hashes] {
+        for fault in [
+            Fault::AuditWrite,
+            Fault::AuditSync,
+            Fault::LedgerCommit,
+            Fault::LedgerCommitThenAuditWrite,
+        ] {
+            let case = format!("{mode:?} / {fault:?}");
+            let w = world();
+            let digests = vec![HashAlgorithm::Sha256.digest(case.as_bytes())];
+            let (sad, sad_id) = w.authorize(mode, &digests);
+            match fault {
+                Fault::AuditWrite => w.sink.fail_append(0),
+                Fault::AuditSync => w.sink.fail_sync.store(true, Ordering::SeqCst),
+                Fault::LedgerCommit => w.ledger.fail_commit.store(true, Ordering::SeqCst),
+                Fault::LedgerCommitThenAuditWrite => {
+                    w.ledger.fail_commit.store(true, Ordering::SeqCst);
+                    // The unit goes through; the `Withheld` record does not.
+                    w.sink.fail_append(1);
+                }
+            }
+            let error = w.sign(mode, &sad, &digests).unwrap_err();
+            match fault {
+                Fault::AuditWrite | Fault::AuditSync => assert!(
+                    matches!(error, ServiceError::Audit(AuditError::Sink(_))),
+                    "{case}: {error:?}"
+                ),
+                Fault::LedgerCommit | Fault::LedgerCommitThenAuditWrite => assert!(
+                    matches!(error, ServiceError::Withheld { .. }),
+                    "{case}: {error:?}"
+                ),
+            }
+            // Nothing is delivered on top of a log that stopped.
+            let stopped = matches!(
+                fault,
+                Fault::AuditWrite | Fault::AuditSync | Fault::LedgerCommitThenAuditWrite
+            );
+            assert_eq!(w.service.audit().stopped().is_some(), stopped, "{case}");
+            if stopped {
+                let again = w.sign(mode, &sad, &digests).unwrap_err();
+                assert!(
+                    matches!(again, ServiceError::Audit(AuditError::Stopped { .. })),
+                    "{case}: {again:?}"
+                );
+                w.service.recover_audit(SystemTime::now()).unwrap();
+            }
+            // The log says no signature was delivered under the SAD ...
+            assert_eq!(w.delivered(&sad_id), 0, "{case}: {:#?}", w.records());
+            let report = ssa::audit::scan(&w.service.audit().export().unwrap(), None);
+            assert!(report.is_intact(), "{case}: {:?}", report.problems);
+            // ... and the signer can use it again, once.
+            w.sign(mode, &sad, &digests)
+                .unwrap_or_else(|e| panic!("{case}: the SAD was not given back: {e:?}"));
+            assert_eq!(w.delivered(&sad_id), 1, "{case}");
+            let spent = w.sign(mode, &sad, &digests).unwrap_err();
+            assert!(
+                matches!(spent, ServiceError::Sad(SadError::SadExhausted { .. })),
+                "{case}: {spent:?}"
+            );
+        }
+    }
+}
