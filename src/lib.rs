@@ -20,7 +20,9 @@ pub use enrolment::EnrolmentRequest;
 pub use error::ServiceError;
 pub use registry::{CredentialRecord, CredentialRegistry};
 pub use scdev_signer::ScdevSigner;
-pub use service::{DelegationSource, SigningService, SigningServiceBuilder};
+pub use service::{
+    DEFAULT_AUGMENT_CONCURRENCY, DelegationSource, SigningService, SigningServiceBuilder,
+};
 pub use signing::SignOptions;
 /// The credential stores the registry keeps its records in. See [`ssa_store`].
 pub use ssa_store::{CredentialStore, FileCredentialStore, MemoryCredentialStore};

@@ -72,7 +72,12 @@ pub struct SigningServiceBuilder {
     pub(crate) revocation: Option<Box<dyn RevocationSource>>,
     pub(crate) attribute_authorities: Vec<Certificate>,
     pub(crate) delegation_source: Option<Box<dyn DelegationSource>>,
+    pub(crate) augment_concurrency: usize,
 }
+
+/// Time-stamps (and revocation data) of one batch fetched at once, by
+/// default: a batch against a slow TSA costs about one request.
+pub const DEFAULT_AUGMENT_CONCURRENCY: usize = 8;
 
 impl SigningServiceBuilder {
     /// The mandatory pieces: the SCDev, the SAM, the store the credential
@@ -97,6 +102,7 @@ impl SigningServiceBuilder {
             revocation: None,
             attribute_authorities: Vec::new(),
             delegation_source: None,
+            augment_concurrency: DEFAULT_AUGMENT_CONCURRENCY,
         }
     }
 
@@ -140,6 +146,15 @@ impl SigningServiceBuilder {
     /// A TSA, for B-T and above.
     pub fn tsa(mut self, tsa: Box<dyn TimeStampAuthority>) -> Self {
         self.tsa = Some(tsa);
+        self
+    }
+
+    /// How many signatures of one batch are time-stamped (and given their
+    /// revocation data) at once (default [`DEFAULT_AUGMENT_CONCURRENCY`];
+    /// 1: one after another). Each request has its own deadline
+    /// (`HttpSettings::deadline` of the TSA and the revocation source).
+    pub fn augment_concurrency(mut self, concurrency: usize) -> Self {
+        self.augment_concurrency = concurrency.max(1);
         self
     }
 

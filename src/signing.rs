@@ -396,10 +396,12 @@ impl SigningService {
                     .sign_many(&context.key, context.algorithm, &inputs)?)
             },
         )?;
-        let signatures = batch
-            .into_iter()
-            .map(|signature| ssa_cades::augment(signature, options.level, &augmentation))
-            .collect::<Result<Vec<_>, _>>()?;
+        let signatures = ssa_cades::augment_all(
+            batch,
+            options.level,
+            &augmentation,
+            self.inner.augment_concurrency,
+        )?;
         let level = format!("{:?}", options.level);
         self.deliver(credential, &context.record, activation, &level, now)?;
         Ok(signatures)

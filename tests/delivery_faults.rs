@@ -34,6 +34,10 @@ struct World {
 }
 
 fn world() -> World {
+    world_with(|builder| builder)
+}
+
+fn world_with(finish: impl FnOnce(SigningServiceBuilder) -> SigningServiceBuilder) -> World {
     let dir = tempfile::tempdir().unwrap();
     let (key, _) = SadSigningKey::generate(SadAlgorithm::Es256).unwrap();
     let issuer = SadIssuer::new(
@@ -49,7 +53,7 @@ fn world() -> World {
         .trust("iss", issuer.verifying_key());
     let sink = Arc::new(FaultySink::default());
     let audit = Arc::new(AuditLog::over(sink.clone(), AuditOptions::default()).unwrap());
-    let service = SigningServiceBuilder::new(
+    let builder = SigningServiceBuilder::new(
         Arc::new(SoftScdev::in_memory(KeyEncryptionKey::from_bytes([7; 32]))),
         sam,
         Arc::new(MemoryCredentialStore::new()),
@@ -59,9 +63,8 @@ fn world() -> World {
     .requests(scal1_policy())
     .anchors(vec![
         Certificate::from_der(&ssa_testkit::pki::pki().ca.cert_der).unwrap(),
-    ])
-    .build()
-    .unwrap();
+    ]);
+    let service = finish(builder).build().unwrap();
     enrol_with_certificate(&service, "c/1", "CN=Delivery Test");
     World {
         service,
@@ -216,4 +219,36 @@ fn a_fault_at_every_step_of_delivery_leaves_all_or_nothing() {
             );
         }
     }
+}
+
+/// Item 5: a TSA that sends a byte a second fails a B-T request within the
+/// TSA's deadline (generous bound: it ends, not how fast), and the SAD is
+/// given back: it signs at B-B right after.
+#[test]
+fn a_stalling_tsa_fails_the_request_by_its_deadline_and_gives_the_sad_back() {
+    use ssa_testkit::loopback::{Stall, StallingServer};
+    let server = StallingServer::start(Stall::Trickle);
+    let mut tsa = ssa::cades::HttpTsa::new(&format!("{}/tsa", server.base_url())).unwrap();
+    tsa.settings.deadline = std::time::Duration::from_secs(2);
+    let w = world_with(|b| b.tsa(Box::new(tsa)));
+    let digests = vec![HashAlgorithm::Sha256.digest(b"trickled")];
+    let (sad, sad_id) = w.authorize(Mode::Documents, &digests);
+    let options = SignOptions {
+        level: ssa::Level::BT,
+        ..SignOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let error = w
+        .service
+        .sign_documents("c/1", &sad, &digests, &options, SystemTime::now())
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(error, ServiceError::Cades(_)), "{error:?}");
+    assert!(
+        took < std::time::Duration::from_secs(4),
+        "held for {took:?}"
+    );
+    assert_eq!(w.delivered(&sad_id), 0);
+    w.sign(Mode::Documents, &sad, &digests).unwrap();
+    assert_eq!(w.delivered(&sad_id), 1);
 }

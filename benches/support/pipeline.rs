@@ -43,6 +43,18 @@ impl Pipeline {
         max_batch: usize,
         dir: &Path,
     ) -> Result<Self, Box<dyn Error>> {
+        Self::with(scdev, alg, fsync, max_batch, dir, |builder| builder)
+    }
+
+    /// [`Pipeline::new`], the service builder finished by `finish` (a TSA, …).
+    pub(crate) fn with(
+        scdev: Arc<dyn Scdev>,
+        alg: KeyAlgorithm,
+        fsync: bool,
+        max_batch: usize,
+        dir: &Path,
+        finish: impl FnOnce(SigningServiceBuilder) -> SigningServiceBuilder,
+    ) -> Result<Self, Box<dyn Error>> {
         if !scdev.capabilities().generate.contains(&alg) {
             return Err(format!(
                 "the pipeline generates the credential's key in the SCDev, which cannot generate {alg}"
@@ -78,7 +90,7 @@ impl Pipeline {
                 ..AuditOptions::default()
             },
         )?;
-        let service = SigningServiceBuilder::new(
+        let builder = SigningServiceBuilder::new(
             scdev,
             sam,
             Arc::new(MemoryCredentialStore::new()),
@@ -91,8 +103,8 @@ impl Pipeline {
         })
         .anchors(vec![Certificate::from_der(
             &ssa_testkit::pki::pki().ca.cert_der,
-        )?])
-        .build()?;
+        )?]);
+        let service = finish(builder).build()?;
         let now = SystemTime::now();
         let csr = service.enroll(
             EnrolmentRequest {
@@ -156,14 +168,18 @@ impl Pipeline {
 
     /// Signs every digest under the SAD: the timed part.
     pub(crate) fn sign(&self, sad: &Sad, digests: &[Vec<u8>]) -> Result<(), ServiceError> {
+        self.sign_at(sad, digests, &SignOptions::default())
+    }
+
+    /// [`Pipeline::sign`] with `options` (a level above B-B, …).
+    pub(crate) fn sign_at(
+        &self,
+        sad: &Sad,
+        digests: &[Vec<u8>],
+        options: &SignOptions,
+    ) -> Result<(), ServiceError> {
         self.service
-            .sign_documents(
-                "bench",
-                sad,
-                digests,
-                &SignOptions::default(),
-                SystemTime::now(),
-            )
+            .sign_documents("bench", sad, digests, options, SystemTime::now())
             .map(|_| ())
     }
 }

@@ -85,3 +85,62 @@ pub fn augment(
     }
     Ok(out)
 }
+
+/// [`augment`] for every signature of a batch, up to `concurrency` at a
+/// time: the time-stamps (and the revocation data) of a batch are fetched
+/// concurrently, so a batch against a slow TSA costs about one request's
+/// time, not one per signature. The signatures come back in their order;
+/// if any fails, the first failure (in that order) is returned.
+pub fn augment_all(
+    signatures: Vec<Vec<u8>>,
+    level: Level,
+    with: &Augmentation<'_>,
+    concurrency: usize,
+) -> Result<Vec<Vec<u8>>, CadesError> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Mutex, PoisonError};
+
+    with.can_make(level)?;
+    let n = signatures.len();
+    if level < Level::BT || n <= 1 || concurrency <= 1 {
+        return signatures
+            .into_iter()
+            .map(|s| augment(s, level, with))
+            .collect();
+    }
+    let inputs: Vec<Mutex<Option<Vec<u8>>>> = signatures
+        .into_iter()
+        .map(|s| Mutex::new(Some(s)))
+        .collect();
+    /// Where a worker leaves one signature's outcome.
+    type Slot = Mutex<Option<Result<Vec<u8>, CadesError>>>;
+    let outputs: Vec<Slot> = (0..n).map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..concurrency.min(n) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(input) = inputs.get(i) else {
+                        break;
+                    };
+                    let signature = input.lock().unwrap_or_else(PoisonError::into_inner).take();
+                    let result = signature.map(|s| augment(s, level, with));
+                    *outputs[i].lock().unwrap_or_else(PoisonError::into_inner) = result;
+                }
+            });
+        }
+    });
+    outputs
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap_or_else(PoisonError::into_inner)
+                .unwrap_or_else(|| {
+                    Err(CadesError::Tsa {
+                        reason: "a signature of the batch was not augmented".into(),
+                    })
+                })
+        })
+        .collect()
+}

@@ -1,30 +1,44 @@
 //! A small HTTP/1.1 client for TSAs, CRL distribution points and OCSP
-//! responders: plain HTTP (what they answer is signed), timeouts, a size
-//! limit, and a bounded retry on connection failures and 5xx answers.
+//! responders: plain HTTP (what they answer is signed), timeouts, an
+//! overall deadline, a size limit, and a bounded retry on connection
+//! failures and 5xx answers.
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Connection settings.
 #[derive(Clone, Copy, Debug)]
 pub struct HttpSettings {
     /// Timeout for connecting, and for each read and write.
     pub timeout: Duration,
-    /// Attempts in all (at least 1).
+    /// Attempts in all (at least 1), within the deadline.
     pub attempts: u32,
     /// Largest body accepted, in bytes.
     pub max_response: usize,
+    /// The most one request may take in all: connecting, every read (a
+    /// server sending a byte a second is cut off), retries and the pauses
+    /// between them. A signing request holds its SAD while it waits.
+    pub deadline: Duration,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
         Self {
-            timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(5),
             attempts: 3,
             max_response: 4 << 20,
+            deadline: Duration::from_secs(5),
         }
     }
+}
+
+/// What is left before `deadline`, or an error once it passed.
+fn left(deadline: Instant) -> std::io::Result<Duration> {
+    deadline
+        .checked_duration_since(Instant::now())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::TimedOut, "the deadline passed"))
 }
 
 /// A parsed `http://host[:port]/path`.
@@ -58,30 +72,56 @@ impl Url {
     }
 }
 
-fn exchange(url: &Url, request: &[u8], settings: &HttpSettings) -> std::io::Result<(u16, Vec<u8>)> {
+fn exchange(
+    url: &Url,
+    request: &[u8],
+    settings: &HttpSettings,
+    deadline: Instant,
+) -> std::io::Result<(u16, Vec<u8>)> {
     let address = (url.host.as_str(), url.port)
         .to_socket_addrs()?
         .next()
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "host not found"))?;
-    let mut stream = TcpStream::connect_timeout(&address, settings.timeout)?;
-    stream.set_read_timeout(Some(settings.timeout))?;
-    stream.set_write_timeout(Some(settings.timeout))?;
+    let within = || left(deadline).map(|d| d.min(settings.timeout));
+    let mut stream = TcpStream::connect_timeout(&address, within()?)?;
+    stream.set_write_timeout(Some(within()?))?;
     stream.write_all(request)?;
+    let limit = settings.max_response + 16 * 1024;
     let mut response = Vec::new();
-    stream
-        .take(settings.max_response as u64 + 16 * 1024)
-        .read_to_end(&mut response)?;
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        // Each read waits no longer than what is left of the deadline.
+        stream.set_read_timeout(Some(within()?))?;
+        let n = stream.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        response.extend_from_slice(&buffer[..n]);
+        if response.len() > limit {
+            break;
+        }
+    }
     parse_response(&response, settings.max_response).ok_or_else(|| {
         std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed HTTP response")
     })
 }
 
 /// Sends `GET` (no body) or `POST` (with `body` of `content_type`) and
-/// returns the body of a 200 answer.
+/// returns the body of a 200 answer, within `settings.deadline`.
 pub(crate) fn fetch(
     url: &str,
     post: Option<(&str, &[u8])>,
     settings: &HttpSettings,
+) -> Result<Vec<u8>, String> {
+    fetch_by(url, post, settings, Instant::now() + settings.deadline)
+}
+
+/// [`fetch`], done by `deadline` (several requests may share one).
+pub(crate) fn fetch_by(
+    url: &str,
+    post: Option<(&str, &[u8])>,
+    settings: &HttpSettings,
+    deadline: Instant,
 ) -> Result<Vec<u8>, String> {
     let url = Url::parse(url).ok_or_else(|| format!("unsupported URL {url:?} (only http://)"))?;
     let mut request = match post {
@@ -100,19 +140,23 @@ pub(crate) fn fetch(
     let mut last = String::from("no attempt made");
     for attempt in 0..settings.attempts.max(1) {
         if attempt > 0 {
-            std::thread::sleep(Duration::from_millis(200 * u64::from(attempt)));
+            let Ok(remaining) = left(deadline) else {
+                break;
+            };
+            std::thread::sleep(remaining.min(Duration::from_millis(200 * u64::from(attempt))));
         }
-        match exchange(&url, &request, settings) {
+        if left(deadline).is_err() {
+            last = format!("the deadline of {:?} passed", settings.deadline);
+            break;
+        }
+        match exchange(&url, &request, settings, deadline) {
             Ok((200, body)) => return Ok(body),
             Ok((status, _)) if status >= 500 => last = format!("HTTP {status}"),
             Ok((status, _)) => return Err(format!("HTTP {status}")),
             Err(e) => last = e.to_string(),
         }
     }
-    Err(format!(
-        "failed after {} attempts: {last}",
-        settings.attempts.max(1)
-    ))
+    Err(format!("failed within {:?}: {last}", settings.deadline))
 }
 
 /// Status and body of an HTTP/1.x response (Content-Length, chunked, or to

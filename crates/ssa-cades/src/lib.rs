@@ -20,7 +20,7 @@ mod template;
 mod tsa;
 mod verify;
 
-pub use augment::{Augmentation, augment};
+pub use augment::{Augmentation, augment, augment_all};
 pub use builder::{
     PreparedSignature, SignatureParameters, SignedAttributeOptions, digest_reader, ess_cert_id,
     prepare, prepare_with_attributes, sign, signed_attributes,

@@ -20,7 +20,7 @@ use crate::asn1::{
     TbsRequest,
 };
 use crate::chain::{signed_by, verify_signature};
-use crate::http::{HttpSettings, fetch};
+use crate::http::{HttpSettings, fetch_by};
 
 /// `id-kp-OCSPSigning` (RFC 6960 §4.2.2.2).
 const ID_KP_OCSP_SIGNING: der::asn1::ObjectIdentifier = const_oid::db::rfc5280::ID_KP_OCSP_SIGNING;
@@ -195,6 +195,8 @@ impl RevocationSource for HttpRevocationSource {
         certificate: &Certificate,
         issuer: &Certificate,
     ) -> Result<RevocationData, CadesError> {
+        // One deadline for every CRL and OCSP request of this certificate.
+        let deadline = std::time::Instant::now() + self.settings.deadline;
         let tbs = certificate.tbs_certificate();
         let mut data = RevocationData::default();
         let mut problems = Vec::new();
@@ -206,7 +208,7 @@ impl RevocationSource for HttpRevocationSource {
                     continue;
                 };
                 for uri in uris(names) {
-                    match fetch(&uri, None, &self.settings)
+                    match fetch_by(&uri, None, &self.settings, deadline)
                         .map_err(|e| format!("{uri}: {e}"))
                         .and_then(|der| {
                             CertificateList::from_der(&der)
@@ -238,10 +240,11 @@ impl RevocationSource for HttpRevocationSource {
                 .map(|d| d.access_location.clone())
                 .collect();
             for uri in uris(&locations) {
-                match fetch(
+                match fetch_by(
                     &uri,
                     Some(("application/ocsp-request", &request)),
                     &self.settings,
+                    deadline,
                 ) {
                     Ok(response) if ocsp_status(&response, certificate, issuer).is_some() => {
                         data.ocsp_responses.push(response)

@@ -21,8 +21,15 @@ impl OpensslTsa {
 
     /// Starts a TSA signing with `identity`.
     pub fn start_with(identity: &Identity) -> Self {
+        Self::start_slow(identity, std::time::Duration::ZERO)
+    }
+
+    /// Starts a TSA signing with `identity` that waits `delay` before each
+    /// answer (requests are answered concurrently), as a busy or distant TSA.
+    pub fn start_slow(identity: &Identity, delay: std::time::Duration) -> Self {
         let (cert, key): (PathBuf, PathBuf) = (identity.cert_pem.clone(), identity.key_pem.clone());
         let server = LoopbackServer::start(move |_request, body| {
+            std::thread::sleep(delay);
             reply(body, &cert, &key).map(|r| ("application/timestamp-reply", r))
         });
         Self { server }
