@@ -214,3 +214,33 @@ pub fn close_all_sessions(label: &str) {
     };
     assert_eq!(rv, cryptoki_sys::CKR_OK, "C_CloseAllSessions failed");
 }
+
+/// Re-initialises this process's SoftHSM2 (`C_Finalize`, then
+/// `C_Initialize`) behind the back of every user: every session is gone,
+/// and SoftHSM2 reloads its tokens from disk, numbering their slots afresh
+/// (a token made in this process moves from its first slot number to one
+/// derived from its serial), as a module re-initialised by another
+/// component, or a token pulled out and put back, does.
+#[allow(unsafe_code)]
+pub fn reinitialize_module() {
+    let hsm = softhsm();
+    // SAFETY: this opens the module that this process has already loaded
+    // and initialised; the loader hands back the same library, so the calls
+    // act on the same state. C_Finalize takes a null reserved pointer;
+    // C_Initialize takes arguments that live across the call.
+    unsafe {
+        let raw = cryptoki_sys::Pkcs11::new(hsm.module()).expect("load SoftHSM2 again");
+        let rv = raw.C_Finalize(std::ptr::null_mut());
+        assert_eq!(rv, cryptoki_sys::CKR_OK, "C_Finalize failed");
+        let mut args = cryptoki_sys::CK_C_INITIALIZE_ARGS {
+            CreateMutex: None,
+            DestroyMutex: None,
+            LockMutex: None,
+            UnlockMutex: None,
+            flags: cryptoki_sys::CKF_OS_LOCKING_OK,
+            pReserved: std::ptr::null_mut(),
+        };
+        let rv = raw.C_Initialize(std::ptr::addr_of_mut!(args).cast());
+        assert_eq!(rv, cryptoki_sys::CKR_OK, "C_Initialize failed");
+    }
+}

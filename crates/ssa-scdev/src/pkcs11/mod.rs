@@ -90,7 +90,7 @@ impl fmt::Debug for Pkcs11Scdev {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pkcs11Scdev")
             .field("token", &self.token.label)
-            .field("slot", &self.token.slot.id())
+            .field("slot", &self.token.slot().id())
             .field("backup_key_label", &self.backup_key_label)
             .finish_non_exhaustive()
     }
@@ -162,7 +162,7 @@ impl Pkcs11Scdev {
         let token = Token::open(module, pkcs11, &config.token_label, &config.user_pin)?;
         let mechanisms = token
             .pkcs11
-            .get_mechanism_list(token.slot)
+            .get_mechanism_list(token.slot())
             .map_err(ScdevError::pkcs11("C_GetMechanismList"))?;
         Ok(Self {
             capabilities: capabilities(&mechanisms, config.backup_key_label.is_some()),

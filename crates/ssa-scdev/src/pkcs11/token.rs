@@ -26,7 +26,9 @@ static TOKENS: OnceLock<Registry> = OnceLock::new();
 
 pub(super) struct Token {
     pub(super) pkcs11: Pkcs11,
-    pub(super) slot: Slot,
+    /// Where the token is now: found again by its label when the module
+    /// says the slot is gone (re-initialised, token pulled out and put back).
+    slot: RwLock<Slot>,
     pub(super) label: String,
     pin: Pin,
     anchor: Mutex<Option<Session>>,
@@ -68,6 +70,20 @@ fn session_lost(error: &ScdevError) -> bool {
     )
 }
 
+/// Errors after which the token is looked up again by its label (its slot
+/// number may have changed), and the operation retried once.
+fn slot_lost(error: &ScdevError) -> bool {
+    matches!(
+        error.ckr(),
+        Some(
+            RvError::SlotIdInvalid
+                | RvError::TokenNotPresent
+                | RvError::TokenNotRecognized
+                | RvError::DeviceRemoved
+        )
+    )
+}
+
 fn logged_in(session: &Session) -> bool {
     matches!(
         session.get_session_info().map(|info| info.session_state()),
@@ -101,7 +117,7 @@ impl Token {
         let slot = super::find_slot(&pkcs11, label)?;
         let token = Arc::new(Token {
             pkcs11,
-            slot,
+            slot: RwLock::new(slot),
             label: label.to_owned(),
             pin: pin.clone(),
             anchor: Mutex::new(None),
@@ -130,7 +146,7 @@ impl Token {
             Some(session) => session,
             None => self
                 .pkcs11
-                .open_rw_session(self.slot)
+                .open_rw_session(self.slot())
                 .map_err(ScdevError::pkcs11("C_OpenSession"))?,
         };
         let pin = AuthPin::from(self.pin.expose());
@@ -153,6 +169,48 @@ impl Token {
         }
     }
 
+    /// The token's slot, as last found.
+    pub(super) fn slot(&self) -> Slot {
+        *self
+            .slot
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Looks the token up again by its label: every session of the old
+    /// slot is dropped.
+    fn find_again(&self) -> Result<(), ScdevError> {
+        let slot = super::find_slot(&self.pkcs11, &self.label)?;
+        *self
+            .slot
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = slot;
+        lock(&self.pool).clear();
+        *lock(&self.anchor) = None;
+        self.forget_handles();
+        Ok(())
+    }
+
+    /// After a lost session or slot: drops the pooled sessions, finds the
+    /// token again if its slot is gone, and logs in again.
+    fn reconnect(&self, error: &ScdevError) -> Result<(), ScdevError> {
+        lock(&self.pool).clear();
+        self.forget_handles();
+        let mut found_again = false;
+        if slot_lost(error) {
+            self.find_again()?;
+            found_again = true;
+        }
+        match self.ensure_login() {
+            // The old slot showed only when a new session was asked of it.
+            Err(e) if slot_lost(&e) && !found_again => {
+                self.find_again()?;
+                self.ensure_login()
+            }
+            result => result,
+        }
+    }
+
     pub(super) fn forget_handles(&self) {
         self.handles
             .write()
@@ -166,7 +224,7 @@ impl Token {
         }
         let session = self
             .pkcs11
-            .open_rw_session(self.slot)
+            .open_rw_session(self.slot())
             .map_err(ScdevError::pkcs11("C_OpenSession"))?;
         if !logged_in(&session) {
             // The login went with sessions closed behind our back.
@@ -207,31 +265,35 @@ impl Token {
     }
 
     /// Runs `operation` on a pooled session. If the session turns out to be
-    /// gone (closed, device removed, logged out), every pooled session is
-    /// dropped, the login restored, and `operation` retried once on a fresh
+    /// gone (closed, device removed, logged out) or the slot with it (the
+    /// module re-initialised, the token put back in another slot), every
+    /// pooled session is dropped, the token found again by its label if
+    /// need be, the login restored, and `operation` retried once on a fresh
     /// session.
     fn run<T>(
         &self,
         operation: impl Fn(&Session) -> Result<T, ScdevError>,
     ) -> Result<T, ScdevError> {
-        let session = self.checkout()?;
-        match operation(&session) {
-            Err(e) if session_lost(&e) => {
-                drop(session);
-                lock(&self.pool).clear();
-                self.forget_handles();
-                self.ensure_login()?;
-                let session = self.checkout()?;
-                let result = operation(&session);
-                if !matches!(&result, Err(e) if session_lost(e)) {
-                    self.checkin(session);
-                }
-                result
+        match self.attempt(&operation) {
+            Err(e) if session_lost(&e) || slot_lost(&e) => {
+                self.reconnect(&e)?;
+                self.attempt(&operation)
             }
-            result => {
-                self.checkin(session);
-                result
-            }
+            result => result,
         }
+    }
+
+    /// `operation` on a pooled session, which goes back to the pool unless
+    /// it turned out to be gone.
+    fn attempt<T>(
+        &self,
+        operation: &impl Fn(&Session) -> Result<T, ScdevError>,
+    ) -> Result<T, ScdevError> {
+        let session = self.checkout()?;
+        let result = operation(&session);
+        if !matches!(&result, Err(e) if session_lost(e) || slot_lost(e)) {
+            self.checkin(session);
+        }
+        result
     }
 }
