@@ -613,6 +613,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.log");
         let sink = FileAuditSink::open(&path, Durability::Fsync).unwrap();
+        // The room for the mark is taken at open, while there is space.
+        let lock_len = std::fs::metadata(path.with_extension("lock")).unwrap().len();
+        assert_eq!(lock_len, MARK_LEN as u64);
         assert_eq!(sink.append(0, &lines(0..2)).unwrap(), Appended::Done);
         sink.sync().unwrap();
         assert_eq!(sink.append(2, &lines(2..4)).unwrap(), Appended::Done);
@@ -626,6 +629,10 @@ mod tests {
         ));
         assert_eq!(sink.unconfirmed_from().unwrap(), Some(2));
         drop(sink);
+        // A write torn after the stop: kept for the cut, not cut at open.
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(b"torn").unwrap();
+        drop(file);
         // A restart: still stopped, still knowing where.
         let sink = FileAuditSink::open(&path, Durability::Fsync).unwrap();
         assert_eq!(sink.unconfirmed_from().unwrap(), Some(2));
@@ -636,7 +643,7 @@ mod tests {
         let cut = sink.cut(2).unwrap();
         assert_eq!((cut.from, cut.records), (2, 2));
         let kept = cut.kept.unwrap();
-        assert_eq!(std::fs::read(&kept).unwrap(), b"record 2\nrecord 3\n");
+        assert_eq!(std::fs::read(&kept).unwrap(), b"record 2\nrecord 3\ntorn");
         assert_eq!(sink.read_from(0).unwrap(), lines(0..2));
         assert_eq!(sink.append(2, &lines(2..3)).unwrap(), Appended::Done);
         sink.sync().unwrap();

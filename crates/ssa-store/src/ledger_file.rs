@@ -76,6 +76,9 @@ struct Record {
 pub struct FileLedger {
     path: PathBuf,
     inner: Mutex<Inner>,
+    /// The next journal write fails (as on a full disk).
+    #[cfg(test)]
+    fail_next_write: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug)]
@@ -163,6 +166,20 @@ fn record_of(op: Op, reservation: &Reservation, taken: &Taken, uses: bool) -> Re
         },
         op,
         rid: Some(reservation.id().to_owned()),
+    }
+}
+
+#[cfg(test)]
+impl Record {
+    /// The same record with another `exp` (to write what no code writes).
+    fn clone_with_exp(&self, exp: u64) -> Self {
+        Self {
+            jti: self.jti.clone(),
+            uses: self.uses.clone(),
+            rid: self.rid.clone(),
+            exp,
+            ..*self
+        }
     }
 }
 
@@ -321,6 +338,8 @@ impl FileLedger {
                 inode: inode(path),
                 prefix,
             }),
+            #[cfg(test)]
+            fail_next_write: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -369,6 +388,16 @@ impl FileLedger {
 
     fn append(&self, inner: &mut Inner, record: &Record, sync: bool) -> Result<(), LedgerError> {
         let bytes = line(record)?;
+        #[cfg(test)]
+        if self
+            .fail_next_write
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(io("append to ledger", &self.path)(
+                std::io::Error::from_raw_os_error(28),
+            )
+            .into());
+        }
         let written = inner
             .journal
             .write_all(&bytes)
@@ -467,3 +496,109 @@ impl ConsumptionLedger for FileLedger {
         })
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering;
+
+    fn request(digests: &[Vec<u8>]) -> UseRequest<'_> {
+        UseRequest {
+            jti: "sad",
+            num: 1,
+            iat: 1_000,
+            exp: 1_300,
+            now: 1_000,
+            forget_before: 0,
+            digests,
+            bound: true,
+        }
+    }
+
+    /// A commit the journal could not take leaves the reservation held,
+    /// so that giving it back is written: after a restart the SAD is free,
+    /// not reserved until it expires.
+    #[test]
+    fn a_commit_that_cannot_be_written_can_be_given_back_durably() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.journal");
+        let digests = vec![vec![1u8; 32]];
+        let ledger = FileLedger::open(&path, 0).unwrap();
+        let reservation = ledger.reserve(&request(&digests)).unwrap();
+        ledger.fail_next_write.store(true, Ordering::SeqCst);
+        assert!(matches!(
+            ledger.commit(&reservation),
+            Err(LedgerError::Store(StoreError::Io { .. }))
+        ));
+        ledger.release(&reservation).unwrap();
+        drop(ledger);
+        let ledger = FileLedger::open(&path, 0).unwrap();
+        let again = ledger.reserve(&request(&digests)).unwrap();
+        ledger.commit(&again).unwrap();
+    }
+
+    /// A reservation learnt from another handle's record keeps the SAD's
+    /// `iat`: what is forgotten of it later is its own time, no more.
+    #[test]
+    fn a_replayed_reservation_keeps_the_sads_times() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.journal");
+        let digests = vec![vec![2u8; 32]];
+        let one = FileLedger::open(&path, 0).unwrap();
+        let two = FileLedger::open(&path, 0).unwrap();
+        let held = one.reserve(&request(&digests)).unwrap();
+        // The other handle learns of it, then the commit.
+        assert!(two.reserve(&request(&digests)).is_err());
+        one.commit(&held).unwrap();
+        assert!(two.reserve(&request(&digests)).is_err());
+        let inner = two.inner.lock().unwrap();
+        let known = inner
+            .state
+            .spent
+            .get("sad")
+            .copied()
+            .or_else(|| inner.state.entries.get("sad").map(|e| (e.iat, e.exp)));
+        assert_eq!(known, Some((1_000, 1_300)));
+    }
+
+    /// A journal from before reservations were written (a commit with no
+    /// reservation before it) and a horizon record that forgets nothing:
+    /// replayed as they say, and the SAD keeps its `num`, `iat` and `exp`.
+    #[test]
+    fn an_old_commit_alone_and_an_empty_horizon_replay_as_they_say() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.journal");
+        let mut bytes = line(&horizon(0, 0).clone_with_exp(0)).unwrap();
+        bytes.extend(
+            line(&Record {
+                jti: "sad".into(),
+                num: 2,
+                iat: 1_000,
+                exp: 1_300,
+                at: 0,
+                uses: vec![b64_encode(&[3u8; 32])],
+                op: Op::Commit,
+                rid: None,
+            })
+            .unwrap(),
+        );
+        std::fs::write(&path, &bytes).unwrap();
+        let ledger = FileLedger::open(&path, 0).unwrap();
+        {
+            let inner = ledger.inner.lock().unwrap();
+            let entry = &inner.state.entries["sad"];
+            assert_eq!((entry.num, entry.iat, entry.exp), (2, 1_000, 1_300));
+            assert!(inner.state.forgotten.spans().is_empty());
+        }
+        let two = vec![vec![4u8; 32], vec![5u8; 32]];
+        assert!(matches!(
+            ledger.reserve(&UseRequest {
+                num: 9,
+                ..request(&two)
+            }),
+            Err(LedgerError::CountExceeded { left: 1, .. })
+        ));
+    }
+}
+
