@@ -13,6 +13,8 @@ use ssa_audit::*;
 use ssa_store::{AuditSink, StoreError};
 use ssa_testkit::faults::FaultySink;
 
+mod common;
+
 const T0: u64 = 1_800_000_000;
 
 fn entry(i: u64) -> Entry {
@@ -203,4 +205,89 @@ fn a_broken_unit_in_the_middle_is_refused() {
         Err(AuditError::Broken { .. })
     ));
     assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+/// The recovery record is a record like any other: it counts towards the
+/// next checkpoint by count.
+#[test]
+fn the_recovery_record_counts_towards_the_next_checkpoint() {
+    let sink = Arc::new(FaultySink::default());
+    let options = AuditOptions {
+        checkpoint_signer: Some(common::signer()),
+        checkpoint_every: Some(3),
+        ..AuditOptions::default()
+    };
+    let log = AuditLog::over(sink.clone(), options).unwrap();
+    log.append(entry(0), T0).unwrap();
+    sink.fail_sync.store(true, Ordering::SeqCst);
+    assert!(log.append(entry(1), T0).is_err());
+    log.recover(T0 + 1).unwrap();
+    // entry 0, the recovery record, and this one: three, then sealed.
+    log.append(entry(2), T0 + 2).unwrap();
+    let kept = records(&*sink);
+    assert_eq!(kept.len(), 4, "{kept:#?}");
+    assert!(matches!(
+        kept[3].entry.event,
+        Event::Checkpoint { count: 3, .. }
+    ));
+    export_is_intact(&log);
+}
+
+/// Another writer's unit cut short is not something to chain after: a
+/// writer that meets it while catching up refuses it (only a log being
+/// opened cuts a unit, with a record).
+#[test]
+fn a_unit_cut_short_by_another_writer_is_refused_when_catching_up() {
+    let sink = Arc::new(ssa_store::MemoryAuditSink::new());
+    let one = AuditLog::over(sink.clone(), AuditOptions::default()).unwrap();
+    let two = AuditLog::over(sink.clone(), AuditOptions::default()).unwrap();
+    one.append(entry(0), T0).unwrap();
+    // A unit of two of which only the first record reached the sink.
+    let scratch = AuditLog::in_memory(AuditOptions::default());
+    scratch.append(entry(0), T0).unwrap();
+    scratch.append_all(vec![entry(1), entry(2)], T0).unwrap();
+    let lines: Vec<String> = scan_lines(&scratch.export().unwrap());
+    assert_eq!(
+        sink.append(1, &lines[1..2]).unwrap(),
+        ssa_store::Appended::Done
+    );
+    let error = two.append(entry(3), T0).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            AuditError::Broken {
+                problem: Problem::UnfinishedUnit { seq: 1 }
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+fn scan_lines(bytes: &[u8]) -> Vec<String> {
+    String::from_utf8(bytes.to_vec())
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A whole last line that is not a record is a torn tail (a crash while
+/// the line was written), not tampering; the same line before another is.
+#[test]
+fn a_garbled_last_line_is_a_torn_tail_and_in_the_middle_it_is_not() {
+    let log = AuditLog::in_memory(AuditOptions::default());
+    log.append(entry(0), T0).unwrap();
+    let mut bytes = log.export().unwrap();
+    let whole = bytes.len() as u64;
+    bytes.extend_from_slice(b"0000 {not a record\n");
+    let report = scan(&bytes, None);
+    assert_eq!(report.problems, [Problem::TornRecord { offset: whole }]);
+    assert!(report.only_a_torn_tail());
+    bytes.extend_from_slice(b"more\n");
+    let report = scan(&bytes, None);
+    assert!(matches!(
+        report.problems.first(),
+        Some(Problem::Malformed { line: 1 })
+    ));
+    assert!(!report.only_a_torn_tail());
 }

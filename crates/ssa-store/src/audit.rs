@@ -614,7 +614,9 @@ mod tests {
         let path = dir.path().join("audit.log");
         let sink = FileAuditSink::open(&path, Durability::Fsync).unwrap();
         // The room for the mark is taken at open, while there is space.
-        let lock_len = std::fs::metadata(path.with_extension("lock")).unwrap().len();
+        let lock_len = std::fs::metadata(path.with_extension("lock"))
+            .unwrap()
+            .len();
         assert_eq!(lock_len, MARK_LEN as u64);
         assert_eq!(sink.append(0, &lines(0..2)).unwrap(), Appended::Done);
         sink.sync().unwrap();

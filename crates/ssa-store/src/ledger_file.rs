@@ -393,10 +393,9 @@ impl FileLedger {
             .fail_next_write
             .swap(false, std::sync::atomic::Ordering::SeqCst)
         {
-            return Err(io("append to ledger", &self.path)(
-                std::io::Error::from_raw_os_error(28),
-            )
-            .into());
+            return Err(
+                io("append to ledger", &self.path)(std::io::Error::from_raw_os_error(28)).into(),
+            );
         }
         let written = inner
             .journal
@@ -601,4 +600,3 @@ mod tests {
         ));
     }
 }
-
