@@ -291,3 +291,62 @@ fn a_garbled_last_line_is_a_torn_tail_and_in_the_middle_it_is_not() {
     ));
     assert!(!report.only_a_torn_tail());
 }
+
+/// One line of a record chained after `prev`, made by hand: a unit that
+/// says more records follow than do, and its hash.
+fn hand_made(seq: u64, prev: &str, more: u32) -> (String, String) {
+    let record = Record {
+        seq,
+        time: T0,
+        entry: entry(seq),
+        prev: prev.to_owned(),
+        more,
+    };
+    let body = serde_json::to_string(&record).unwrap();
+    let hash: String = ring::digest::digest(&ring::digest::SHA256, body.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    (format!("{hash} {body}\n"), hash)
+}
+
+/// A unit that says two more records follow, then one that says none:
+/// the chain holds, the unit does not.
+#[test]
+fn a_unit_that_ends_before_it_said_is_broken() {
+    let (first, h0) = hand_made(0, &"0".repeat(64), 2);
+    let (second, h1) = hand_made(1, &h0, 0);
+    let (third, _) = hand_made(2, &h1, 0);
+    let report = scan(format!("{first}{second}{third}").as_bytes(), None);
+    assert_eq!(report.problems, [Problem::BrokenUnit { seq: 1 }]);
+}
+
+/// Records since the last checkpoint are counted again on reopen, so the
+/// next checkpoint by count comes when it is due, not later.
+#[test]
+fn a_reopened_log_counts_the_records_since_its_last_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let options = || AuditOptions {
+        checkpoint_signer: Some(common::signer()),
+        checkpoint_every: Some(3),
+        ..AuditOptions::default()
+    };
+    let log = AuditLog::open(&path, options()).unwrap();
+    log.append(entry(0), T0).unwrap();
+    log.append(entry(1), T0).unwrap();
+    drop(log);
+    let log = AuditLog::open(&path, options()).unwrap();
+    log.append(entry(2), T0).unwrap();
+    let last = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .last()
+        .map(|l| serde_json::from_str::<Record>(l.split_once(' ').unwrap().1).unwrap())
+        .unwrap();
+    assert!(
+        matches!(last.entry.event, Event::Checkpoint { count: 3, .. }),
+        "{last:?}"
+    );
+}

@@ -273,3 +273,50 @@ fn records_hold_only_what_the_entry_says() {
         ]
     );
 }
+
+/// A checkpoint kept apart from the log: it holds on the intact log (at
+/// the end, and earlier with records after it), and a log whose record at
+/// that place is not the sealed one is found edited there.
+#[test]
+fn a_checkpoint_kept_apart_holds_on_the_intact_log_and_finds_a_rewrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bytes, verifier) = log(dir.path());
+    let l = lines(&bytes);
+    let whole = scan(&bytes, Some(&verifier));
+    let at_end = (whole.records, whole.head.clone());
+    let earlier = scan(&l[..10].concat(), Some(&verifier));
+    let at_ten = (earlier.records, earlier.head.clone());
+    for (count, head) in [&at_end, &at_ten] {
+        let report = scan_with(&bytes, Some(&verifier), Some((*count, head)));
+        assert!(
+            report.is_intact(),
+            "sealed at {count}: {:?}",
+            report.problems
+        );
+    }
+    // Sealed at 10 with another head: record 9 is not what was sealed.
+    let other = "00".repeat(32);
+    let report = scan_with(&bytes, Some(&verifier), Some((10, &other)));
+    assert_eq!(report.problems, [Problem::Edited { seq: 9 }]);
+    // Sealed at 0 (nothing): nothing to compare.
+    let report = scan_with(&bytes, Some(&verifier), Some((0, &other)));
+    assert!(report.is_intact(), "{:?}", report.problems);
+}
+
+/// A record that appears twice is out of its place (and breaks the chain),
+/// and two malformed lines are each named by their own line number.
+#[test]
+fn a_duplicated_record_and_two_malformed_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bytes, verifier) = log(dir.path());
+    let mut l = lines(&bytes);
+    l.insert(6, l[5].clone());
+    let found = problems(&l.concat(), &verifier);
+    assert!(found.contains(&Problem::Reordered { seq: 5 }), "{found:?}");
+    let mut l = lines(&bytes);
+    l[3] = b"not a record\n".to_vec();
+    l[4] = b"nor this\n".to_vec();
+    let found = problems(&l.concat(), &verifier);
+    assert!(found.contains(&Problem::Malformed { line: 3 }), "{found:?}");
+    assert!(found.contains(&Problem::Malformed { line: 4 }), "{found:?}");
+}
