@@ -180,13 +180,16 @@ impl AuditLog {
     /// running (nothing done).
     pub fn recover(&self, time: u64) -> Result<Option<Receipt>, AuditError> {
         let mut state = lock(&self.state);
-        let reason = match &*lock(&self.health) {
-            Health::Running => return Ok(None),
-            Health::Stopped { reason } => reason.clone(),
-            Health::Recovering { .. } => String::new(),
-        };
-        if !reason.is_empty() {
-            *lock(&self.health) = Health::Recovering { from: None, reason };
+        {
+            let mut health = lock(&self.health);
+            match &*health {
+                Health::Running => return Ok(None),
+                Health::Stopped { reason } => {
+                    let reason = reason.clone();
+                    *health = Health::Recovering { from: None, reason };
+                }
+                Health::Recovering { .. } => {}
+            }
         }
         self.ready(&mut state, time).map(Some)
     }
