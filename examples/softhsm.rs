@@ -6,8 +6,6 @@
 //! cargo run --example softhsm [-- --out DIR] [--tsa URL]
 //! ```
 
-#[path = "quickstart/ca.rs"]
-mod ca;
 #[path = "quickstart/flow.rs"]
 mod flow;
 

@@ -14,7 +14,6 @@ use ssa::{
     ScdevCheckpointSigner, SignOptions, SignatureAlgorithm, SigningServiceBuilder,
 };
 
-use crate::ca;
 
 /// `--out DIR` (default `default_out`) and `--tsa URL`.
 pub(crate) fn parse_args(
@@ -88,10 +87,16 @@ pub(crate) fn run(
         Arc::new(MemoryLedger::new()),
     )
     .trust("https://idp.quickstart.invalid", issuer.verifying_key());
-    let ca = ca::Ca::new("CN=ssa quickstart CA,O=throw-away", now)?;
+    // A throw-away CA, its key in the same SCDev.
+    let ca = ssa::DemoCa::create(
+        Arc::clone(&scdev),
+        KeyId::new(b"quickstart-ca".to_vec())?,
+        "CN=ssa quickstart CA,O=throw-away",
+        now,
+    )?;
     std::fs::write(
         args.out.join("ca.pem"),
-        ca::pem(&der::Encode::to_der(&ca.certificate)?),
+        ssa::demo_ca::certificate_pem(&der::Encode::to_der(ca.certificate())?),
     )?;
     let mut builder = SigningServiceBuilder::new(
         Arc::clone(&scdev),
@@ -100,7 +105,7 @@ pub(crate) fn run(
         Arc::clone(&audit),
     )
     .issuer(issuer)
-    .anchors(vec![ca.certificate.clone()]);
+    .anchors(vec![ca.certificate().clone()]);
     if let Some(url) = &args.tsa {
         builder = builder.tsa(Box::new(HttpTsa::new(url)?));
     }

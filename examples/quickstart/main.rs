@@ -10,7 +10,6 @@
 //! cargo run --example quickstart [-- --out DIR] [--tsa http://tsa.example/]
 //! ```
 
-mod ca;
 mod flow;
 
 use std::sync::Arc;

@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use crate::conformance::{self, Pair};
 use crate::{
-    AuditSink, ChallengeStore, ConsumptionLedger, CredentialStore, Durability, EnrolmentStore,
-    FileAuditSink, FileChallengeStore, FileCredentialStore, FileEnrolmentStore, FileLedger,
-    FileLockoutStore, LockoutStore, MemoryAuditSink, MemoryChallengeStore, MemoryCredentialStore,
-    MemoryEnrolmentStore, MemoryLedger, MemoryLockoutStore,
+    AccountStore, AuditSink, BearerTokenStore, ChallengeStore, ConsumptionLedger, CredentialStore,
+    Durability, EnrolmentStore, FileAccountStore, FileAuditSink, FileBearerTokenStore,
+    FileChallengeStore, FileCredentialStore, FileEnrolmentStore, FileLedger, FileLockoutStore,
+    LockoutStore, MemoryAccountStore, MemoryAuditSink, MemoryBearerTokenStore,
+    MemoryChallengeStore, MemoryCredentialStore, MemoryEnrolmentStore, MemoryLedger,
+    MemoryLockoutStore,
 };
 
 #[test]
@@ -190,4 +192,52 @@ fn memory_stores_keep_their_contents_out_of_debug() {
         format!("{enrolments:?}"),
         "MemoryEnrolmentStore { enrolments: 1 }"
     );
+}
+
+#[test]
+fn memory_bearer_token_store() {
+    conformance::bearer_token_store(&|| {
+        let store: Arc<dyn BearerTokenStore> = Arc::new(MemoryBearerTokenStore::new());
+        Pair {
+            a: Arc::clone(&store),
+            b: store,
+            guard: Box::new(()),
+        }
+    });
+}
+
+#[test]
+fn file_bearer_token_store() {
+    conformance::bearer_token_store(&|| {
+        let dir = tempfile::tempdir().unwrap();
+        Pair {
+            a: Arc::new(FileBearerTokenStore::open(dir.path()).unwrap()),
+            b: Arc::new(FileBearerTokenStore::open(dir.path()).unwrap()),
+            guard: Box::new(dir),
+        }
+    });
+}
+
+#[test]
+fn memory_account_store() {
+    conformance::account_store(&|| {
+        let store: Arc<dyn AccountStore> = Arc::new(MemoryAccountStore::new());
+        Pair {
+            a: Arc::clone(&store),
+            b: store,
+            guard: Box::new(()),
+        }
+    });
+}
+
+#[test]
+fn file_account_store() {
+    conformance::account_store(&|| {
+        let dir = tempfile::tempdir().unwrap();
+        Pair {
+            a: Arc::new(FileAccountStore::open(dir.path()).unwrap()),
+            b: Arc::new(FileAccountStore::open(dir.path()).unwrap()),
+            guard: Box::new(dir),
+        }
+    });
 }

@@ -12,9 +12,9 @@ use std::any::Any;
 use std::sync::Arc;
 
 use crate::{
-    Appended, AuditSink, AuthState, ChallengeStore, ConsumptionLedger, CredentialStore,
-    EnrolmentStore, Inserted, LedgerError, LockoutStore, PendingChallenge, StoreError,
-    StoredCredential, UseRequest,
+    AccountStore, Appended, AuditSink, AuthState, BearerSession, BearerTokenStore, ChallengeStore,
+    ConsumptionLedger, CredentialStore, EnrolmentStore, Inserted, LedgerError, LockoutStore,
+    PendingChallenge, StoreError, StoredCredential, UseRequest,
 };
 
 /// Two handles on one fresh, empty store, and whatever must live as long
@@ -888,4 +888,68 @@ fn writers_through_two_handles_extend_one_sequence(pair: &Pair<dyn AuditSink>) {
         assert_eq!(chunk[1], format!("{prefix}-1"), "{chunk:?}");
         assert_eq!(chunk[2], format!("{prefix}-2"), "{chunk:?}");
     }
+}
+
+/// Runs every bearer-token-store case on stores from `fresh`.
+pub fn bearer_token_store(fresh: &dyn Fn() -> Pair<dyn BearerTokenStore>) {
+    a_session_is_seen_through_both_handles_until_revoked(&fresh());
+    keys_no_store_could_hold_are_unknown(&fresh());
+    expired_sessions_are_forgotten_on_put(&fresh());
+}
+
+fn session(signer: &str, expires: u64) -> BearerSession {
+    BearerSession {
+        signer: signer.into(),
+        issued: 10,
+        expires,
+    }
+}
+
+fn a_session_is_seen_through_both_handles_until_revoked(pair: &Pair<dyn BearerTokenStore>) {
+    let s = session("alice", 1_000);
+    pair.a.put("k1", &s, 10).unwrap();
+    pair.a.put("k2", &session("bob", 1_000), 10).unwrap();
+    assert_eq!(pair.b.get("k1").unwrap(), Some(s));
+    assert!(pair.b.revoke("k1").unwrap());
+    assert_eq!(pair.a.get("k1").unwrap(), None);
+    assert!(!pair.a.revoke("k1").unwrap(), "revoked twice");
+    assert_eq!(pair.a.get("k2").unwrap().unwrap().signer, "bob");
+}
+
+fn keys_no_store_could_hold_are_unknown(pair: &Pair<dyn BearerTokenStore>) {
+    assert_eq!(pair.a.get("").unwrap(), None);
+    assert_eq!(pair.a.get(&"x".repeat(4096)).unwrap(), None);
+    assert!(!pair.a.revoke(&"x".repeat(4096)).unwrap());
+    assert!(matches!(
+        pair.a.put("", &session("alice", 1_000), 10),
+        Err(StoreError::InvalidKey { .. })
+    ));
+}
+
+fn expired_sessions_are_forgotten_on_put(pair: &Pair<dyn BearerTokenStore>) {
+    pair.a.put("old", &session("alice", 100), 50).unwrap();
+    pair.a.put("new", &session("alice", 1_000), 200).unwrap();
+    assert_eq!(pair.b.get("old").unwrap(), None);
+    assert!(pair.b.get("new").unwrap().is_some());
+}
+
+/// Runs every account-store case on stores from `fresh`.
+pub fn account_store(fresh: &dyn Fn() -> Pair<dyn AccountStore>) {
+    let pair = fresh();
+    assert_eq!(pair.a.get("alice").unwrap(), None);
+    pair.a.put("alice", b"first").unwrap();
+    pair.a.put("bob", b"other").unwrap();
+    assert_eq!(pair.b.get("alice").unwrap().as_deref(), Some(&b"first"[..]));
+    pair.b.put("alice", b"second").unwrap();
+    assert_eq!(
+        pair.a.get("alice").unwrap().as_deref(),
+        Some(&b"second"[..])
+    );
+    assert_eq!(pair.a.get("bob").unwrap().as_deref(), Some(&b"other"[..]));
+    assert_eq!(pair.a.get("").unwrap(), None);
+    assert_eq!(pair.a.get(&"x".repeat(4096)).unwrap(), None);
+    assert!(matches!(
+        pair.a.put("", b"x"),
+        Err(StoreError::InvalidKey { .. })
+    ));
 }

@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod account;
 mod audit;
+mod bearer;
 mod challenge;
 mod credential;
 pub mod durable;
@@ -27,7 +29,9 @@ pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, 
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+pub use account::{AccountStore, FileAccountStore, MemoryAccountStore};
 pub use audit::{Appended, AuditSink, Cut, Durability, FileAuditSink, MemoryAuditSink};
+pub use bearer::{BearerSession, BearerTokenStore, FileBearerTokenStore, MemoryBearerTokenStore};
 pub use challenge::{ChallengeStore, FileChallengeStore, MemoryChallengeStore, PendingChallenge};
 pub use credential::{
     CredentialStore, FileCredentialStore, MAX_ID_LEN, MemoryCredentialStore, RecordChange,
