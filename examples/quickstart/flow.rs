@@ -14,7 +14,6 @@ use ssa::{
     ScdevCheckpointSigner, SignOptions, SignatureAlgorithm, SigningServiceBuilder,
 };
 
-
 /// `--out DIR` (default `default_out`) and `--tsa URL`.
 pub(crate) fn parse_args(
     default_out: &str,

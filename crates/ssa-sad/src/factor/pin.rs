@@ -49,7 +49,8 @@ fn argon2(m: u32, t: u32, p: u32) -> Result<Argon2<'static>, SadError> {
 }
 
 /// Hashes `pin` into a PHC string `$argon2id$v=19$m=..,t=..,p=..$salt$hash`.
-pub(crate) fn hash(pin: &Pin, policy: &PinPolicy) -> Result<String, SadError> {
+/// Any secret a signer knows (a PIN, an account password) is hashed so.
+pub fn hash(pin: &Pin, policy: &PinPolicy) -> Result<String, SadError> {
     if pin.expose().chars().count() < policy.min_len {
         return Err(SadError::InvalidEnrolment {
             reason: "PIN too short",
@@ -74,7 +75,7 @@ pub(crate) fn hash(pin: &Pin, policy: &PinPolicy) -> Result<String, SadError> {
 }
 
 /// Whether `pin` matches the PHC string `phc` (compared in constant time).
-pub(crate) fn verify(pin: &Pin, phc: &str) -> Result<bool, SadError> {
+pub fn verify(pin: &Pin, phc: &str) -> Result<bool, SadError> {
     let corrupt = || SadError::CorruptStore { what: "PIN hash" };
     let fields: Vec<&str> = phc.split('$').collect();
     let ["", "argon2id", "v=19", params, salt, expected] = fields.as_slice() else {

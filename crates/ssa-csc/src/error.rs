@@ -1,0 +1,157 @@
+//! CSC error responses: `{error, error_description}` with the
+//! specification's codes and HTTP statuses. Bad input is a 4xx, never a
+//! 500; a 503 says "try again" (a store or the audit log unavailable).
+//! Descriptions come from the typed errors, which carry no secrets.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use ssa::ServiceError;
+use ssa::sad::SadError;
+
+/// One CSC error answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CscError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The CSC `error` code.
+    pub code: &'static str,
+    /// The `error_description`.
+    pub description: String,
+}
+
+impl CscError {
+    fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            description: description.into(),
+        }
+    }
+
+    /// 400 `invalid_request`: a parameter is missing, malformed or refused.
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    /// 401 `invalid_token`: no bearer token, or one that is unknown,
+    /// expired or revoked.
+    pub fn invalid_token(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "invalid_token", description)
+    }
+
+    /// 401 `authentication_error`: a login refused.
+    pub fn authentication_error(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            description,
+        )
+    }
+
+    /// 503 `temporarily_unavailable`: try again later; nothing changed.
+    pub fn unavailable(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            description,
+        )
+    }
+
+    /// 413: the request body is over the limit.
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+            format!("the request body is over the limit of {limit} bytes"),
+        )
+    }
+
+    /// 500 `server_error`: something failed that is not the client's doing
+    /// and will not pass by waiting.
+    pub fn server_error(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            description,
+        )
+    }
+
+    /// A short reason for metrics and logs (the CSC code).
+    pub fn reason(&self) -> &'static str {
+        self.code
+    }
+}
+
+impl core::fmt::Display for CscError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "{} ({}): {}",
+            self.code,
+            self.status.as_u16(),
+            self.description
+        )
+    }
+}
+
+impl std::error::Error for CscError {}
+
+impl IntoResponse for CscError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "error": self.code,
+            "error_description": self.description,
+        });
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED && self.code == "invalid_token" {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+        }
+        response
+    }
+}
+
+impl From<ServiceError> for CscError {
+    fn from(error: ServiceError) -> Self {
+        let text = error.to_string();
+        match error {
+            ServiceError::UnknownCredential { .. } | ServiceError::InvalidCredentialId { .. } => {
+                Self::invalid_request("Invalid parameter credentialID")
+            }
+            ServiceError::CredentialDisabled { .. }
+            | ServiceError::NoCertificate { .. }
+            | ServiceError::AlgorithmNotOffered { .. }
+            | ServiceError::UnsupportedKey { .. }
+            | ServiceError::Policy(_)
+            | ServiceError::Chain(_)
+            | ServiceError::Delegation(_) => Self::invalid_request(text),
+            ServiceError::Sad(sad) => Self::from(sad),
+            ServiceError::Audit(_) | ServiceError::Withheld { .. } | ServiceError::Store(_) => {
+                Self::unavailable(text)
+            }
+            ServiceError::Scdev(_) | ServiceError::Cades(_) | ServiceError::Io { .. } => {
+                Self::unavailable(text)
+            }
+            _ => Self::server_error(text),
+        }
+    }
+}
+
+impl From<SadError> for CscError {
+    fn from(error: SadError) -> Self {
+        let text = error.to_string();
+        match error {
+            SadError::AuthenticationFailed { .. } => {
+                Self::new(StatusCode::BAD_REQUEST, "invalid_pin", text)
+            }
+            SadError::Locked { .. } => Self::new(StatusCode::FORBIDDEN, "access_denied", text),
+            SadError::Store(_) | SadError::CorruptStore { .. } | SadError::Crypto { .. } => {
+                Self::unavailable(text)
+            }
+            // Everything else is about the request or its SAD.
+            _ => Self::invalid_request(text),
+        }
+    }
+}

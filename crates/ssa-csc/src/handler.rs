@@ -1,0 +1,61 @@
+//! What every handler shares: reading the body within its bound, the
+//! bearer token, running the operation on the blocking pool.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, header};
+
+use crate::bearer;
+use crate::error::CscError;
+use crate::service::CscService;
+
+/// The request body, at most `limit` bytes (above: 413, nothing read further).
+pub(crate) async fn body(body: Body, limit: usize) -> Result<Bytes, CscError> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| CscError::too_large(limit))
+}
+
+/// The request body of a POST, parsed as `T`; an empty body is `{}` (CSC
+/// clients post `info` without one).
+pub(crate) async fn request<T: serde::de::DeserializeOwned>(
+    csc: &CscService,
+    raw: Body,
+) -> Result<T, CscError> {
+    let bytes = body(raw, csc.settings().limits.body_bytes).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return crate::codec::json(b"{}");
+    }
+    crate::codec::json(&bytes)
+}
+
+/// The bearer token of the request, if any.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer::from_header)
+        .map(str::to_owned)
+}
+
+/// The `Authorization` header's text, if any.
+pub(crate) fn authorization(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Runs `work` on the blocking pool (PKCS#11, Argon2, fsync and TSA HTTP
+/// never run on the async workers).
+pub(crate) async fn blocking<T, F>(csc: &Arc<CscService>, work: F) -> Result<T, CscError>
+where
+    T: Send + 'static,
+    F: FnOnce(&CscService) -> Result<T, CscError> + Send + 'static,
+{
+    let csc = Arc::clone(csc);
+    tokio::task::spawn_blocking(move || work(&csc))
+        .await
+        .map_err(|_| CscError::server_error("the request's work stopped unexpectedly"))?
+}

@@ -1,0 +1,297 @@
+//! The CSC operations over a [`SigningService`], synchronous and
+//! transport-free: the v1 and v2 handlers parse JSON, call these on the
+//! blocking pool, and write JSON. Every operation on a credential first
+//! checks that it is the bearer's: another signer's credential is
+//! answered as one that does not exist.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ssa::Level;
+use ssa::sad::{AuthorizationRequest, Otp, PresentedFactors, Sad, SigningMode};
+use ssa::{CredentialInfo, HashAlgorithm, Pin, SignOptions, SignatureAlgorithm, SigningService};
+use zeroize::Zeroizing;
+
+use crate::account::{AccountError, Accounts};
+use crate::bearer::{BearerToken, BearerTokens};
+use crate::error::CscError;
+
+/// The bounds every request is held to, set in one place and applied as
+/// `tower` layers by [`router`](crate::router) (and by the handlers for
+/// the count of hashes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest request body, bytes (above: 413).
+    pub body_bytes: usize,
+    /// Most hashes (or document digests) in one request (above: 400).
+    pub hashes_per_request: usize,
+    /// Longest a request may take (above: 503).
+    pub request_time: Duration,
+    /// Most requests in progress at once (above: 503 at once).
+    pub in_flight: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_bytes: 1 << 20,
+            hashes_per_request: 1000,
+            request_time: Duration::from_secs(30),
+            in_flight: 512,
+        }
+    }
+}
+
+/// What the server says about itself and how long what it issues lasts.
+#[derive(Clone, Debug)]
+pub struct CscSettings {
+    /// The service's name (`info`).
+    pub name: String,
+    /// Its description (`info`).
+    pub description: String,
+    /// Seconds a SAD from `credentials/authorize` is valid (capped by the
+    /// SAD issuer's maximum).
+    pub sad_lifetime: u64,
+    /// The bounds on requests.
+    pub limits: Limits,
+}
+
+impl Default for CscSettings {
+    fn default() -> Self {
+        Self {
+            name: "ssa remote signing service".into(),
+            description: "CSC API over the ssa remote signing core".into(),
+            sad_lifetime: 300,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// An authorization request as both API versions carry it.
+#[derive(Debug)]
+pub struct Authorize {
+    /// The credential.
+    pub credential: String,
+    /// Signatures to allow.
+    pub num: u32,
+    /// The hash of `hashes`.
+    pub hash: HashAlgorithm,
+    /// The hashes the signer approves (SCAL2: required).
+    pub hashes: Vec<Vec<u8>>,
+    /// What the hashes are: DTBS/R (`signHash`) or document digests (`signDoc`).
+    pub mode: SigningMode,
+    /// The PIN, if given.
+    pub pin: Option<Pin>,
+    /// The OTP, if given.
+    pub otp: Option<Otp>,
+}
+
+/// The CSC service: the signing service, accounts, bearer tokens, settings.
+#[derive(Debug)]
+pub struct CscService {
+    signing: Arc<SigningService>,
+    accounts: Accounts,
+    tokens: BearerTokens,
+    settings: CscSettings,
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn secs(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl CscService {
+    /// The CSC service over `signing`.
+    pub fn new(
+        signing: Arc<SigningService>,
+        accounts: Accounts,
+        tokens: BearerTokens,
+        settings: CscSettings,
+    ) -> Self {
+        Self {
+            signing,
+            accounts,
+            tokens,
+            settings,
+        }
+    }
+
+    /// The signing service.
+    pub fn signing(&self) -> &SigningService {
+        &self.signing
+    }
+
+    /// The accounts.
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &CscSettings {
+        &self.settings
+    }
+
+    /// Seconds a bearer token is valid.
+    pub fn token_lifetime(&self) -> u64 {
+        self.tokens.lifetime()
+    }
+
+    /// `auth/login` with HTTP Basic: a new bearer token for the signer.
+    pub fn login(&self, basic: Option<&str>, now: SystemTime) -> Result<BearerToken, CscError> {
+        let (signer, password) = basic
+            .and_then(parse_basic)
+            .ok_or_else(|| CscError::authentication_error("HTTP Basic credentials are required"))?;
+        match self.accounts.login(&signer, &Pin::new(password.as_str())) {
+            Ok(()) => {}
+            Err(e @ (AccountError::Refused { .. } | AccountError::Locked)) => {
+                return Err(CscError::authentication_error(e.to_string()));
+            }
+            Err(e) => return Err(CscError::unavailable(e.to_string())),
+        }
+        self.tokens
+            .issue(&signer, secs(now))
+            .map_err(|e| CscError::unavailable(format!("bearer token store: {e}")))
+    }
+
+    /// `auth/revoke`: the bearer's own token (or, with `token` given,
+    /// another token of the same signer).
+    pub fn revoke(
+        &self,
+        bearer: Option<&str>,
+        token: Option<&str>,
+        now: SystemTime,
+    ) -> Result<(), CscError> {
+        let own = bearer.ok_or_else(|| CscError::invalid_token("an access token is required"))?;
+        let signer = self.tokens.signer(own, secs(now))?;
+        let target = token.unwrap_or(own);
+        if target != own && self.tokens.signer(target, secs(now)).ok().as_deref() != Some(&signer) {
+            return Err(CscError::invalid_request("Invalid parameter token"));
+        }
+        self.tokens
+            .revoke(target)
+            .map_err(|e| CscError::unavailable(format!("bearer token store: {e}")))?;
+        Ok(())
+    }
+
+    /// The signer the bearer token stands for.
+    pub fn signer(&self, bearer: Option<&str>, now: SystemTime) -> Result<String, CscError> {
+        let token = bearer.ok_or_else(|| CscError::invalid_token("an access token is required"))?;
+        self.tokens.signer(token, secs(now))
+    }
+
+    /// `credentials/list`: the signer's credentials, and no one else's.
+    pub fn list(&self, signer: &str) -> Result<Vec<String>, CscError> {
+        Ok(self.signing.credentials_of(signer)?)
+    }
+
+    /// `credentials/info`: one of the signer's credentials.
+    pub fn info(
+        &self,
+        signer: &str,
+        credential: &str,
+        now: SystemTime,
+    ) -> Result<CredentialInfo, CscError> {
+        Ok(self.signing.credential_info(signer, credential, now)?)
+    }
+
+    fn check_count(&self, count: usize) -> Result<(), CscError> {
+        let limit = self.settings.limits.hashes_per_request;
+        if count > limit {
+            return Err(CscError::invalid_request(format!(
+                "{count} hashes in one request, over the limit of {limit}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// `credentials/authorize`: a SAD for the hashes, and its lifetime.
+    pub fn authorize(
+        &self,
+        signer: &str,
+        request: Authorize,
+        now: SystemTime,
+    ) -> Result<(Sad, u64), CscError> {
+        self.check_count(request.hashes.len())?;
+        self.info(signer, &request.credential, now)?;
+        let num = if request.num == 0 {
+            u32::try_from(request.hashes.len()).unwrap_or(u32::MAX)
+        } else {
+            request.num
+        };
+        let authorized = self.signing.authorize(
+            &AuthorizationRequest {
+                credential: &request.credential,
+                mode: request.mode,
+                hash_alg: request.hash,
+                digests: &request.hashes,
+                num,
+                lifetime: self.settings.sad_lifetime,
+                factors: PresentedFactors {
+                    pin: request.pin,
+                    otp: request.otp,
+                    device: None,
+                },
+            },
+            now,
+        )?;
+        let expires_in = authorized.expires_at.0.saturating_sub(secs(now));
+        Ok((authorized.sad, expires_in))
+    }
+
+    /// `signatures/signHash`: one raw signature per DTBS/R, in order.
+    pub fn sign_hash(
+        &self,
+        signer: &str,
+        credential: &str,
+        sad: &Sad,
+        hashes: &[Vec<u8>],
+        algorithm: SignatureAlgorithm,
+        now: SystemTime,
+    ) -> Result<Vec<Vec<u8>>, CscError> {
+        self.check_count(hashes.len())?;
+        self.info(signer, credential, now)?;
+        Ok(self
+            .signing
+            .sign_hashes(credential, sad, hashes, Some(algorithm), now)?)
+    }
+
+    /// `signatures/signDoc` with document digests: one CAdES signature
+    /// (DER CMS) per digest, at `level`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn sign_documents(
+        &self,
+        signer: &str,
+        credential: &str,
+        sad: &Sad,
+        digests: &[Vec<u8>],
+        algorithm: Option<SignatureAlgorithm>,
+        level: Level,
+        now: SystemTime,
+    ) -> Result<Vec<Vec<u8>>, CscError> {
+        self.check_count(digests.len())?;
+        self.info(signer, credential, now)?;
+        let options = SignOptions {
+            level,
+            algorithm,
+            ..SignOptions::default()
+        };
+        Ok(self
+            .signing
+            .sign_documents(credential, sad, digests, &options, now)?)
+    }
+}
+
+/// The user name and password of an `Authorization: Basic …` value.
+fn parse_basic(value: &str) -> Option<(String, Zeroizing<String>)> {
+    use base64ct::{Base64, Encoding};
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = Zeroizing::new(Base64::decode_vec(encoded.trim()).ok()?);
+    let text = std::str::from_utf8(&decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    (!user.is_empty()).then(|| (user.to_owned(), Zeroizing::new(password.to_owned())))
+}
