@@ -72,6 +72,8 @@ pub struct ProviderOptions {
     pub token_lifetime: u64,
     /// Failed logins (and failed authorizations) before a lock.
     pub max_failures: u32,
+    /// The request policy (SCAL, digests per SAD).
+    pub requests: ssa::policy::RequestPolicy,
     /// The CSC settings.
     pub settings: CscSettings,
 }
@@ -86,6 +88,7 @@ impl ProviderOptions {
             pin_policy: PinPolicy::default(),
             token_lifetime: 3600,
             max_failures: 5,
+            requests: ssa::policy::RequestPolicy::default(),
             settings: CscSettings::default(),
         }
     }
@@ -327,6 +330,7 @@ impl Provider {
             audit,
         )
         .issuer(issuer)
+        .requests(options.requests.clone())
         .anchors(vec![ca.certificate().clone()]);
         if let Some(url) = &options.tsa {
             builder = builder.tsa(Box::new(HttpTsa::new(url)?));
