@@ -103,7 +103,11 @@ impl SigningService {
         let not_offered = ServiceError::AlgorithmNotOffered { algorithm, key };
         let capabilities = self.inner.scdev.capabilities();
         let made = match mode {
-            SigningMode::Document => capabilities.can_sign_message(algorithm),
+            // A CAdES signature names its algorithm in its SignerInfo.
+            SigningMode::Document => {
+                capabilities.can_sign_message(algorithm)
+                    && ssa_cades::algorithm::signature_algorithm(algorithm).is_ok()
+            }
             SigningMode::Dtbsr => capabilities.can_sign_digest(algorithm),
         };
         if !algorithm.fits(key) || !made {

@@ -840,7 +840,10 @@ fn refusals() -> Vec<Refusal> {
             name: "a signature algorithm that does not fit the key",
             setup: || (fixture(), "alice/1", now()),
             digests: 1,
-            algorithm: Some(ssa::SignatureAlgorithm::RsaPss(ssa::HashAlgorithm::Sha256)),
+            algorithm: Some(ssa::SignatureAlgorithm::RsaPss(
+                ssa::HashAlgorithm::Sha256,
+                ssa::types::PssSalt::Digest,
+            )),
             expected: |e| {
                 matches!(
                     e,

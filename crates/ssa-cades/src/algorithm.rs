@@ -5,7 +5,7 @@ use const_oid::db::{rfc5912, rfc8410};
 use der::asn1::{Any, ObjectIdentifier};
 use der::{Decode, Sequence};
 use spki::AlgorithmIdentifierOwned;
-use ssa_types::{HashAlgorithm, SignatureAlgorithm};
+use ssa_types::{HashAlgorithm, KeyAlgorithm, PssSalt, SignatureAlgorithm};
 
 /// `RSASSA-PSS-params` (RFC 4055 §3.1, explicit tags).
 ///
@@ -94,7 +94,7 @@ pub fn signature_algorithm(signature: SignatureAlgorithm) -> der::Result<Algorit
             with_null(rfc5912::SHA_512_WITH_RSA_ENCRYPTION)
         }
         SignatureAlgorithm::RsaPkcs1(_) => with_null(rfc5912::SHA_256_WITH_RSA_ENCRYPTION),
-        SignatureAlgorithm::RsaPss(hash) => {
+        SignatureAlgorithm::RsaPss(hash, PssSalt::Digest) => {
             let params = RsassaPssParams {
                 hash_algorithm: Some(digest_algorithm(hash)),
                 mask_gen_algorithm: Some(AlgorithmIdentifierOwned {
@@ -109,6 +109,10 @@ pub fn signature_algorithm(signature: SignatureAlgorithm) -> der::Result<Algorit
                 parameters: Some(Any::encode_from(&params)?),
             }
         }
+        // The longest salt is a number only with the key's size: such a
+        // signature is made over a DTBS/R whose attributes the client
+        // encoded, never in a SignerInfo of this crate.
+        SignatureAlgorithm::RsaPss(_, _) => return Err(der::Tag::Integer.value_error().into()),
         _ => plain(rfc5912::ECDSA_WITH_SHA_256),
     })
 }
@@ -132,22 +136,49 @@ pub fn signature_from_id(
         rfc5912::RSA_ENCRYPTION => SignatureAlgorithm::RsaPkcs1(digest?),
         rfc5912::ID_EC_PUBLIC_KEY => SignatureAlgorithm::Ecdsa(digest?),
         rfc5912::ID_RSASSA_PSS => {
-            let params = RsassaPssParams::from_der(&id.parameters.as_ref()?.to_der().ok()?).ok()?;
-            let hash = hash_of(params.hash_algorithm.as_ref()?)?;
-            let mgf = params.mask_gen_algorithm.as_ref()?;
-            let mgf_hash =
-                AlgorithmIdentifierOwned::from_der(&mgf.parameters.as_ref()?.to_der().ok()?)
-                    .ok()?;
-            if mgf.oid != ID_MGF1
-                || hash_of(&mgf_hash) != Some(hash)
-                || params.salt_length != Some(hash.digest_len() as u32)
-            {
+            let (hash, salt) = pss_parameters(id)?;
+            if salt != hash.digest_len() {
                 return None;
             }
-            SignatureAlgorithm::RsaPss(hash)
+            SignatureAlgorithm::RsaPss(hash, PssSalt::Digest)
         }
         _ => return None,
     })
 }
 
 use der::Encode as _;
+
+/// The hash and salt length of RSASSA-PSS parameters (RFC 4055 §3.1) with
+/// MGF1 over the same hash; `None` for other parameters.
+fn pss_parameters(id: &AlgorithmIdentifierOwned) -> Option<(HashAlgorithm, usize)> {
+    let params = RsassaPssParams::from_der(&id.parameters.as_ref()?.to_der().ok()?).ok()?;
+    let hash = hash_of(params.hash_algorithm.as_ref()?)?;
+    let mgf = params.mask_gen_algorithm.as_ref()?;
+    let mgf_hash =
+        AlgorithmIdentifierOwned::from_der(&mgf.parameters.as_ref()?.to_der().ok()?).ok()?;
+    if mgf.oid != ID_MGF1 || hash_of(&mgf_hash) != Some(hash) {
+        return None;
+    }
+    // Absent means the default of RFC 4055: 20.
+    let salt = usize::try_from(params.salt_length.unwrap_or(20)).ok()?;
+    Some((hash, salt))
+}
+
+/// [`signature_from_id`] for a signature by a `key` key, which also
+/// knows RSASSA-PSS with the longest salt that key allows (what pyHanko
+/// and OpenSSL ask for by default).
+pub fn signature_for_key(
+    id: &AlgorithmIdentifierOwned,
+    digest: Option<HashAlgorithm>,
+    key: KeyAlgorithm,
+) -> Option<SignatureAlgorithm> {
+    if id.oid == rfc5912::ID_RSASSA_PSS {
+        let (hash, salt) = pss_parameters(id)?;
+        let modulus_bytes = key.rsa_bits()? / 8;
+        return [PssSalt::Digest, PssSalt::Maximum]
+            .into_iter()
+            .find(|kind| kind.len(modulus_bytes, hash) == Some(salt))
+            .map(|kind| SignatureAlgorithm::RsaPss(hash, kind));
+    }
+    signature_from_id(id, digest)
+}

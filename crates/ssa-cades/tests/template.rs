@@ -22,7 +22,7 @@ const ALGORITHMS: [SignatureAlgorithm; 6] = [
     SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha512),
     SignatureAlgorithm::Ed25519,
     SignatureAlgorithm::RsaPkcs1(HashAlgorithm::Sha256),
-    SignatureAlgorithm::RsaPss(HashAlgorithm::Sha512),
+    SignatureAlgorithm::RsaPss(HashAlgorithm::Sha512, ssa_types::PssSalt::Digest),
 ];
 
 fn certificate(identity: &ssa_testkit::pki::Identity) -> Certificate {

@@ -21,7 +21,7 @@ pub use error::ScdevError;
 pub use key::{KeyId, KeyInfo};
 pub use secret::{BackupKey, KeyEncryptionKey};
 /// The algorithms, public keys and PINs are the shared vocabulary, re-exported.
-pub use ssa_types::{HashAlgorithm, KeyAlgorithm, Pin, PublicKey, SignatureAlgorithm};
+pub use ssa_types::{HashAlgorithm, KeyAlgorithm, Pin, PssSalt, PublicKey, SignatureAlgorithm};
 
 /// A signature creation device: what holds signing keys and computes raw
 /// signatures. The facade talks only to `dyn Scdev`; the soft store and

@@ -37,11 +37,15 @@ fn write_inputs(spki_der: &[u8], data: &[u8], signature: &[u8]) -> tempfile::Tem
 fn padding_options(algorithm: SignatureAlgorithm, flag: &'static str) -> Vec<&'static str> {
     match algorithm {
         SignatureAlgorithm::RsaPkcs1(_) => vec![flag, "rsa_padding_mode:pkcs1"],
-        SignatureAlgorithm::RsaPss(_) => vec![
+        SignatureAlgorithm::RsaPss(_, salt) => vec![
             flag,
             "rsa_padding_mode:pss",
             flag,
-            "rsa_pss_saltlen:digest",
+            if salt == ssa_scdev::PssSalt::Maximum {
+                "rsa_pss_saltlen:max"
+            } else {
+                "rsa_pss_saltlen:digest"
+            },
             flag,
             "rsa_mgf1_md:", // completed by the caller
         ],
@@ -54,7 +58,7 @@ fn options(algorithm: SignatureAlgorithm, flag: &'static str) -> Vec<String> {
         .into_iter()
         .map(str::to_owned)
         .collect();
-    if let (SignatureAlgorithm::RsaPss(hash), Some(last)) = (algorithm, out.last_mut()) {
+    if let (SignatureAlgorithm::RsaPss(hash, _), Some(last)) = (algorithm, out.last_mut()) {
         last.push_str(digest_name(hash));
     }
     out

@@ -192,13 +192,37 @@ pub enum SignatureAlgorithm {
     /// RSASSA-PKCS1-v1_5 (RFC 8017) with the given hash.
     RsaPkcs1(HashAlgorithm),
     /// RSASSA-PSS (RFC 8017) with the given hash, MGF1 with the same hash,
-    /// and a salt as long as the digest (the parameters RFC 4056 uses in CMS).
-    RsaPss(HashAlgorithm),
+    /// and the salt length given.
+    RsaPss(HashAlgorithm, PssSalt),
+}
+
+/// The salt length of an RSASSA-PSS signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum PssSalt {
+    /// As long as the digest: the parameters RFC 4056 uses in CMS, and the
+    /// only ones ring makes and verifies.
+    Digest,
+    /// The longest the key allows, modulus bytes − digest length − 2
+    /// (OpenSSL's default, and what pyHanko asks a CSC service for: 222
+    /// bytes for RSA-2048 with SHA-256).
+    Maximum,
+}
+
+impl PssSalt {
+    /// The salt length in bytes for a `modulus_bytes` key and `hash`
+    /// (`None` if the key is too small for the hash).
+    pub const fn len(self, modulus_bytes: usize, hash: HashAlgorithm) -> Option<usize> {
+        match self {
+            Self::Digest => Some(hash.digest_len()),
+            Self::Maximum => modulus_bytes.checked_sub(hash.digest_len() + 2),
+        }
+    }
 }
 
 impl SignatureAlgorithm {
     /// Every signature algorithm ssa knows.
-    pub const ALL: [SignatureAlgorithm; 10] = [
+    pub const ALL: [SignatureAlgorithm; 13] = [
         Self::Ecdsa(HashAlgorithm::Sha256),
         Self::Ecdsa(HashAlgorithm::Sha384),
         Self::Ecdsa(HashAlgorithm::Sha512),
@@ -206,16 +230,19 @@ impl SignatureAlgorithm {
         Self::RsaPkcs1(HashAlgorithm::Sha256),
         Self::RsaPkcs1(HashAlgorithm::Sha384),
         Self::RsaPkcs1(HashAlgorithm::Sha512),
-        Self::RsaPss(HashAlgorithm::Sha256),
-        Self::RsaPss(HashAlgorithm::Sha384),
-        Self::RsaPss(HashAlgorithm::Sha512),
+        Self::RsaPss(HashAlgorithm::Sha256, PssSalt::Digest),
+        Self::RsaPss(HashAlgorithm::Sha384, PssSalt::Digest),
+        Self::RsaPss(HashAlgorithm::Sha512, PssSalt::Digest),
+        Self::RsaPss(HashAlgorithm::Sha256, PssSalt::Maximum),
+        Self::RsaPss(HashAlgorithm::Sha384, PssSalt::Maximum),
+        Self::RsaPss(HashAlgorithm::Sha512, PssSalt::Maximum),
     ];
 
     /// The hash function that this algorithm signs a digest of, if any
     /// (Ed25519 has none: it signs the whole message).
     pub const fn hash(self) -> Option<HashAlgorithm> {
         match self {
-            Self::Ecdsa(h) | Self::RsaPkcs1(h) | Self::RsaPss(h) => Some(h),
+            Self::Ecdsa(h) | Self::RsaPkcs1(h) | Self::RsaPss(h, _) => Some(h),
             Self::Ed25519 => None,
         }
     }
@@ -225,7 +252,7 @@ impl SignatureAlgorithm {
         match self {
             Self::Ecdsa(_) => matches!(key, KeyAlgorithm::EcP256 | KeyAlgorithm::EcP384),
             Self::Ed25519 => matches!(key, KeyAlgorithm::Ed25519),
-            Self::RsaPkcs1(_) | Self::RsaPss(_) => key.is_rsa(),
+            Self::RsaPkcs1(_) | Self::RsaPss(..) => key.is_rsa(),
         }
     }
 }
@@ -236,7 +263,10 @@ impl fmt::Display for SignatureAlgorithm {
             Self::Ecdsa(h) => write!(f, "ECDSA with {h}"),
             Self::Ed25519 => f.write_str("Ed25519"),
             Self::RsaPkcs1(h) => write!(f, "RSASSA-PKCS1-v1_5 with {h}"),
-            Self::RsaPss(h) => write!(f, "RSASSA-PSS with {h}"),
+            Self::RsaPss(h, PssSalt::Digest) => write!(f, "RSASSA-PSS with {h}"),
+            Self::RsaPss(h, PssSalt::Maximum) => {
+                write!(f, "RSASSA-PSS with {h} and the longest salt")
+            }
         }
     }
 }

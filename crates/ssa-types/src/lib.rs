@@ -9,7 +9,7 @@ mod public_key;
 mod scal;
 mod time;
 
-pub use algorithm::{HashAlgorithm, KeyAlgorithm, SignatureAlgorithm};
+pub use algorithm::{HashAlgorithm, KeyAlgorithm, PssSalt, SignatureAlgorithm};
 pub use level::Level;
 pub use mode::SigningMode;
 pub use pin::{Pin, constant_time_eq};

@@ -16,7 +16,7 @@ use der::asn1::{BitString, UintRef};
 use der::{Decode, Encode, Sequence};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
-use crate::{HashAlgorithm, KeyAlgorithm, SignatureAlgorithm};
+use crate::{HashAlgorithm, KeyAlgorithm, PssSalt, SignatureAlgorithm};
 
 /// A signature did not verify (or does not fit the key).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -157,9 +157,17 @@ impl PublicKey {
             (SignatureAlgorithm::RsaPkcs1(HashAlgorithm::Sha512), _) => {
                 &rs::RSA_PKCS1_2048_8192_SHA512
             }
-            (SignatureAlgorithm::RsaPss(HashAlgorithm::Sha256), _) => &rs::RSA_PSS_2048_8192_SHA256,
-            (SignatureAlgorithm::RsaPss(HashAlgorithm::Sha384), _) => &rs::RSA_PSS_2048_8192_SHA384,
-            (SignatureAlgorithm::RsaPss(HashAlgorithm::Sha512), _) => &rs::RSA_PSS_2048_8192_SHA512,
+            (SignatureAlgorithm::RsaPss(HashAlgorithm::Sha256, PssSalt::Digest), _) => {
+                &rs::RSA_PSS_2048_8192_SHA256
+            }
+            (SignatureAlgorithm::RsaPss(HashAlgorithm::Sha384, PssSalt::Digest), _) => {
+                &rs::RSA_PSS_2048_8192_SHA384
+            }
+            (SignatureAlgorithm::RsaPss(HashAlgorithm::Sha512, PssSalt::Digest), _) => {
+                &rs::RSA_PSS_2048_8192_SHA512
+            }
+            // ring verifies PSS only with a salt as long as the digest.
+            (SignatureAlgorithm::RsaPss(_, PssSalt::Maximum), _) => return Err(InvalidSignature),
         };
         rs::UnparsedPublicKey::new(ring_alg, &self.key)
             .verify(message, signature)

@@ -130,7 +130,7 @@ fn capabilities(mechanisms: &[MechanismType], backup: bool) -> Capabilities {
                 SignatureAlgorithm::Ecdsa(_) => MechanismType::ECDSA,
                 SignatureAlgorithm::Ed25519 => MechanismType::EDDSA,
                 SignatureAlgorithm::RsaPkcs1(_) => MechanismType::RSA_PKCS,
-                SignatureAlgorithm::RsaPss(_) => MechanismType::RSA_PKCS_PSS,
+                SignatureAlgorithm::RsaPss(..) => MechanismType::RSA_PKCS_PSS,
                 // An algorithm this backend does not know is not offered.
                 _ => return false,
             })
@@ -297,12 +297,18 @@ impl Pkcs11Scdev {
                 data.extend(digest(hash));
                 sign(&Mechanism::RsaPkcs, &data)
             }
-            SignatureAlgorithm::RsaPss(hash) => {
-                let (hash_alg, mgf) = hash_mechanism(hash).ok_or(unsupported)?;
+            SignatureAlgorithm::RsaPss(hash, salt) => {
+                // `curve` is the key's algorithm: for RSA, its size.
+                let modulus_bytes = curve.rsa_bits().map_or(0, |bits| bits / 8);
+                let (Some((hash_alg, mgf)), Some(s_len)) =
+                    (hash_mechanism(hash), salt.len(modulus_bytes, hash))
+                else {
+                    return Err(unsupported);
+                };
                 let params = PkcsPssParams {
                     hash_alg,
                     mgf,
-                    s_len: (hash.digest_len() as u64).into(),
+                    s_len: (s_len as u64).into(),
                 };
                 sign(&Mechanism::RsaPkcsPss(params), &digest(hash))
             }

@@ -56,7 +56,8 @@ pub use store::{KeyStore, MemoryKeyStore};
 use crate::key::check_label;
 use crate::{
     BackupKey, Capabilities, HashAlgorithm, KeyAlgorithm, KeyEncryptionKey, KeyId, KeyInfo,
-    KeySpec, PublicKey, Scdev, ScdevError, SignInput, SignatureAlgorithm, WrapMethod, WrappedKey,
+    KeySpec, PssSalt, PublicKey, Scdev, ScdevError, SignInput, SignatureAlgorithm, WrapMethod,
+    WrappedKey,
 };
 
 const BACKUP_PURPOSE: &[u8] = b"ssa-scdev backup key";
@@ -227,7 +228,11 @@ impl Scdev for SoftScdev {
             } else {
                 Vec::new()
             },
-            sign_message: SignatureAlgorithm::ALL.to_vec(),
+            // ring makes PSS only with a salt as long as the digest.
+            sign_message: SignatureAlgorithm::ALL
+                .into_iter()
+                .filter(|a| !matches!(a, SignatureAlgorithm::RsaPss(_, PssSalt::Maximum)))
+                .collect(),
             sign_digest: HashAlgorithm::ALL
                 .into_iter()
                 .map(SignatureAlgorithm::Ecdsa)

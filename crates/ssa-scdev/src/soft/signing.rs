@@ -16,7 +16,9 @@ use p256::pkcs8::DecodePrivateKey;
 use ring::rand::SystemRandom;
 use ring::signature::{self as rs, KeyPair};
 
-use crate::{Checked, HashAlgorithm, KeyAlgorithm, KeyInfo, ScdevError, SignatureAlgorithm};
+use crate::{
+    Checked, HashAlgorithm, KeyAlgorithm, KeyInfo, PssSalt, ScdevError, SignatureAlgorithm,
+};
 
 const BACKEND: &str = "soft";
 
@@ -58,7 +60,7 @@ pub(super) fn sign(
             Ok(key.sign(message).as_ref().to_vec())
         }
         (
-            SignatureAlgorithm::RsaPkcs1(hash) | SignatureAlgorithm::RsaPss(hash),
+            SignatureAlgorithm::RsaPkcs1(hash) | SignatureAlgorithm::RsaPss(hash, PssSalt::Digest),
             _,
             Checked::Message(message),
         ) => {
@@ -99,7 +101,7 @@ fn ring_rsa(
     algorithm: SignatureAlgorithm,
     hash: HashAlgorithm,
 ) -> Option<&'static dyn rs::RsaEncoding> {
-    let pss = matches!(algorithm, SignatureAlgorithm::RsaPss(_));
+    let pss = matches!(algorithm, SignatureAlgorithm::RsaPss(_, PssSalt::Digest));
     Some(match (pss, hash) {
         (false, HashAlgorithm::Sha256) => &rs::RSA_PKCS1_SHA256,
         (false, HashAlgorithm::Sha384) => &rs::RSA_PKCS1_SHA384,
@@ -297,7 +299,8 @@ impl OpenedKey {
             }
             (
                 RingKey::Rsa(key),
-                SignatureAlgorithm::RsaPkcs1(hash) | SignatureAlgorithm::RsaPss(hash),
+                SignatureAlgorithm::RsaPkcs1(hash)
+                | SignatureAlgorithm::RsaPss(hash, PssSalt::Digest),
                 Checked::Message(message),
             ) => {
                 let padding =
