@@ -82,6 +82,11 @@ impl Accounts {
         format!("login:{signer}")
     }
 
+    /// Whether `signer` has an account.
+    pub fn exists(&self, signer: &str) -> Result<bool, AccountError> {
+        Ok(self.store.get(signer)?.is_some())
+    }
+
     /// Sets (or replaces) `signer`'s password.
     pub fn set_password(&self, signer: &str, password: &Pin) -> Result<(), AccountError> {
         let phc = pin::hash(password, &self.policy).map_err(AccountError::Password)?;

@@ -6,7 +6,7 @@ use base64ct::{Base64, Base64Unpadded, Base64Url, Base64UrlUnpadded, Encoding};
 use der::Decode;
 use der::asn1::{Any, ObjectIdentifier};
 use serde::de::DeserializeOwned;
-use ssa::cades::algorithm::{signature_algorithm, signature_from_id};
+use ssa::cades::algorithm::{signature_algorithm, signature_for_key};
 use ssa::{HashAlgorithm, KeyAlgorithm, Level, SignatureAlgorithm};
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
@@ -49,12 +49,15 @@ pub fn hash_algorithm(oid: &str, parameter: &str) -> Result<HashAlgorithm, CscEr
 }
 
 /// The signature algorithm a `signAlgo` (and `signAlgoParams`, base64 DER)
-/// names, with `hash` the request's hash algorithm where the OID leaves it
-/// open (`rsaEncryption`, `id-ecPublicKey`) or must agree with it.
+/// names for a `key` key, with `hash` the request's hash algorithm where
+/// the OID leaves it open (`rsaEncryption`, `id-ecPublicKey`) or must agree
+/// with it. RSASSA-PSS takes the salt length of its parameters: as long as
+/// the digest, or the longest the key allows.
 pub fn signature(
     sign_algo: &str,
     params: Option<&str>,
     hash: Option<HashAlgorithm>,
+    key: KeyAlgorithm,
 ) -> Result<SignatureAlgorithm, CscError> {
     let refused = || CscError::invalid_request("Invalid parameter signAlgo");
     let oid = ObjectIdentifier::new(sign_algo).map_err(|_| refused())?;
@@ -65,7 +68,7 @@ pub fn signature(
         ),
         None => None,
     };
-    let algorithm = signature_from_id(&AlgorithmIdentifierOwned { oid, parameters }, hash)
+    let algorithm = signature_for_key(&AlgorithmIdentifierOwned { oid, parameters }, hash, key)
         .ok_or_else(refused)?;
     match (algorithm.hash(), hash) {
         (Some(own), Some(asked)) if own != asked => Err(CscError::invalid_request(
@@ -75,11 +78,26 @@ pub fn signature(
     }
 }
 
-/// The OID a client names `algorithm` by (a combined signature OID).
+/// The OID a client names `algorithm` by (a combined signature OID;
+/// RSASSA-PSS has one OID whatever its parameters).
 pub fn signature_oid(algorithm: SignatureAlgorithm) -> Option<String> {
-    signature_algorithm(algorithm)
-        .ok()
-        .map(|id| id.oid.to_string())
+    match algorithm {
+        SignatureAlgorithm::RsaPss(..) => Some("1.2.840.113549.1.1.10".to_owned()),
+        other => signature_algorithm(other).ok().map(|id| id.oid.to_string()),
+    }
+}
+
+/// The distinct OIDs of `algorithms`, in order.
+pub fn signature_oids<'a>(
+    algorithms: impl IntoIterator<Item = &'a SignatureAlgorithm>,
+) -> Vec<String> {
+    let mut oids: Vec<String> = Vec::new();
+    for algorithm in algorithms {
+        if let Some(oid) = signature_oid(*algorithm).filter(|oid| !oids.contains(oid)) {
+            oids.push(oid);
+        }
+    }
+    oids
 }
 
 /// A key's length in bits (CSC `key/len`).

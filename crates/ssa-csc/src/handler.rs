@@ -17,17 +17,19 @@ pub(crate) async fn body(body: Body, limit: usize) -> Result<Bytes, CscError> {
         .map_err(|_| CscError::too_large(limit))
 }
 
-/// The request body of a POST, parsed as `T`; an empty body is `{}` (CSC
-/// clients post `info` without one).
+/// The request body of a POST, read within its bound (over it: the outer
+/// error, at once), then parsed as `T` (the inner result: a handler checks
+/// the bearer token first, so a client without one learns nothing about
+/// its body). An empty body is `{}` (CSC clients post `info` without one).
 pub(crate) async fn request<T: serde::de::DeserializeOwned>(
     csc: &CscService,
     raw: Body,
-) -> Result<T, CscError> {
+) -> Result<Result<T, CscError>, CscError> {
     let bytes = body(raw, csc.settings().limits.body_bytes).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return crate::codec::json(b"{}");
+        return Ok(crate::codec::json(b"{}"));
     }
-    crate::codec::json(&bytes)
+    Ok(crate::codec::json(&bytes))
 }
 
 /// The bearer token of the request, if any.

@@ -221,7 +221,8 @@ pub struct EnrolledSigner {
     pub signer: String,
     /// The credential id.
     pub credential: String,
-    /// The account password (for `auth/login`).
+    /// The account password (for `auth/login`), made for a signer who had
+    /// no account yet; empty for a signer who had one (it is kept).
     pub password: Zeroizing<String>,
     /// The credential's PIN.
     pub pin: Zeroizing<String>,
@@ -396,7 +397,8 @@ impl Provider {
         self.ca.certificate()
     }
 
-    /// Enrols a signer: an account with a new password, a key generated in
+    /// Enrols a signer: an account with a new password (unless they have
+    /// one), a key generated in
     /// the SCDev, a new PIN and (SCAL2) a new TOTP seed, a certificate
     /// issued by the CA from the CSR the key signed. The secrets are in
     /// the answer, once.
@@ -436,9 +438,13 @@ impl Provider {
             &[certificate, self.ca.certificate().clone()],
             now,
         )?;
-        self.csc
-            .accounts()
-            .set_password(&spec.signer, &Pin::new(password.as_str()))?;
+        let accounts = self.csc.accounts();
+        let password = if accounts.exists(&spec.signer)? {
+            Zeroizing::new(String::new())
+        } else {
+            accounts.set_password(&spec.signer, &Pin::new(password.as_str()))?;
+            password
+        };
         let otpauth = Zeroizing::new(format!(
             "otpauth://totp/ssa:{}?secret={}&issuer=ssa&algorithm=SHA1&digits=6&period=30",
             spec.signer,

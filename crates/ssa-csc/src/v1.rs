@@ -62,14 +62,13 @@ pub(crate) async fn revoke(
     headers: HeaderMap,
     body: Body,
 ) -> Result<StatusCode, CscError> {
-    let request: RevokeRequest = request(&csc, body).await?;
+    let request = request::<RevokeRequest>(&csc, body).await?;
     let bearer = bearer(&headers);
     blocking(&csc, move |csc| {
-        csc.revoke(
-            bearer.as_deref(),
-            request.token.as_deref(),
-            SystemTime::now(),
-        )
+        let now = SystemTime::now();
+        csc.signer(bearer.as_deref(), now)?;
+        let request = request?;
+        csc.revoke(bearer.as_deref(), request.token.as_deref(), now)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -87,10 +86,11 @@ pub(crate) async fn list(
     headers: HeaderMap,
     body: Body,
 ) -> Answer {
-    let request: ListRequest = request(&csc, body).await?;
+    let request = request::<ListRequest>(&csc, body).await?;
     let bearer = bearer(&headers);
     blocking(&csc, move |csc| {
         let signer = csc.signer(bearer.as_deref(), SystemTime::now())?;
+        let request = request?;
         if request.user_id.is_some_and(|user| user != signer) {
             return Err(CscError::invalid_request("Invalid parameter userID"));
         }
@@ -113,11 +113,12 @@ pub(crate) async fn credential_info(
     headers: HeaderMap,
     body: Body,
 ) -> Answer {
-    let request: InfoRequest = request(&csc, body).await?;
+    let request = request::<InfoRequest>(&csc, body).await?;
     let bearer = bearer(&headers);
     blocking(&csc, move |csc| {
         let now = SystemTime::now();
         let signer = csc.signer(bearer.as_deref(), now)?;
+        let request = request?;
         let info = csc.info(&signer, &request.credential, now)?;
         let certificates: Vec<String> = match request.certificates.as_deref() {
             Some("none") => Vec::new(),
@@ -129,11 +130,7 @@ pub(crate) async fn credential_info(
                 .collect(),
             _ => info.chain.iter().map(|c| codec::to_base64(c)).collect(),
         };
-        let algo: Vec<String> = info
-            .dtbsr_algorithms
-            .iter()
-            .filter_map(|a| codec::signature_oid(*a))
-            .collect();
+        let algo = codec::signature_oids(&info.dtbsr_algorithms);
         let mut key = json!({
             "status": if info.disabled { "disabled" } else { "enabled" },
             "algo": algo,
@@ -207,11 +204,12 @@ pub(crate) async fn authorize(
     headers: HeaderMap,
     body: Body,
 ) -> Answer {
-    let request: AuthorizeRequest = request(&csc, body).await?;
+    let request = request::<AuthorizeRequest>(&csc, body).await?;
     let bearer = bearer(&headers);
     blocking(&csc, move |csc| {
         let now = SystemTime::now();
         let signer = csc.signer(bearer.as_deref(), now)?;
+        let request = request?;
         let hashes = decode_all(&request.hash, "hash")?;
         let (sad, expires_in) = csc.authorize(
             &signer,
@@ -254,20 +252,23 @@ pub(crate) async fn sign_hash(
     headers: HeaderMap,
     body: Body,
 ) -> Answer {
-    let request: SignHashRequest = request(&csc, body).await?;
+    let request = request::<SignHashRequest>(&csc, body).await?;
     let bearer = bearer(&headers);
     blocking(&csc, move |csc| {
         let now = SystemTime::now();
         let signer = csc.signer(bearer.as_deref(), now)?;
+        let request = request?;
         let hash = request
             .hash_algo
             .as_deref()
             .map(|oid| codec::hash_algorithm(oid, "hashAlgo"))
             .transpose()?;
+        let key = csc.info(&signer, &request.credential, now)?.key;
         let algorithm = codec::signature(
             &request.sign_algo,
             request.sign_algo_params.as_deref(),
             hash,
+            key,
         )?;
         let hashes = decode_all(&request.hash, "hash")?;
         let signatures = csc.sign_hash(

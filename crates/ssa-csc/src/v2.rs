@@ -23,10 +23,7 @@ type Answer = Result<Json<Value>, CscError>;
 /// `info` (GET or POST).
 pub(crate) async fn info(State(csc): State<Arc<CscService>>) -> Json<Value> {
     let settings = csc.settings();
-    let algos: Vec<String> = SignatureAlgorithm::ALL
-        .iter()
-        .filter_map(|a| codec::signature_oid(*a))
-        .collect();
+    let algos = codec::signature_oids(&SignatureAlgorithm::ALL);
     let levels: Vec<&str> = codec::CONFORMANCE_LEVELS.iter().map(|(n, _)| *n).collect();
     Json(json!({
         "specs": "2.0.0.2",
@@ -62,11 +59,12 @@ pub(crate) async fn list(
     headers: HeaderMap,
     body: Body,
 ) -> Answer {
-    let request: ListRequest = request(&csc, body).await?;
+    let request = request::<ListRequest>(&csc, body).await?;
     let bearer = bearer(&headers);
     blocking(&csc, move |csc| {
         let now = SystemTime::now();
         let signer = csc.signer(bearer.as_deref(), now)?;
+        let request = request?;
         if request.user_id.is_some_and(|user| user != signer) {
             return Err(CscError::invalid_request("Invalid parameter userID"));
         }
@@ -155,11 +153,12 @@ pub(crate) async fn credential_info(
     headers: HeaderMap,
     body: Body,
 ) -> Answer {
-    let request: InfoRequest = request(&csc, body).await?;
+    let request = request::<InfoRequest>(&csc, body).await?;
     let bearer = bearer(&headers);
     blocking(&csc, move |csc| {
         let now = SystemTime::now();
         let signer = csc.signer(bearer.as_deref(), now)?;
+        let request = request?;
         let info = csc.info(&signer, &request.credential, now)?;
         Ok(Json(describe(
             &info,
@@ -200,11 +199,12 @@ pub(crate) async fn authorize(
     headers: HeaderMap,
     body: Body,
 ) -> Answer {
-    let request: AuthorizeRequest = request(&csc, body).await?;
+    let request = request::<AuthorizeRequest>(&csc, body).await?;
     let bearer = bearer(&headers);
     blocking(&csc, move |csc| {
         let now = SystemTime::now();
         let signer = csc.signer(bearer.as_deref(), now)?;
+        let request = request?;
         let hashes = decode_all(&request.hashes, "hashes")?;
         let hash = match request.hash_algorithm.as_deref() {
             Some(oid) => codec::hash_algorithm(oid, "hashAlgorithmOID")?,
@@ -276,21 +276,24 @@ pub(crate) async fn sign_hash(
     headers: HeaderMap,
     body: Body,
 ) -> Answer {
-    let request: SignHashRequest = request(&csc, body).await?;
+    let request = request::<SignHashRequest>(&csc, body).await?;
     let bearer = bearer(&headers);
     blocking(&csc, move |csc| {
         let now = SystemTime::now();
         let signer = csc.signer(bearer.as_deref(), now)?;
+        let request = request?;
         synchronous(request.operation_mode.as_deref())?;
         let hash = request
             .hash_algorithm
             .as_deref()
             .map(|oid| codec::hash_algorithm(oid, "hashAlgorithmOID"))
             .transpose()?;
+        let key = csc.info(&signer, &request.credential, now)?.key;
         let algorithm = codec::signature(
             &request.sign_algo,
             request.sign_algo_params.as_deref(),
             hash,
+            key,
         )?;
         let hashes = decode_all(&request.hashes, "hashes")?;
         let signatures = csc.sign_hash(
@@ -343,11 +346,12 @@ pub(crate) async fn sign_doc(
     headers: HeaderMap,
     body: Body,
 ) -> Answer {
-    let request: SignDocRequest = request(&csc, body).await?;
+    let request = request::<SignDocRequest>(&csc, body).await?;
     let bearer = bearer(&headers);
     blocking(&csc, move |csc| {
         let now = SystemTime::now();
         let signer = csc.signer(bearer.as_deref(), now)?;
+        let request = request?;
         synchronous(request.operation_mode.as_deref())?;
         if request.documents.is_some() {
             return Err(CscError::invalid_request(
@@ -371,10 +375,11 @@ pub(crate) async fn sign_doc(
             Some(oid) => codec::hash_algorithm(oid, "hashAlgorithmOID")?,
             None => hash_by_length(&hashes)?,
         };
+        let key = csc.info(&signer, &request.credential, now)?.key;
         let algorithm = group
             .sign_algo
             .as_deref()
-            .map(|oid| codec::signature(oid, group.sign_algo_params.as_deref(), Some(hash)))
+            .map(|oid| codec::signature(oid, group.sign_algo_params.as_deref(), Some(hash), key))
             .transpose()?;
         let signatures = csc.sign_documents(
             &signer,

@@ -29,7 +29,10 @@ fn sign_hash_values_verify_with_openssl_pkeyutl() {
     client.login_as(&alice);
 
     let (status, list) = client.post("credentials/list", &json!({}));
-    assert_eq!((status, list["credentialIDs"].clone()), (200, json!(["alice/1"])));
+    assert_eq!(
+        (status, list["credentialIDs"].clone()),
+        (200, json!(["alice/1"]))
+    );
     let (status, info) = client.post(
         "credentials/info",
         &json!({ "credentialID": "alice/1", "certificates": "chain" }),
@@ -51,8 +54,10 @@ fn sign_hash_values_verify_with_openssl_pkeyutl() {
         .iter()
         .map(|t| HashAlgorithm::Sha256.digest(t.as_bytes()))
         .collect();
-    let (status, authorized) =
-        client.post("credentials/authorize", &authorize_v2(&alice, &hashes, "dtbsr"));
+    let (status, authorized) = client.post(
+        "credentials/authorize",
+        &authorize_v2(&alice, &hashes, "dtbsr"),
+    );
     assert_eq!(status, 200, "{authorized}");
     assert!(authorized["expiresIn"].as_u64().unwrap() > 0);
     let (status, signed) = client.post(

@@ -129,7 +129,10 @@ impl Drop for Server {
 
 /// The TOTP code of `enrolled` now.
 pub fn otp(enrolled: &EnrolledSigner) -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     code_at(&enrolled.totp, &TotpConfig::default(), UnixTime(now))
         .as_str()
         .to_owned()

@@ -71,7 +71,11 @@ impl EnrolArgs {
 /// Prints what the signer needs, once.
 pub(crate) fn print(enrolled: &EnrolledSigner, scal: Scal) {
     println!("signer      {}", enrolled.signer);
-    println!("password    {}", enrolled.password.as_str());
+    if enrolled.password.is_empty() {
+        println!("password    (unchanged: the signer had an account)");
+    } else {
+        println!("password    {}", enrolled.password.as_str());
+    }
     println!("credential  {}", enrolled.credential);
     println!("PIN         {}", enrolled.pin.as_str());
     if scal == Scal::Scal2 {
