@@ -128,6 +128,13 @@ impl From<ServiceError> for CscError {
             | ServiceError::Chain(_)
             | ServiceError::Delegation(_) => Self::invalid_request(text),
             ServiceError::Sad(sad) => Self::from(sad),
+            // The level asked for needs what this server was not given (a
+            // TSA, a revocation source): the request cannot succeed here.
+            ServiceError::Cades(
+                ssa::cades::CadesError::LevelUnavailable { .. }
+                | ssa::cades::CadesError::DigestAlgorithm { .. }
+                | ssa::cades::CadesError::DigestLength { .. },
+            ) => Self::invalid_request(text),
             ServiceError::Audit(_) | ServiceError::Withheld { .. } | ServiceError::Store(_) => {
                 Self::unavailable(text)
             }

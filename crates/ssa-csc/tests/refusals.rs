@@ -416,9 +416,71 @@ fn the_operations_check_the_owner_themselves_whatever_a_handler_did() {
         .unwrap_err();
     assert_eq!(error.code, "invalid_request");
     let error = csc
-        .sign_documents("alice", "bob/1", &bobs_sad, &hashes, None, ssa::Level::BB, now)
+        .sign_documents(
+            "alice",
+            "bob/1",
+            &bobs_sad,
+            &hashes,
+            None,
+            ssa::Level::BB,
+            now,
+        )
         .unwrap_err();
     assert_eq!(error.code, "invalid_request");
     // Bob's SAD was not touched.
-    assert!(csc.sign_hash("bob", "bob/1", &bobs_sad, &hashes, ecdsa, now).is_ok());
+    assert!(
+        csc.sign_hash("bob", "bob/1", &bobs_sad, &hashes, ecdsa, now)
+            .is_ok()
+    );
+}
+
+#[test]
+fn sign_doc_refuses_levels_formats_and_documents_it_cannot_make_before_the_sad_is_used() {
+    let server = scal1_server();
+    let alice = server.enrol("alice", KeyAlgorithm::EcP256, Scal::Scal1);
+    let mut client = server.client("v2");
+    client.login_as(&alice);
+    let digests = vec![digest("a document")];
+    let (status, body) = client.post(
+        "credentials/authorize",
+        &json!({
+            "credentialID": "alice/1",
+            "numSignatures": 1,
+            "hashes": [b64(&digests[0])],
+            "hashAlgorithmOID": SHA256,
+            "signingMode": "document",
+            "authData": [{ "id": "PIN", "value": alice.pin.as_str() }],
+        }),
+    );
+    assert_eq!(status, 200, "{body}");
+    let sad = body["SAD"].as_str().unwrap().to_owned();
+    let sign_doc = |level: &str, format: &str| {
+        client.post(
+            "signatures/signDoc",
+            &json!({
+                "credentialID": "alice/1",
+                "SAD": sad,
+                "documentDigests": [{
+                    "hashes": [b64(&digests[0])],
+                    "hashAlgorithmOID": SHA256,
+                    "signature_format": format,
+                    "conformance_level": level,
+                }],
+            }),
+        )
+    };
+    // No TSA, no revocation source on this server.
+    refused(sign_doc("Ades-B-T", "C"), 400, "invalid_request");
+    refused(sign_doc("Ades-B-LT", "C"), 400, "invalid_request");
+    refused(sign_doc("Ades-B-XL", "C"), 400, "invalid_request");
+    refused(sign_doc("Ades-B-B", "P"), 400, "invalid_request");
+    // A DTBS/R SAD is not a document SAD (and the other way round).
+    refused(
+        sign_hash(&client, "alice/1", &sad, &digests),
+        400,
+        "invalid_request",
+    );
+    // The SAD is untouched: it signs the document at B-B.
+    let (status, body) = sign_doc("AdES-B-B", "C");
+    assert_eq!(status, 200, "{body}");
 }
