@@ -13,6 +13,9 @@
 //! record, when it is next appended to) is reported as such and is not
 //! tampering (exit 0).
 
+#[path = "support/exit.rs"]
+mod support;
+
 use ssa::audit::{CheckpointVerifier, Problem, PublicKeyVerifier, scan_with};
 
 fn hex(text: &str) -> Option<Vec<u8>> {
@@ -48,31 +51,51 @@ fn describe(problem: &Problem) -> String {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    let mut log = None;
-    let mut key = None;
-    let mut sealed = None;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--key" => {
-                let value = args.next().ok_or("--key needs KEY_ID:HEX")?;
-                let (id, public) = value.split_once(':').ok_or("--key needs KEY_ID:HEX")?;
-                key = Some(PublicKeyVerifier {
-                    key_id: id.to_owned(),
-                    public_key: hex(public).ok_or("bad hex key")?,
-                });
-            }
-            "--sealed" => {
-                let value = args.next().ok_or("--sealed needs COUNT:HEAD")?;
-                let (count, head) = value.split_once(':').ok_or("--sealed needs COUNT:HEAD")?;
-                sealed = Some((count.parse::<u64>()?, head.to_owned()));
-            }
-            other => log = Some(other.to_owned()),
+/// Checks an audit log: the hash chain, and with --key the signed
+/// checkpoints.
+#[derive(clap::Parser, Debug)]
+#[command(name = "audit_verify")]
+struct Cli {
+    /// The audit log file.
+    log: std::path::PathBuf,
+    /// The checkpoint key, KEY_ID:HEX (the ECDSA P-256 point or Ed25519 key, hex).
+    #[arg(long, value_name = "KEY_ID:HEX")]
+    key: Option<String>,
+    /// A head kept elsewhere, COUNT:HEAD: the log must still hold it.
+    #[arg(long, value_name = "COUNT:HEAD")]
+    sealed: Option<String>,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = <Cli as clap::Parser>::parse();
+    support::exit("audit_verify", run(&cli))
+}
+
+fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let key = match &cli.key {
+        Some(value) => {
+            let (id, public) = value.split_once(':').ok_or("--key needs KEY_ID:HEX")?;
+            Some(PublicKeyVerifier {
+                key_id: id.to_owned(),
+                public_key: hex(public).ok_or("the key of --key is not hex")?,
+            })
         }
-    }
-    let log = log.ok_or("usage: audit_verify LOG [--key KEY_ID:HEX] [--sealed COUNT:HEAD]")?;
-    let bytes = std::fs::read(&log)?;
+        None => None,
+    };
+    let sealed = match &cli.sealed {
+        Some(value) => {
+            let (count, head) = value.split_once(':').ok_or("--sealed needs COUNT:HEAD")?;
+            Some((
+                count
+                    .parse::<u64>()
+                    .map_err(|_| "the COUNT of --sealed is not a number")?,
+                head.to_owned(),
+            ))
+        }
+        None => None,
+    };
+    let log = cli.log.display().to_string();
+    let bytes = std::fs::read(&cli.log).map_err(|e| format!("cannot read {log}: {e}"))?;
     let verifier = key.as_ref().map(|k| k as &dyn CheckpointVerifier);
     let report = scan_with(
         &bytes,
@@ -104,6 +127,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         Ok(())
     } else {
-        std::process::exit(1);
+        Err(format!("{log} is not intact").into())
     }
 }

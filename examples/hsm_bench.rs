@@ -29,6 +29,8 @@
 
 #[path = "../benches/support/pipeline.rs"]
 mod pipeline;
+#[path = "support/exit.rs"]
+mod support;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -57,53 +59,83 @@ struct Args {
     json: bool,
 }
 
-fn parse() -> Result<Args, Box<dyn std::error::Error>> {
-    let mut a = Args {
-        backend: "soft".into(),
-        module: None,
-        token: None,
-        pin_env: None,
-        alg: KeyAlgorithm::EcP256,
-        threads: 1,
-        duration: 10,
-        pipeline: false,
-        batch: 1,
-        fsync: true,
-        key_cache: false,
-        json: false,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let mut value = || it.next().ok_or(format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--backend" => a.backend = value()?,
-            "--module" => a.module = Some(value()?),
-            "--token" => a.token = Some(value()?),
-            "--pin-env" => a.pin_env = Some(value()?),
-            "--alg" => {
-                a.alg = match value()?.as_str() {
-                    "p256" => KeyAlgorithm::EcP256,
-                    "p384" => KeyAlgorithm::EcP384,
-                    "ed25519" => KeyAlgorithm::Ed25519,
-                    "rsa2048" => KeyAlgorithm::Rsa2048,
-                    "rsa3072" => KeyAlgorithm::Rsa3072,
-                    other => return Err(format!("unknown --alg {other}").into()),
-                }
-            }
-            "--threads" => a.threads = value()?.parse()?,
-            "--duration" => a.duration = value()?.parse()?,
-            "--mode" => a.pipeline = value()? == "pipeline",
-            "--batch" => a.batch = value()?.parse()?,
-            "--no-fsync" => a.fsync = false,
-            "--key-cache" => a.key_cache = true,
-            "--json" => a.json = true,
-            other => return Err(format!("unknown argument {other}").into()),
-        }
+/// The operators' throughput harness: signatures per second out of an
+/// SCDev, raw or through the whole pipeline.
+#[derive(clap::Parser, Debug)]
+#[command(name = "hsm_bench")]
+struct Cli {
+    /// ring (P-256 primitive alone), c_sign (bare PKCS#11 C_Sign, P-256),
+    /// soft (the soft SCDev), pkcs11 (a token; a throw-away SoftHSM2 one
+    /// without --module).
+    #[arg(long, default_value = "soft", value_parser = ["ring", "c_sign", "soft", "pkcs11"])]
+    backend: String,
+    /// The PKCS#11 module.
+    #[arg(long, requires = "token")]
+    module: Option<String>,
+    /// The token's label.
+    #[arg(long)]
+    token: Option<String>,
+    /// The environment variable holding the token's user PIN.
+    #[arg(long)]
+    pin_env: Option<String>,
+    /// The key.
+    #[arg(long, value_enum, default_value_t = Alg::P256)]
+    alg: Alg,
+    /// Threads signing at once.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    threads: u64,
+    /// Seconds to run.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// raw (the SCDev alone) or pipeline (SAD, CAdES B-B, audit).
+    #[arg(long, default_value = "raw", value_parser = ["raw", "pipeline"])]
+    mode: String,
+    /// Signatures per operation (sign_many in raw mode, digests per SAD in
+    /// pipeline mode).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    batch: u64,
+    /// Do not fsync the audit log (pipeline mode).
+    #[arg(long)]
+    no_fsync: bool,
+    /// Keep soft keys open between signatures.
+    #[arg(long)]
+    key_cache: bool,
+    /// One JSON line of results instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Alg {
+    P256,
+    P384,
+    Ed25519,
+    Rsa2048,
+    Rsa3072,
+}
+
+fn parse() -> Args {
+    let cli = <Cli as clap::Parser>::parse();
+    Args {
+        backend: cli.backend,
+        module: cli.module,
+        token: cli.token,
+        pin_env: cli.pin_env,
+        alg: match cli.alg {
+            Alg::P256 => KeyAlgorithm::EcP256,
+            Alg::P384 => KeyAlgorithm::EcP384,
+            Alg::Ed25519 => KeyAlgorithm::Ed25519,
+            Alg::Rsa2048 => KeyAlgorithm::Rsa2048,
+            Alg::Rsa3072 => KeyAlgorithm::Rsa3072,
+        },
+        threads: usize::try_from(cli.threads).unwrap_or(usize::MAX),
+        duration: cli.duration,
+        pipeline: cli.mode == "pipeline",
+        batch: usize::try_from(cli.batch).unwrap_or(usize::MAX),
+        fsync: !cli.no_fsync,
+        key_cache: cli.key_cache,
+        json: cli.json,
     }
-    if a.threads == 0 || a.batch == 0 {
-        return Err("--threads and --batch must be at least 1".into());
-    }
-    Ok(a)
 }
 
 /// The SCDev, and for PKCS#11 the configuration that opened it.
@@ -164,8 +196,11 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
     sorted[index.min(sorted.len() - 1)]
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = parse()?;
+fn main() -> std::process::ExitCode {
+    support::exit("hsm_bench", run(parse()))
+}
+
+fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     if args.backend == "ring" {
         return run_ring(&args);
     }

@@ -8,13 +8,19 @@
 
 #[path = "quickstart/flow.rs"]
 mod flow;
+#[path = "support/exit.rs"]
+mod support;
 
 use std::sync::Arc;
 
 use ssa::scdev::pkcs11::Pkcs11Scdev;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (out, tsa) = flow::parse_args("softhsm-out")?;
+fn main() -> std::process::ExitCode {
+    let (out, tsa) = flow::parse_args("softhsm", "softhsm-out");
+    support::exit("softhsm", run(&out, tsa.as_deref()))
+}
+
+fn run(out: &std::path::Path, tsa: Option<&str>) -> Result<(), Box<dyn std::error::Error>> {
     let token = ssa_testkit::softhsm().create_token("quickstart", false);
     let scdev = Arc::new(Pkcs11Scdev::open(&token.config())?);
     println!(
@@ -22,5 +28,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         token.label,
         ssa_testkit::softhsm().dir().display()
     );
-    flow::run(scdev, &out, tsa.as_deref())
+    flow::run(scdev, out, tsa)
 }

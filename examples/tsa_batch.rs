@@ -25,19 +25,26 @@ use ssa::scdev::KeyEncryptionKey;
 use ssa::scdev::soft::SoftScdev;
 use ssa::{KeyAlgorithm, Level, SignOptions};
 
-fn arg(args: &[String], name: &str, default: u64) -> u64 {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| v.parse().expect("a number"))
-        .unwrap_or(default)
+/// What a slow TSA costs a batch signed at B-T.
+#[derive(clap::Parser, Debug)]
+#[command(name = "tsa_batch")]
+struct Cli {
+    /// Signatures in the batch (one SAD).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    signatures: u64,
+    /// Seconds the TSA waits before each answer.
+    #[arg(long, default_value_t = 2)]
+    delay: u64,
+    /// Time-stamps fetched at once in the second run (the first: 1).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..))]
+    concurrency: u64,
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let n = arg(&args, "--signatures", 10) as usize;
-    let delay = Duration::from_secs(arg(&args, "--delay", 2));
-    let concurrent = arg(&args, "--concurrency", 8) as usize;
+    let cli = <Cli as clap::Parser>::parse();
+    let n = usize::try_from(cli.signatures).unwrap_or(usize::MAX);
+    let delay = Duration::from_secs(cli.delay);
+    let concurrent = usize::try_from(cli.concurrency).unwrap_or(usize::MAX);
     let tsa = ssa_testkit::tsa::OpensslTsa::start_slow(&ssa_testkit::pki::pki().tsa, delay);
     let options = SignOptions {
         level: Level::BT,

@@ -14,21 +14,32 @@ use ssa::{
     ScdevCheckpointSigner, SignOptions, SignatureAlgorithm, SigningServiceBuilder,
 };
 
-/// `--out DIR` (default `default_out`) and `--tsa URL`.
+/// The quickstart: the whole remote-signing story on one SCDev.
+#[derive(clap::Parser, Debug)]
+struct Cli {
+    /// Where the documents, their signatures, the CA certificate and the
+    /// audit log are written.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// An RFC 3161 TSA: the signatures are made at CAdES B-T (B-B without).
+    #[arg(long, value_name = "URL")]
+    tsa: Option<String>,
+}
+
+/// `--out DIR` (default `default_out`) and `--tsa URL`, for `program`.
 pub(crate) fn parse_args(
-    default_out: &str,
-) -> Result<(PathBuf, Option<String>), Box<dyn std::error::Error>> {
-    let mut out = PathBuf::from(default_out);
-    let mut tsa = None;
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--out" => out = it.next().ok_or("--out needs a directory")?.into(),
-            "--tsa" => tsa = Some(it.next().ok_or("--tsa needs a URL")?),
-            other => return Err(format!("unknown argument {other:?}").into()),
-        }
+    program: &'static str,
+    default_out: &'static str,
+) -> (PathBuf, Option<String>) {
+    use clap::{CommandFactory, FromArgMatches};
+    let command = Cli::command()
+        .name(program)
+        .mut_arg("out", |arg| arg.default_value(default_out));
+    let matches = command.get_matches();
+    match Cli::from_arg_matches(&matches) {
+        Ok(cli) => (cli.out, cli.tsa),
+        Err(error) => error.exit(),
     }
-    Ok((out, tsa))
 }
 
 struct Args {

@@ -11,15 +11,21 @@
 //! ```
 
 mod flow;
+#[path = "../support/exit.rs"]
+mod support;
 
 use std::sync::Arc;
 
 use ssa::scdev::KeyEncryptionKey;
 use ssa::scdev::soft::SoftScdev;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (out, tsa) = flow::parse_args("quickstart-out")?;
+fn main() -> std::process::ExitCode {
+    let (out, tsa) = flow::parse_args("quickstart", "quickstart-out");
+    support::exit("quickstart", run(&out, tsa.as_deref()))
+}
+
+fn run(out: &std::path::Path, tsa: Option<&str>) -> Result<(), Box<dyn std::error::Error>> {
     // The provider's key-encryption key would come from a KMS or an HSM.
     let scdev = Arc::new(SoftScdev::in_memory(KeyEncryptionKey::generate()?));
-    flow::run(scdev, &out, tsa.as_deref())
+    flow::run(scdev, out, tsa)
 }

@@ -91,6 +91,9 @@ pub(crate) fn run(
     }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
+        // Before anything is announced: a SIGTERM from then on shuts down
+        // gracefully.
+        let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         let handle = axum_server::Handle::new();
         let app = ssa_csc::router(csc.clone()).into_make_service();
         let grace = Duration::from_secs(args.shutdown_grace);
@@ -121,13 +124,13 @@ pub(crate) fn run(
                 _ => Err(format!("cannot listen on {}", args.listen).into()),
             };
         };
-        println!("listening on {scheme}://{address}");
         println!(
             "CA certificate (trust anchor): {}",
             provider.ca_pem().display()
         );
+        println!("listening on {scheme}://{address}");
         tracing::info!(%address, "listening");
-        shutdown_signal().await;
+        shutdown_signal(terminate).await;
         tracing::info!("shutting down: refusing new connections, finishing requests in progress");
         handle.graceful_shutdown(Some(grace));
         served.await??;
@@ -164,17 +167,9 @@ fn demo_signer(provider: &Provider) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+async fn shutdown_signal(mut terminate: tokio::signal::unix::Signal) {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
+        _ = terminate.recv() => {}
     }
 }

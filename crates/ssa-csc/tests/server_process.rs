@@ -1,0 +1,222 @@
+//! The `csc_server` binary as an operator runs it: `--help`, refusals of
+//! bad command lines and unsafe set-ups, TLS with rustls, `--demo`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+fn server() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_csc_server"))
+}
+
+#[test]
+fn help_documents_every_flag_with_its_default() {
+    let out = server().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--data",
+        "[default: ./csc-data]",
+        "--module",
+        "--token",
+        "--pin-env",
+        "[default: SSA_TOKEN_PIN]",
+        "--tsa",
+        "--token-lifetime",
+        "[default: 3600]",
+        "--max-failures",
+        "--listen",
+        "[default: 127.0.0.1:8080]",
+        "--tls-cert",
+        "--tls-key",
+        "--insecure-http",
+        "--demo",
+        "--log-json",
+        "--shutdown-grace",
+        "--max-body",
+        "--max-hashes",
+        "--request-timeout",
+        "--max-in-flight",
+        "enrol",
+    ] {
+        assert!(help.contains(flag), "--help does not say {flag}:\n{help}");
+    }
+    let out = server().args(["enrol", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--signer",
+        "--credential",
+        "--key",
+        "[default: p256]",
+        "--scal1",
+        "--name",
+    ] {
+        assert!(
+            help.contains(flag),
+            "enrol --help does not say {flag}:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn bad_command_lines_and_unsafe_setups_are_refused_with_sentences() {
+    let out = server().arg("--no-such-flag").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Usage:"));
+
+    let data = tempfile::tempdir().unwrap();
+    let out = server()
+        .args([
+            "--data",
+            data.path().to_str().unwrap(),
+            "--listen",
+            "0.0.0.0:0",
+        ])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(said.contains("refusing plain HTTP on 0.0.0.0:0"), "{said}");
+
+    // A token that does not exist: the error and its cause, as sentences.
+    let out = server()
+        .args(["--data", data.path().to_str().unwrap(), "--module"])
+        .arg(ssa_testkit::softhsm_module())
+        .args(["--token", "no-such-token"])
+        .env("SSA_TOKEN_PIN", "1234")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(said.starts_with("csc_server: SCDev: "), "{said}");
+    assert!(!said.contains("Error: "), "{said}");
+
+    let out = server()
+        .args([
+            "--data",
+            data.path().to_str().unwrap(),
+            "--module",
+            "/lib/x.so",
+            "--token",
+            "t",
+        ])
+        .env_remove("SSA_TOKEN_PIN")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("SSA_TOKEN_PIN, which is not set"), "{said}");
+}
+
+/// Starts the server; returns it and the address it printed (it is
+/// waited for by [`stop`]).
+#[allow(clippy::zombie_processes)]
+fn start(args: &[&str], data: &Path) -> (Child, String, Vec<String>) {
+    let mut child = server()
+        .args(["--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    loop {
+        let mut line = String::new();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "the server stopped: {lines:?}"
+        );
+        if let Some(address) = line.trim().strip_prefix("listening on ") {
+            let address = address.to_owned();
+            lines.push(line);
+            return (child, address, lines);
+        }
+        lines.push(line);
+    }
+}
+
+fn stop(mut child: Child) -> std::process::ExitStatus {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap()
+}
+
+#[test]
+fn tls_with_rustls_and_a_demo_signer_printed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("tls.pem"), dir.path().join("tls.key"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ])
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-days",
+            "1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let data = dir.path().join("data");
+    let (child, url, printed) = start(
+        &[
+            "--demo",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+        &data,
+    );
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let text = printed.concat();
+    assert!(text.contains("password    "), "{text}");
+    assert!(text.contains("otpauth://totp/ssa:demo?secret="), "{text}");
+    let kek = std::fs::metadata(data.join("kek")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&kek.permissions()) & 0o777,
+        0o600
+    );
+
+    let curl = |extra: &[&str]| {
+        Command::new("curl")
+            .args(["-s", "-f", "--max-time", "10"])
+            .args(extra)
+            .arg(format!("{url}/csc/v2/info"))
+            .output()
+            .unwrap()
+    };
+    let out = curl(&["--cacert", cert.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"specs\":\"2.0.0.2\""));
+    // Without the certificate trusted, the handshake fails: it is TLS.
+    assert!(!curl(&[]).status.success());
+    assert!(stop(child).success());
+
+    // A second start keeps the demo signer and prints no secret again.
+    let (child, _, printed) = start(&["--demo"], &data);
+    let text = printed.concat();
+    assert!(text.contains("exists already"), "{text}");
+    assert!(!text.contains("password    "), "{text}");
+    assert!(stop(child).success());
+}
