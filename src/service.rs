@@ -217,6 +217,22 @@ impl SigningService {
         self.settle_owed(now)
     }
 
+    /// Whether the service can sign now: the audit log runs (it has not
+    /// stopped on a failure), the SCDev answers a key look-up, the
+    /// credential registry answers a read. For a server's readiness probe;
+    /// it changes nothing.
+    pub fn readiness(&self) -> Result<(), ServiceError> {
+        if let Some(reason) = self.inner.audit.stopped() {
+            return Err(ServiceError::Audit(ssa_audit::AuditError::Stopped {
+                reason,
+            }));
+        }
+        let probe = KeyId::new(b"ssa readiness probe".to_vec())?;
+        self.inner.scdev.find_key(&probe)?;
+        self.inner.registry.get("ssa readiness probe")?;
+        Ok(())
+    }
+
     /// Writes the records owed to the audit log, if any.
     pub(crate) fn settle_owed(&self, now: SystemTime) -> Result<(), ServiceError> {
         let mut owed = self

@@ -19,6 +19,8 @@ pub enum AccountError {
     Refused {
         /// Consecutive failures of this account so far (0 for an unknown one).
         failures: u32,
+        /// This failure locked the account.
+        locked: bool,
     },
     /// Too many failed logins: refused until an administrator unlocks.
     #[error("the account is locked")]
@@ -104,7 +106,10 @@ impl Accounts {
             // Same work as for a known account; nothing is stored for a
             // name that has no account.
             let _ = pin::verify(password, &self.decoy);
-            return Err(AccountError::Refused { failures: 0 });
+            return Err(AccountError::Refused {
+                failures: 0,
+                locked: false,
+            });
         };
         let record: AccountRecord =
             serde_json::from_slice(&bytes).map_err(|_| AccountError::Corrupt)?;
@@ -135,6 +140,7 @@ impl Accounts {
         } else {
             Err(AccountError::Refused {
                 failures: change.after.failures,
+                locked: change.after.locked,
             })
         }
     }

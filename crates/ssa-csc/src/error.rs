@@ -17,15 +17,55 @@ pub struct CscError {
     pub code: &'static str,
     /// The `error_description`.
     pub description: String,
+    /// Where it came from (for metrics and logs).
+    pub cause: Cause,
+}
+
+/// Where a refusal came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Cause {
+    /// The request itself.
+    Request,
+    /// Refused factors or login; `locked` if this attempt locked.
+    Authentication {
+        /// This failure locked the credential or account.
+        locked: bool,
+    },
+    /// The SCDev failed.
+    Scdev,
+    /// A store, the audit log or a TSA failed; or a bound was reached.
+    Unavailable,
+    /// Something else in the server.
+    Internal,
+}
+
+/// What a response was refused for, kept in its extensions for the
+/// middleware that counts and logs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Refused {
+    pub(crate) code: &'static str,
+    pub(crate) cause: Cause,
 }
 
 impl CscError {
     fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
+        let cause = match status.as_u16() {
+            503 => Cause::Unavailable,
+            500..=599 => Cause::Internal,
+            _ => Cause::Request,
+        };
         Self {
             status,
             code,
             description: description.into(),
+            cause,
         }
+    }
+
+    fn because(mut self, cause: Cause) -> Self {
+        self.cause = cause;
+        self
     }
 
     /// 400 `invalid_request`: a parameter is missing, malformed or refused.
@@ -39,13 +79,15 @@ impl CscError {
         Self::new(StatusCode::UNAUTHORIZED, "invalid_token", description)
     }
 
-    /// 401 `authentication_error`: a login refused.
-    pub fn authentication_error(description: impl Into<String>) -> Self {
+    /// 401 `authentication_error`: a login refused (`locked`: this
+    /// failure locked the account).
+    pub fn authentication_error(description: impl Into<String>, locked: bool) -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "authentication_error",
             description,
         )
+        .because(Cause::Authentication { locked })
     }
 
     /// 503 `temporarily_unavailable`: try again later; nothing changed.
@@ -103,6 +145,10 @@ impl IntoResponse for CscError {
             "error_description": self.description,
         });
         let mut response = (self.status, axum::Json(body)).into_response();
+        response.extensions_mut().insert(Refused {
+            code: self.code,
+            cause: self.cause,
+        });
         if self.status == StatusCode::UNAUTHORIZED && self.code == "invalid_token" {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -138,9 +184,8 @@ impl From<ServiceError> for CscError {
             ServiceError::Audit(_) | ServiceError::Withheld { .. } | ServiceError::Store(_) => {
                 Self::unavailable(text)
             }
-            ServiceError::Scdev(_) | ServiceError::Cades(_) | ServiceError::Io { .. } => {
-                Self::unavailable(text)
-            }
+            ServiceError::Scdev(_) => Self::unavailable(text).because(Cause::Scdev),
+            ServiceError::Cades(_) | ServiceError::Io { .. } => Self::unavailable(text),
             _ => Self::server_error(text),
         }
     }
@@ -150,10 +195,12 @@ impl From<SadError> for CscError {
     fn from(error: SadError) -> Self {
         let text = error.to_string();
         match error {
-            SadError::AuthenticationFailed { .. } => {
+            SadError::AuthenticationFailed { locked, .. } => {
                 Self::new(StatusCode::BAD_REQUEST, "invalid_pin", text)
+                    .because(Cause::Authentication { locked })
             }
-            SadError::Locked { .. } => Self::new(StatusCode::FORBIDDEN, "access_denied", text),
+            SadError::Locked { .. } => Self::new(StatusCode::FORBIDDEN, "access_denied", text)
+                .because(Cause::Authentication { locked: false }),
             SadError::Store(_) | SadError::CorruptStore { .. } | SadError::Crypto { .. } => {
                 Self::unavailable(text)
             }

@@ -61,3 +61,22 @@ where
         .await
         .map_err(|_| CscError::server_error("the request's work stopped unexpectedly"))?
 }
+
+/// How many signatures a response carries, for the middleware that counts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Signed(pub(crate) u64);
+
+/// A JSON answer carrying `count` signatures.
+pub(crate) fn signed(body: serde_json::Value, count: usize) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = axum::Json(body).into_response();
+    response
+        .extensions_mut()
+        .insert(Signed(u64::try_from(count).unwrap_or(u64::MAX)));
+    response
+}
+
+/// The id of a request: made by the server (a client's `x-request-id` is
+/// not trusted into logs), answered in `x-request-id`.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);

@@ -6,6 +6,7 @@ pub mod bearer;
 pub mod codec;
 pub mod error;
 mod handler;
+pub mod metrics;
 pub mod provider;
 mod routes;
 pub mod service;
@@ -14,6 +15,8 @@ mod v2;
 
 pub use account::{AccountError, Accounts};
 pub use bearer::{BearerToken, BearerTokens};
-pub use error::CscError;
+pub use error::{Cause, CscError};
+pub use handler::RequestId;
+pub use metrics::Metrics;
 pub use routes::router;
 pub use service::{Authorize, CscService, CscSettings, Limits};

@@ -141,6 +141,9 @@ pub enum ProviderError {
     /// The TSA URL.
     #[error("TSA: {0}")]
     Tsa(#[from] ssa::cades::CadesError),
+    /// The metrics registry.
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
 }
 
 fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ProviderError {
@@ -347,7 +350,12 @@ impl Provider {
             Arc::new(FileBearerTokenStore::open(data.join("tokens"))?),
             options.token_lifetime,
         );
-        let csc = Arc::new(CscService::new(signing, accounts, tokens, options.settings));
+        let csc = Arc::new(CscService::new(
+            signing,
+            accounts,
+            tokens,
+            options.settings,
+        )?);
         Ok(Self {
             csc,
             scdev,

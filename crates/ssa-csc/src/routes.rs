@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower::ServiceBuilder;
 
-use crate::error::CscError;
+use crate::error::{Cause, CscError, Refused};
+use crate::handler::{RequestId, Signed};
 use crate::service::CscService;
 use crate::{v1, v2};
 
@@ -43,6 +44,7 @@ pub fn router(csc: Arc<CscService>) -> Router {
         .nest("/csc/v2", v2)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(
             ServiceBuilder::new()
@@ -51,6 +53,11 @@ pub fn router(csc: Arc<CscService>) -> Router {
                 .concurrency_limit(limits.in_flight)
                 .timeout(limits.request_time),
         )
+        // Outermost: it also sees what the bounds refused.
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&csc),
+            observe,
+        ))
         .with_state(csc)
 }
 
@@ -79,14 +86,122 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Ready: the audit log is open and has not stopped on a failure.
+/// Ready: the audit log runs, the SCDev and the credential registry
+/// answer (`SigningService::readiness`, on the blocking pool).
 async fn readyz(axum::extract::State(csc): axum::extract::State<Arc<CscService>>) -> Response {
-    match csc.signing().audit().stopped() {
-        None => (StatusCode::OK, "ready\n").into_response(),
-        Some(reason) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("not ready: the audit log stopped ({reason})\n"),
-        )
-            .into_response(),
+    let ready = crate::handler::blocking(&csc, |csc| {
+        csc.signing()
+            .readiness()
+            .map_err(|e| CscError::unavailable(format!("not ready: {e}")))
+    })
+    .await;
+    match ready {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(error) => error.into_response(),
     }
+}
+
+/// Counts and logs every request: endpoint, status, latency, the refusal's
+/// code, the signatures returned, under a request id the server makes.
+/// Never a header or a body: tokens, PINs, OTPs and SADs stay out of logs.
+async fn observe(
+    axum::extract::State(csc): axum::extract::State<Arc<CscService>>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use tracing::Instrument;
+    let endpoint = crate::metrics::endpoint(request.uri().path());
+    let id = request_id();
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let metrics = csc.metrics();
+    let in_flight = InFlight::enter(&metrics.in_flight);
+    let started = std::time::Instant::now();
+    let span = tracing::info_span!("request", id = %id, endpoint);
+    let mut response = next.run(request).instrument(span.clone()).await;
+    drop(in_flight);
+    let seconds = started.elapsed().as_secs_f64();
+    let status = response.status();
+    metrics
+        .latency
+        .with_label_values(&[endpoint])
+        .observe(seconds);
+    metrics
+        .requests
+        .with_label_values(&[endpoint, status.as_str()])
+        .inc();
+    let _entered = span.enter();
+    if let Some(refused) = response.extensions().get::<Refused>().copied() {
+        metrics
+            .refusals
+            .with_label_values(&[endpoint, refused.code])
+            .inc();
+        match refused.cause {
+            Cause::Scdev => metrics.scdev_errors.inc(),
+            Cause::Authentication { locked: true } => metrics.lockouts.inc(),
+            _ => {}
+        }
+        tracing::info!(
+            status = status.as_u16(),
+            ms = seconds * 1e3,
+            refused = refused.code,
+            "answered"
+        );
+    } else {
+        let signatures = response.extensions().get::<Signed>().map_or(0, |s| s.0);
+        if signatures > 0 {
+            metrics
+                .signatures
+                .with_label_values(&[endpoint])
+                .inc_by(signatures);
+        }
+        tracing::info!(
+            status = status.as_u16(),
+            ms = seconds * 1e3,
+            signatures,
+            "answered"
+        );
+    }
+    if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+/// A request in progress, counted until dropped (also when the client
+/// goes away and the request's future is dropped).
+struct InFlight<'a>(&'a prometheus::IntGauge);
+
+impl<'a> InFlight<'a> {
+    fn enter(gauge: &'a prometheus::IntGauge) -> Self {
+        gauge.inc();
+        Self(gauge)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+/// 16 random bytes, hex.
+fn request_id() -> String {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 16];
+    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
+        return "unknown".to_owned();
+    }
+    ssa::store::durable::hex(&bytes)
+}
+
+/// `/metrics`, the Prometheus text format.
+async fn metrics(axum::extract::State(csc): axum::extract::State<Arc<CscService>>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        csc.metrics().render(),
+    )
+        .into_response()
 }

@@ -15,6 +15,7 @@ use zeroize::Zeroizing;
 use crate::account::{AccountError, Accounts};
 use crate::bearer::{BearerToken, BearerTokens};
 use crate::error::CscError;
+use crate::metrics::Metrics;
 
 /// The bounds every request is held to, set in one place and applied as
 /// `tower` layers by [`router`](crate::router) (and by the handlers for
@@ -93,6 +94,7 @@ pub struct CscService {
     accounts: Accounts,
     tokens: BearerTokens,
     settings: CscSettings,
+    metrics: Metrics,
 }
 
 /// Seconds since the Unix epoch.
@@ -103,19 +105,25 @@ pub(crate) fn secs(time: SystemTime) -> u64 {
 }
 
 impl CscService {
-    /// The CSC service over `signing`.
+    /// The CSC service over `signing`, with its own metrics registry.
     pub fn new(
         signing: Arc<SigningService>,
         accounts: Accounts,
         tokens: BearerTokens,
         settings: CscSettings,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, prometheus::Error> {
+        Ok(Self {
             signing,
             accounts,
             tokens,
             settings,
-        }
+            metrics: Metrics::new()?,
+        })
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// The signing service.
@@ -140,13 +148,16 @@ impl CscService {
 
     /// `auth/login` with HTTP Basic: a new bearer token for the signer.
     pub fn login(&self, basic: Option<&str>, now: SystemTime) -> Result<BearerToken, CscError> {
-        let (signer, password) = basic
-            .and_then(parse_basic)
-            .ok_or_else(|| CscError::authentication_error("HTTP Basic credentials are required"))?;
+        let (signer, password) = basic.and_then(parse_basic).ok_or_else(|| {
+            CscError::authentication_error("HTTP Basic credentials are required", false)
+        })?;
         match self.accounts.login(&signer, &Pin::new(password.as_str())) {
             Ok(()) => {}
-            Err(e @ (AccountError::Refused { .. } | AccountError::Locked)) => {
-                return Err(CscError::authentication_error(e.to_string()));
+            Err(e @ AccountError::Refused { locked, .. }) => {
+                return Err(CscError::authentication_error(e.to_string(), locked));
+            }
+            Err(e @ AccountError::Locked) => {
+                return Err(CscError::authentication_error(e.to_string(), false));
             }
             Err(e) => return Err(CscError::unavailable(e.to_string())),
         }

@@ -15,7 +15,7 @@ use ssa::{HashAlgorithm, Pin};
 
 use crate::codec::{self, SecretText};
 use crate::error::CscError;
-use crate::handler::{authorization, bearer, blocking, request};
+use crate::handler::{authorization, bearer, blocking, request, signed};
 use crate::service::{Authorize, CscService};
 
 type Answer = Result<Json<Value>, CscError>;
@@ -251,7 +251,7 @@ pub(crate) async fn sign_hash(
     State(csc): State<Arc<CscService>>,
     headers: HeaderMap,
     body: Body,
-) -> Answer {
+) -> Result<axum::response::Response, CscError> {
     let request = request::<SignHashRequest>(&csc, body).await?;
     let bearer = bearer(&headers);
     blocking(&csc, move |csc| {
@@ -280,7 +280,8 @@ pub(crate) async fn sign_hash(
             now,
         )?;
         let encoded: Vec<String> = signatures.iter().map(|s| codec::to_base64(s)).collect();
-        Ok(Json(json!({ "signatures": encoded })))
+        let count = encoded.len();
+        Ok(signed(json!({ "signatures": encoded }), count))
     })
     .await
 }

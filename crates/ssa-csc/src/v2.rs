@@ -14,7 +14,7 @@ use ssa::{CredentialInfo, Pin, SignatureAlgorithm};
 
 use crate::codec::{self, SecretText};
 use crate::error::CscError;
-use crate::handler::{bearer, blocking, request};
+use crate::handler::{bearer, blocking, request, signed};
 use crate::service::{Authorize, CscService};
 use crate::v1::{decode_all, hash_by_length};
 
@@ -275,7 +275,7 @@ pub(crate) async fn sign_hash(
     State(csc): State<Arc<CscService>>,
     headers: HeaderMap,
     body: Body,
-) -> Answer {
+) -> Result<axum::response::Response, CscError> {
     let request = request::<SignHashRequest>(&csc, body).await?;
     let bearer = bearer(&headers);
     blocking(&csc, move |csc| {
@@ -305,7 +305,8 @@ pub(crate) async fn sign_hash(
             now,
         )?;
         let encoded: Vec<String> = signatures.iter().map(|s| codec::to_base64(s)).collect();
-        Ok(Json(json!({ "signatures": encoded })))
+        let count = encoded.len();
+        Ok(signed(json!({ "signatures": encoded }), count))
     })
     .await
 }
@@ -345,7 +346,7 @@ pub(crate) async fn sign_doc(
     State(csc): State<Arc<CscService>>,
     headers: HeaderMap,
     body: Body,
-) -> Answer {
+) -> Result<axum::response::Response, CscError> {
     let request = request::<SignDocRequest>(&csc, body).await?;
     let bearer = bearer(&headers);
     blocking(&csc, move |csc| {
@@ -391,7 +392,8 @@ pub(crate) async fn sign_doc(
             now,
         )?;
         let encoded: Vec<String> = signatures.iter().map(|s| codec::to_base64(s)).collect();
-        Ok(Json(json!({ "SignatureObject": encoded })))
+        let count = encoded.len();
+        Ok(signed(json!({ "SignatureObject": encoded }), count))
     })
     .await
 }
