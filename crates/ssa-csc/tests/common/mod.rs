@@ -104,14 +104,7 @@ impl Server {
     }
 
     pub fn client(&self, version: &str) -> Client {
-        Client {
-            base: format!("{}/csc/{version}", self.url),
-            agent: ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .build()
-                .into(),
-            token: None,
-        }
+        client_at(&self.url, version)
     }
 }
 
@@ -124,6 +117,19 @@ impl Drop for Server {
             let _ = runtime.block_on(served);
             runtime.shutdown_background();
         }
+    }
+}
+
+/// A client of the server at `url`.
+pub fn client_at(url: &str, version: &str) -> Client {
+    Client {
+        base: format!("{url}/csc/{version}"),
+        agent: ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(60)))
+            .build()
+            .into(),
+        token: None,
     }
 }
 
@@ -150,6 +156,25 @@ impl Client {
     /// for an empty one).
     pub fn post(&self, endpoint: &str, body: &Value) -> (u16, Value) {
         self.post_raw(endpoint, &serde_json::to_vec(body).unwrap())
+    }
+
+    /// POSTs `body`; `None` if the request did not reach an answer (the
+    /// connection was refused or cut).
+    pub fn try_post(&self, endpoint: &str, body: &Value) -> Option<(u16, Value)> {
+        let mut request = self
+            .agent
+            .post(format!("{}/{endpoint}", self.base))
+            .header("Content-Type", "application/json");
+        if let Some(token) = &self.token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let mut response = request.send(&serde_json::to_vec(body).unwrap()[..]).ok()?;
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().ok()?;
+        Some((
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        ))
     }
 
     /// POSTs raw bytes.

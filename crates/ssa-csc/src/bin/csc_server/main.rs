@@ -67,6 +67,10 @@ struct ProviderArgs {
     /// Failed logins or authorizations before an account or credential locks.
     #[arg(long, default_value_t = 5)]
     max_failures: u32,
+    /// The lowest SCAL a credential may sign at: 2 (PIN and a second
+    /// factor, the SAD binds the hashes) or 1 (one factor; e.g. for seals).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
+    min_scal: u8,
 }
 
 impl ProviderArgs {
@@ -88,6 +92,11 @@ impl ProviderArgs {
         options.tsa = self.tsa.clone();
         options.token_lifetime = self.token_lifetime;
         options.max_failures = self.max_failures;
+        options.requests.default_scal = if self.min_scal == 1 {
+            ssa::Scal::Scal1
+        } else {
+            ssa::Scal::Scal2
+        };
         Ok(options)
     }
 }
