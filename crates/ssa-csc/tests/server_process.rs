@@ -220,3 +220,59 @@ fn tls_with_rustls_and_a_demo_signer_printed_once() {
     assert!(!text.contains("password    "), "{text}");
     assert!(stop(child).success());
 }
+
+/// `target/<profile>/examples/NAME`, built by `cargo test` with the tests.
+fn example(name: &str) -> std::path::PathBuf {
+    let test_exe = std::env::current_exe().unwrap();
+    test_exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(name)
+}
+
+#[test]
+fn csc_load_drives_the_server_and_its_count_is_the_servers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, url, _) = start(&["--min-scal", "1"], dir.path());
+    let out = Command::new(example("csc_load"))
+        .args(["--url", &url, "--data", dir.path().to_str().unwrap()])
+        .args([
+            "--clients",
+            "2",
+            "--duration",
+            "2",
+            "--batch",
+            "3",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let signatures = summary["signatures"].as_u64().unwrap();
+    assert!(signatures > 0 && signatures.is_multiple_of(3), "{summary}");
+    assert_eq!(summary["failures"], 0);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("signatures"),
+        "no progress line"
+    );
+    let metrics = Command::new("curl")
+        .args(["-s", "-f", &format!("{url}/metrics")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&metrics.stdout);
+    let counted = text
+        .lines()
+        .find(|l| l.starts_with("csc_signatures_total{endpoint=\"/csc/v2/signatures/signDoc\"}"))
+        .and_then(|l| l.rsplit(' ').next())
+        .unwrap();
+    assert_eq!(counted, signatures.to_string(), "{text}");
+    assert!(stop(child).success());
+}
