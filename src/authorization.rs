@@ -18,6 +18,17 @@ impl SigningService {
         request: &AuthorizationRequest<'_>,
         now: SystemTime,
     ) -> Result<Authorized, ServiceError> {
+        self.authorize_in(request, None, now)
+    }
+
+    /// [`SigningService::authorize`], its records naming the server
+    /// request `id` ([`RequestScope`](crate::RequestScope)).
+    pub(crate) fn authorize_in(
+        &self,
+        request: &AuthorizationRequest<'_>,
+        id: Option<&str>,
+        now: SystemTime,
+    ) -> Result<Authorized, ServiceError> {
         let methods: Vec<String> = [
             request.factors.pin.as_ref().map(|_| "pin"),
             request.factors.otp.as_ref().map(|_| "otp"),
@@ -41,7 +52,8 @@ impl SigningService {
         {
             self.inner.audit.append(
                 Entry::new(Event::Lockout, "authenticator", Outcome::Success)
-                    .credential(request.credential),
+                    .credential(request.credential)
+                    .request(id),
                 secs(now),
             )?;
         }
@@ -55,7 +67,8 @@ impl SigningService {
             Outcome::Success,
         )
         .credential(request.credential)
-        .digests(request.digests.iter().map(Vec::as_slice));
+        .digests(request.digests.iter().map(Vec::as_slice))
+        .request(id);
         self.audited(entry, now, result)
     }
 

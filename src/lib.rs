@@ -10,6 +10,7 @@ pub mod demo_ca;
 mod enrolment;
 mod error;
 pub mod registry;
+mod request_scope;
 mod scdev_signer;
 pub mod service;
 mod signing;
@@ -21,6 +22,7 @@ pub use demo_ca::DemoCa;
 pub use enrolment::EnrolmentRequest;
 pub use error::ServiceError;
 pub use registry::{CredentialRecord, CredentialRegistry};
+pub use request_scope::RequestScope;
 pub use scdev_signer::ScdevSigner;
 pub use service::{
     DEFAULT_AUGMENT_CONCURRENCY, DelegationSource, SigningService, SigningServiceBuilder,

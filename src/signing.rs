@@ -128,6 +128,7 @@ impl SigningService {
         record: &CredentialRecord,
         activation: &ssa_sad::Activation,
         level: &str,
+        id: Option<&str>,
         now: SystemTime,
     ) -> Result<(), ServiceError> {
         let digests = || activation.digests().iter().map(Vec::as_slice);
@@ -140,7 +141,8 @@ impl SigningService {
                 Outcome::Success,
             )
             .credential(credential)
-            .digests(digests()),
+            .digests(digests())
+            .request(id),
             Entry::new(
                 Event::Signature {
                     sad_id: activation.sad_id().to_owned(),
@@ -150,7 +152,8 @@ impl SigningService {
                 Outcome::Success,
             )
             .credential(credential)
-            .digests(digests()),
+            .digests(digests())
+            .request(id),
         ];
         self.inner.audit.append_all(entries, secs(now))?;
         Ok(())
@@ -176,11 +179,12 @@ impl SigningService {
         record: &CredentialRecord,
         activation: ssa_sad::Activation,
         level: &str,
+        id: Option<&str>,
         now: SystemTime,
     ) -> Result<(), ServiceError> {
         // Records owed from an earlier failure go first.
         self.settle_owed(now)?;
-        self.record_signatures(credential, record, &activation, level, now)?;
+        self.record_signatures(credential, record, &activation, level, id, now)?;
         let sad_id = activation.sad_id().to_owned();
         let digests: Vec<Vec<u8>> = activation.digests().to_vec();
         if let Err(error) = activation.commit() {
@@ -191,7 +195,8 @@ impl SigningService {
                 Outcome::Failure(error.to_string()),
             )
             .credential(credential)
-            .digests(digests.iter().map(Vec::as_slice));
+            .digests(digests.iter().map(Vec::as_slice))
+            .request(id);
             // If the log cannot take it now, it is owed: written first when
             // the log is recovered (`recover_audit`).
             if self
@@ -222,6 +227,7 @@ impl SigningService {
         credential: &str,
         sad: &Sad,
         digests: &[Vec<u8>],
+        id: Option<&str>,
         now: SystemTime,
         error: ServiceError,
     ) -> Result<T, ServiceError> {
@@ -239,7 +245,8 @@ impl SigningService {
             .ok();
         let entry = Entry::new(Event::Activation { sad_id }, credential, Outcome::Success)
             .credential(credential)
-            .digests(digests.iter().map(Vec::as_slice));
+            .digests(digests.iter().map(Vec::as_slice))
+            .request(id);
         self.audited(entry, now, Err(error))
     }
 
@@ -344,8 +351,22 @@ impl SigningService {
         options: &SignOptions,
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
-        self.sign_documents_inner(credential, sad, digests, options, now)
-            .or_else(|error| self.record_refusal(credential, sad, digests, now, error))
+        self.sign_documents_in(credential, sad, digests, options, None, now)
+    }
+
+    /// [`SigningService::sign_documents`], its records naming the server
+    /// request `id`.
+    pub(crate) fn sign_documents_in(
+        &self,
+        credential: &str,
+        sad: &Sad,
+        digests: &[Vec<u8>],
+        options: &SignOptions,
+        id: Option<&str>,
+        now: SystemTime,
+    ) -> Result<Vec<Vec<u8>>, ServiceError> {
+        self.sign_documents_inner(credential, sad, digests, options, id, now)
+            .or_else(|error| self.record_refusal(credential, sad, digests, id, now, error))
     }
 
     fn sign_documents_inner(
@@ -354,6 +375,7 @@ impl SigningService {
         sad: &Sad,
         digests: &[Vec<u8>],
         options: &SignOptions,
+        id: Option<&str>,
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
         let context = self.precheck(
@@ -407,7 +429,7 @@ impl SigningService {
             self.inner.augment_concurrency,
         )?;
         let level = format!("{:?}", options.level);
-        self.deliver(credential, &context.record, activation, &level, now)?;
+        self.deliver(credential, &context.record, activation, &level, id, now)?;
         Ok(signatures)
     }
 
@@ -428,8 +450,22 @@ impl SigningService {
         algorithm: Option<SignatureAlgorithm>,
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
-        self.sign_hashes_inner(credential, sad, hashes, algorithm, now)
-            .or_else(|error| self.record_refusal(credential, sad, hashes, now, error))
+        self.sign_hashes_in(credential, sad, hashes, algorithm, None, now)
+    }
+
+    /// [`SigningService::sign_hashes`], its records naming the server
+    /// request `id`.
+    pub(crate) fn sign_hashes_in(
+        &self,
+        credential: &str,
+        sad: &Sad,
+        hashes: &[Vec<u8>],
+        algorithm: Option<SignatureAlgorithm>,
+        id: Option<&str>,
+        now: SystemTime,
+    ) -> Result<Vec<Vec<u8>>, ServiceError> {
+        self.sign_hashes_inner(credential, sad, hashes, algorithm, id, now)
+            .or_else(|error| self.record_refusal(credential, sad, hashes, id, now, error))
     }
 
     fn sign_hashes_inner(
@@ -438,6 +474,7 @@ impl SigningService {
         sad: &Sad,
         hashes: &[Vec<u8>],
         algorithm: Option<SignatureAlgorithm>,
+        id: Option<&str>,
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
         let context = self.precheck(
@@ -461,7 +498,7 @@ impl SigningService {
             .inner
             .scdev
             .sign_many(&context.key, context.algorithm, &inputs)?;
-        self.deliver(credential, &context.record, activation, "raw", now)?;
+        self.deliver(credential, &context.record, activation, "raw", id, now)?;
         Ok(out)
     }
 

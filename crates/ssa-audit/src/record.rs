@@ -126,6 +126,10 @@ pub struct Entry {
     pub digests: Vec<String>,
     /// How it ended.
     pub outcome: Outcome,
+    /// The id of the server request that caused it, if a server gave one
+    /// (absent from records written without: their bytes do not change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
 }
 
 impl Entry {
@@ -137,7 +141,14 @@ impl Entry {
             credential: None,
             digests: Vec::new(),
             outcome,
+            request: None,
         }
+    }
+
+    /// The same entry caused by the server request `request`, if any.
+    pub fn request(mut self, request: Option<&str>) -> Self {
+        self.request = request.map(str::to_owned);
+        self
     }
 
     /// The same entry about `credential`.

@@ -85,6 +85,8 @@ pub struct Authorize {
     pub pin: Option<Pin>,
     /// The OTP, if given.
     pub otp: Option<Otp>,
+    /// The server request's id, written into the audit records.
+    pub request_id: Option<String>,
 }
 
 /// The CSC service: the signing service, accounts, bearer tokens, settings.
@@ -231,27 +233,30 @@ impl CscService {
         } else {
             request.num
         };
-        let authorized = self.signing.authorize(
-            &AuthorizationRequest {
-                credential: &request.credential,
-                mode: request.mode,
-                hash_alg: request.hash,
-                digests: &request.hashes,
-                num,
-                lifetime: self.settings.sad_lifetime,
-                factors: PresentedFactors {
-                    pin: request.pin,
-                    otp: request.otp,
-                    device: None,
-                },
+        let asked = AuthorizationRequest {
+            credential: &request.credential,
+            mode: request.mode,
+            hash_alg: request.hash,
+            digests: &request.hashes,
+            num,
+            lifetime: self.settings.sad_lifetime,
+            factors: PresentedFactors {
+                pin: request.pin,
+                otp: request.otp,
+                device: None,
             },
-            now,
-        )?;
+        };
+        let authorized = match request.request_id.as_deref() {
+            Some(id) => self.signing.in_request(id).authorize(&asked, now),
+            None => self.signing.authorize(&asked, now),
+        }?;
         let expires_in = authorized.expires_at.0.saturating_sub(secs(now));
         Ok((authorized.sad, expires_in))
     }
 
     /// `signatures/signHash`: one raw signature per DTBS/R, in order.
+    /// `request_id`, if given, goes into the audit records.
+    #[allow(clippy::too_many_arguments)]
     pub fn sign_hash(
         &self,
         signer: &str,
@@ -259,17 +264,28 @@ impl CscService {
         sad: &Sad,
         hashes: &[Vec<u8>],
         algorithm: SignatureAlgorithm,
+        request_id: Option<&str>,
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, CscError> {
         self.check_count(hashes.len())?;
         self.info(signer, credential, now)?;
-        Ok(self
-            .signing
-            .sign_hashes(credential, sad, hashes, Some(algorithm), now)?)
+        Ok(match request_id {
+            Some(id) => self.signing.in_request(id).sign_hashes(
+                credential,
+                sad,
+                hashes,
+                Some(algorithm),
+                now,
+            ),
+            None => self
+                .signing
+                .sign_hashes(credential, sad, hashes, Some(algorithm), now),
+        }?)
     }
 
     /// `signatures/signDoc` with document digests: one CAdES signature
-    /// (DER CMS) per digest, at `level`.
+    /// (DER CMS) per digest, at `level`. `request_id`, if given, goes into
+    /// the audit records.
     #[allow(clippy::too_many_arguments)]
     pub fn sign_documents(
         &self,
@@ -279,6 +295,7 @@ impl CscService {
         digests: &[Vec<u8>],
         algorithm: Option<SignatureAlgorithm>,
         level: Level,
+        request_id: Option<&str>,
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, CscError> {
         self.check_count(digests.len())?;
@@ -288,9 +305,15 @@ impl CscService {
             algorithm,
             ..SignOptions::default()
         };
-        Ok(self
-            .signing
-            .sign_documents(credential, sad, digests, &options, now)?)
+        Ok(match request_id {
+            Some(id) => self
+                .signing
+                .in_request(id)
+                .sign_documents(credential, sad, digests, &options, now),
+            None => self
+                .signing
+                .sign_documents(credential, sad, digests, &options, now),
+        }?)
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -15,6 +15,7 @@ use ssa::{HashAlgorithm, Pin};
 
 use crate::codec::{self, SecretText};
 use crate::error::CscError;
+use crate::handler::RequestId;
 use crate::handler::{authorization, bearer, blocking, request, signed};
 use crate::service::{Authorize, CscService};
 
@@ -201,6 +202,7 @@ pub(crate) fn decode_all(values: &[String], parameter: &str) -> Result<Vec<Vec<u
 /// `credentials/authorize`: PIN and OTP for a SAD over the hashes (DTBS/R).
 pub(crate) async fn authorize(
     State(csc): State<Arc<CscService>>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
     headers: HeaderMap,
     body: Body,
 ) -> Answer {
@@ -221,6 +223,7 @@ pub(crate) async fn authorize(
                 mode: SigningMode::Dtbsr,
                 pin: request.pin.map(|p| Pin::new(p.expose())),
                 otp: request.otp.map(|o| Otp::new(o.expose())),
+                request_id: Some(request_id),
             },
             now,
         )?;
@@ -249,6 +252,7 @@ struct SignHashRequest {
 /// `signatures/signHash`: one signature per hash, in order.
 pub(crate) async fn sign_hash(
     State(csc): State<Arc<CscService>>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<axum::response::Response, CscError> {
@@ -277,6 +281,7 @@ pub(crate) async fn sign_hash(
             &Sad::new(request.sad.expose()),
             &hashes,
             algorithm,
+            Some(&request_id),
             now,
         )?;
         let encoded: Vec<String> = signatures.iter().map(|s| codec::to_base64(s)).collect();

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -14,6 +14,7 @@ use ssa::{CredentialInfo, Pin, SignatureAlgorithm};
 
 use crate::codec::{self, SecretText};
 use crate::error::CscError;
+use crate::handler::RequestId;
 use crate::handler::{bearer, blocking, request, signed};
 use crate::service::{Authorize, CscService};
 use crate::v1::{decode_all, hash_by_length};
@@ -196,6 +197,7 @@ struct AuthorizeRequest {
 /// `credentials/authorize`: PIN and OTP in `authData` for a SAD.
 pub(crate) async fn authorize(
     State(csc): State<Arc<CscService>>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
     headers: HeaderMap,
     body: Body,
 ) -> Answer {
@@ -234,6 +236,7 @@ pub(crate) async fn authorize(
                 mode,
                 pin,
                 otp,
+                request_id: Some(request_id),
             },
             now,
         )?;
@@ -273,6 +276,7 @@ fn synchronous(mode: Option<&str>) -> Result<(), CscError> {
 /// `signatures/signHash`: one signature per hash, in order.
 pub(crate) async fn sign_hash(
     State(csc): State<Arc<CscService>>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<axum::response::Response, CscError> {
@@ -302,6 +306,7 @@ pub(crate) async fn sign_hash(
             &Sad::new(request.sad.expose()),
             &hashes,
             algorithm,
+            Some(&request_id),
             now,
         )?;
         let encoded: Vec<String> = signatures.iter().map(|s| codec::to_base64(s)).collect();
@@ -344,6 +349,7 @@ struct SignDocRequest {
 /// signature (DER CMS) per digest, at the conformance level asked.
 pub(crate) async fn sign_doc(
     State(csc): State<Arc<CscService>>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<axum::response::Response, CscError> {
@@ -389,6 +395,7 @@ pub(crate) async fn sign_doc(
             &hashes,
             algorithm,
             level,
+            Some(&request_id),
             now,
         )?;
         let encoded: Vec<String> = signatures.iter().map(|s| codec::to_base64(s)).collect();

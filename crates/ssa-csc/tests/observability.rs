@@ -88,11 +88,11 @@ fn no_secret_reaches_a_log_line_an_error_or_debug_and_metrics_count_what_happene
     // success, so a new step is not needed.)
     let body = authorize_v2(&alice, &hashes, "dtbsr");
     secrets.push(body["authData"][1]["value"].as_str().unwrap().to_owned());
-    let (status, authorized) = client.post("credentials/authorize", &body);
+    let (status, authorized, authorize_id) = client.post_with_id("credentials/authorize", &body);
     assert_eq!(status, 200, "{authorized}");
     let sad = authorized["SAD"].as_str().unwrap().to_owned();
     secrets.push(sad.clone());
-    let (status, signed) = client.post(
+    let (status, signed, sign_id) = client.post_with_id(
         "signatures/signHash",
         &json!({
             "credentialID": "alice/1", "SAD": sad,
@@ -176,6 +176,25 @@ fn no_secret_reaches_a_log_line_an_error_or_debug_and_metrics_count_what_happene
     assert!(text.contains("csc_requests_in_flight"), "{text}");
     assert!(text.contains("csc_scdev_errors_total 0"), "{text}");
 
+    // The request ids the client saw are in the audit records of those
+    // requests (and in the logs), not the id the client sent.
+    assert_eq!(authorize_id.len(), 32, "{authorize_id}");
+    assert_ne!(authorize_id, sign_id);
+    let audit = std::fs::read_to_string(server.data.path().join("audit.log")).unwrap();
+    let with = |id: &str, kind: &str| {
+        audit
+            .lines()
+            .filter(|l| {
+                l.contains(&format!("\"request\":\"{id}\""))
+                    && l.contains(&format!("\"type\":\"{kind}\""))
+            })
+            .count()
+    };
+    assert_eq!(with(&authorize_id, "authorization"), 1, "{audit}");
+    assert_eq!(with(&sign_id, "activation"), 1, "{audit}");
+    assert_eq!(with(&sign_id, "signature"), 1, "{audit}");
+    assert!(!audit.contains("client-chosen"));
+
     // What a log, an error or Debug may hold.
     drop(server.client("v2"));
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
@@ -184,6 +203,11 @@ fn no_secret_reaches_a_log_line_an_error_or_debug_and_metrics_count_what_happene
         "the server logged nothing: the scan would prove nothing"
     );
     assert!(logs.contains("/csc/v2/signatures/signHash"), "{logs}");
+    assert!(logs.contains(&sign_id), "the request id is not in the logs");
+    assert!(
+        !logs.contains("client-chosen"),
+        "a client's request id reached the logs"
+    );
     let debug = format!(
         "{:?} {:?} {:?} {:?}",
         server.provider,

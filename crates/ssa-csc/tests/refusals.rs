@@ -412,7 +412,7 @@ fn the_operations_check_the_owner_themselves_whatever_a_handler_did() {
     let now = std::time::SystemTime::now();
     let ecdsa = ssa::SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256);
     let error = csc
-        .sign_hash("alice", "bob/1", &bobs_sad, &hashes, ecdsa, now)
+        .sign_hash("alice", "bob/1", &bobs_sad, &hashes, ecdsa, None, now)
         .unwrap_err();
     assert_eq!(error.code, "invalid_request");
     let error = csc
@@ -423,13 +423,14 @@ fn the_operations_check_the_owner_themselves_whatever_a_handler_did() {
             &hashes,
             None,
             ssa::Level::BB,
+            None,
             now,
         )
         .unwrap_err();
     assert_eq!(error.code, "invalid_request");
     // Bob's SAD was not touched.
     assert!(
-        csc.sign_hash("bob", "bob/1", &bobs_sad, &hashes, ecdsa, now)
+        csc.sign_hash("bob", "bob/1", &bobs_sad, &hashes, ecdsa, None, now)
             .is_ok()
     );
 }

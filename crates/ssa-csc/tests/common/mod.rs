@@ -177,6 +177,35 @@ impl Client {
         ))
     }
 
+    /// POSTs `body`: the status, the JSON answer and the `x-request-id`.
+    pub fn post_with_id(&self, endpoint: &str, body: &Value) -> (u16, Value, String) {
+        let mut request = self
+            .agent
+            .post(format!("{}/{endpoint}", self.base))
+            .header("Content-Type", "application/json")
+            // A client's own id is not what the server logs or records.
+            .header("x-request-id", "client-chosen");
+        if let Some(token) = &self.token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let mut response = request
+            .send(&serde_json::to_vec(body).unwrap()[..])
+            .unwrap();
+        let status = response.status().as_u16();
+        let id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let text = response.body_mut().read_to_string().unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            id,
+        )
+    }
+
     /// POSTs raw bytes.
     pub fn post_raw(&self, endpoint: &str, body: &[u8]) -> (u16, Value) {
         let mut request = self
