@@ -49,6 +49,11 @@ struct Cli {
     /// One JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Enrol the load signers' PINs with Argon2id at m=64 KiB, t=1 instead
+    /// of the default (19 MiB, t=2): never for production; it shows what
+    /// the PIN hash costs an authorization.
+    #[arg(long)]
+    light_pins: bool,
 }
 
 /// What one client measured.
@@ -190,6 +195,14 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let mut options = ProviderOptions::new(&cli.data);
     options.requests.default_scal = Scal::Scal1;
+    if cli.light_pins {
+        options.pin_policy = ssa::sad::PinPolicy {
+            m_cost: 64,
+            t_cost: 1,
+            p_cost: 1,
+            min_len: 4,
+        };
+    }
     let provider = Provider::open(options)?;
     let run_id = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -254,6 +267,7 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let signatures = signed.load(Ordering::Relaxed);
     let summary = json!({
         "url": cli.url, "mode": cli.mode, "clients": cli.clients, "batch": cli.batch,
+        "light_pins": cli.light_pins,
         "seconds": elapsed, "signatures": signatures,
         "signatures_per_s": signatures as f64 / elapsed,
         "cycle_ms": { "p50": percentile(&cycles, 0.5), "p99": percentile(&cycles, 0.99), "max": percentile(&cycles, 1.0) },

@@ -50,7 +50,12 @@ pub fn router(csc: Arc<CscService>) -> Router {
             ServiceBuilder::new()
                 .layer(HandleErrorLayer::new(overloaded))
                 .load_shed()
-                .concurrency_limit(limits.in_flight)
+                // One semaphore for every route (`Router::layer` gives each
+                // route its own copy of a layer: a per-route limit would
+                // let every endpoint have `in_flight` requests).
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                    limits.in_flight,
+                ))
                 .timeout(limits.request_time),
         )
         // Outermost: it also sees what the bounds refused.
