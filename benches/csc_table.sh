@@ -18,21 +18,22 @@ row() {
     printf '%s\t' "$1"; shift
     "$@" --duration "$D" --json
 }
-for batch in 1 100; do
-    for clients in 1 16 64; do
-        row "server signDoc B-B, $clients clients, batch $batch" \
-            target/release/examples/csc_load --url "$URL" --data "$DATA" --clients "$clients" --batch "$batch" --mode doc
-    done
-done
-for batch in 1 100; do
-    for clients in 1 16 64; do
-        row "server signDoc B-B, $clients clients, batch $batch, light PINs" \
-            target/release/examples/csc_load --url "$URL" --data "$DATA" --clients "$clients" --batch "$batch" --mode doc --light-pins
+INPROC=$(mktemp -d)
+trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$DATA" "$INPROC" "$OUT"' EXIT
+L=target/release/examples/csc_load
+for pins in "" "--light-pins"; do
+    for batch in 1 100; do
+        for clients in 1 16 64; do
+            row "server, $clients clients, batch $batch ${pins:+(light PINs)}" \
+                $L --url "$URL" --data "$DATA" --clients "$clients" --batch "$batch" --mode doc $pins
+            row "in process, $clients clients, batch $batch ${pins:+(light PINs)}" \
+                $L --in-process --data "$INPROC" --clients "$clients" --batch "$batch" --mode doc $pins
+        done
     done
 done
 for batch in 1 100; do
     for threads in 1 2; do
-        row "in-process pipeline, $threads threads, batch $batch, fsync" \
+        row "hsm_bench pipeline, $threads threads, batch $batch, fsync" \
             target/release/examples/hsm_bench --backend soft --alg p256 --threads "$threads" --mode pipeline --batch "$batch"
     done
 done

@@ -5,7 +5,12 @@
 //! cargo run -p ssa-csc --release -- --data ./bench-data --min-scal 1 &
 //! cargo run -p ssa-csc --release --example csc_load -- \
 //!     --url http://127.0.0.1:8080 --data ./bench-data --clients 16 --duration 10 --batch 1 [--mode doc|hash] [--json]
+//! cargo run -p ssa-csc --release --example csc_load -- --in-process --data ./other-data …
 //! ```
+//!
+//! `--in-process` runs the same operations without a server, over the same
+//! kind of provider (file stores, PIN costs, fsyncs): the two runs side by
+//! side give what the HTTP layer costs.
 //!
 //! The load signers (SCAL1, P-256, soft keys) are enrolled into the
 //! server's data directory first (`--data`; the server must run on soft
@@ -29,8 +34,14 @@ use ssa_csc::provider::{EnrolledSigner, Provider, ProviderOptions, SignerSpec};
 #[command(name = "csc_load")]
 struct Cli {
     /// The server, e.g. http://127.0.0.1:8080.
-    #[arg(long)]
-    url: String,
+    #[arg(long, required_unless_present = "in_process")]
+    url: Option<String>,
+    /// No server: the same operations (`CscService::authorize` and
+    /// `sign_documents`/`sign_hash`) called in this process over the data
+    /// directory's provider — the same stores, PIN costs and fsyncs, without
+    /// HTTP, JSON and the async runtime.
+    #[arg(long, conflicts_with = "url")]
+    in_process: bool,
     /// The server's data directory, where the load signers are enrolled.
     #[arg(long)]
     data: std::path::PathBuf,
@@ -184,6 +195,84 @@ fn run_client(
     measured
 }
 
+/// [`run_client`] without the server: the CSC operations called directly.
+fn run_in_process(
+    csc: &ssa_csc::CscService,
+    enrolled: &EnrolledSigner,
+    cli: &Cli,
+    stop: &AtomicBool,
+    signed: &AtomicU64,
+) -> Measured {
+    let mut measured = Measured::default();
+    let document_mode = cli.mode == "doc";
+    let mut n = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        let hashes: Vec<Vec<u8>> = (0..cli.batch)
+            .map(|_| {
+                n += 1;
+                HashAlgorithm::Sha256
+                    .digest(format!("{} document {n}", enrolled.credential).as_bytes())
+            })
+            .collect();
+        let started = Instant::now();
+        let now = SystemTime::now();
+        let authorized = csc.authorize(
+            &enrolled.signer,
+            ssa_csc::Authorize {
+                credential: enrolled.credential.clone(),
+                num: u32::try_from(hashes.len()).unwrap_or(u32::MAX),
+                hash: HashAlgorithm::Sha256,
+                hashes: hashes.clone(),
+                mode: if document_mode {
+                    ssa::SigningMode::Document
+                } else {
+                    ssa::SigningMode::Dtbsr
+                },
+                pin: Some(ssa::Pin::new(enrolled.pin.as_str())),
+                otp: None,
+                request_id: None,
+            },
+            now,
+        );
+        let authorized_at = Instant::now();
+        let answer = authorized.and_then(|(sad, _)| {
+            if document_mode {
+                csc.sign_documents(
+                    &enrolled.signer,
+                    &enrolled.credential,
+                    &sad,
+                    &hashes,
+                    None,
+                    ssa::Level::BB,
+                    None,
+                    SystemTime::now(),
+                )
+            } else {
+                csc.sign_hash(
+                    &enrolled.signer,
+                    &enrolled.credential,
+                    &sad,
+                    &hashes,
+                    ssa::SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256),
+                    None,
+                    SystemTime::now(),
+                )
+            }
+        });
+        let done = Instant::now();
+        match answer {
+            Ok(_) => {
+                measured.cycles.push(done - started);
+                measured.authorize.push(authorized_at - started);
+                measured.sign.push(done - authorized_at);
+                signed.fetch_add(cli.batch, Ordering::Relaxed);
+            }
+            Err(e) => measured.failures.push(e.to_string()),
+        }
+    }
+    measured
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -209,6 +298,7 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         .map(|d| d.as_millis())
         .unwrap_or(0);
     let mut signers = Vec::new();
+    let mut in_process = None;
     for i in 0..cli.clients {
         let name = format!("load-{run_id}-{i}");
         signers.push(provider.enrol(
@@ -222,11 +312,19 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
             SystemTime::now(),
         )?);
     }
-    drop(provider);
-    let clients = signers
-        .iter()
-        .map(|enrolled| login(&cli.url, enrolled))
-        .collect::<Result<Vec<_>, String>>()?;
+    let clients = match &cli.url {
+        Some(url) => {
+            drop(provider);
+            signers
+                .iter()
+                .map(|enrolled| login(url, enrolled).map(Some))
+                .collect::<Result<Vec<_>, String>>()?
+        }
+        None => {
+            in_process = Some(provider.csc());
+            signers.iter().map(|_| None).collect()
+        }
+    };
     let stop = Arc::new(AtomicBool::new(false));
     let signed = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -236,7 +334,12 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
             .zip(&signers)
             .map(|(client, enrolled)| {
                 let (stop, signed) = (Arc::clone(&stop), Arc::clone(&signed));
-                scope.spawn(move || run_client(client, enrolled, cli, &stop, &signed))
+                let csc = in_process.clone();
+                scope.spawn(move || match (client, csc) {
+                    (Some(client), _) => run_client(client, enrolled, cli, &stop, &signed),
+                    (None, Some(csc)) => run_in_process(&csc, enrolled, cli, &stop, &signed),
+                    (None, None) => Measured::default(),
+                })
             })
             .collect();
         let deadline = started + Duration::from_secs(cli.duration);
@@ -266,7 +369,7 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let failures: Vec<&String> = results.iter().flat_map(|m| &m.failures).collect();
     let signatures = signed.load(Ordering::Relaxed);
     let summary = json!({
-        "url": cli.url, "mode": cli.mode, "clients": cli.clients, "batch": cli.batch,
+        "url": cli.url, "in_process": cli.in_process, "mode": cli.mode, "clients": cli.clients, "batch": cli.batch,
         "light_pins": cli.light_pins,
         "seconds": elapsed, "signatures": signatures,
         "signatures_per_s": signatures as f64 / elapsed,
