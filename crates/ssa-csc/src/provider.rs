@@ -19,7 +19,7 @@ use std::time::SystemTime;
 use der::{Decode, Encode};
 use ring::rand::SecureRandom;
 use ssa::audit::{AuditLog, AuditOptions};
-use ssa::cades::HttpTsa;
+use ssa::cades::{HttpRevocationSource, HttpTsa};
 use ssa::demo_ca::{DemoCaError, certificate_pem};
 use ssa::sad::factor::totp::TotpConfig;
 use ssa::sad::{
@@ -66,6 +66,9 @@ pub struct ProviderOptions {
     pub keys: KeyBackend,
     /// A TSA for B-T and above.
     pub tsa: Option<String>,
+    /// Fetch CRLs and OCSP responses from the locations the certificates
+    /// name (over HTTP), for B-LT. The demo CA's certificates name none.
+    pub revocation: bool,
     /// Argon2id costs of PINs and account passwords.
     pub pin_policy: PinPolicy,
     /// Seconds a bearer token is valid.
@@ -85,6 +88,7 @@ impl ProviderOptions {
             data: data.into(),
             keys: KeyBackend::Soft,
             tsa: None,
+            revocation: false,
             pin_policy: PinPolicy::default(),
             token_lifetime: 3600,
             max_failures: 5,
@@ -338,6 +342,9 @@ impl Provider {
         .anchors(vec![ca.certificate().clone()]);
         if let Some(url) = &options.tsa {
             builder = builder.tsa(Box::new(HttpTsa::new(url)?));
+        }
+        if options.revocation {
+            builder = builder.revocation(Box::new(HttpRevocationSource::default()));
         }
         let signing = Arc::new(builder.build()?);
         let accounts = Accounts::new(

@@ -61,6 +61,10 @@ struct ProviderArgs {
     /// An RFC 3161 TSA URL, for Ades-B-T and above.
     #[arg(long)]
     tsa: Option<String>,
+    /// Fetch CRLs and OCSP responses where the certificates say (HTTP), for
+    /// Ades-B-LT (with --tsa); the demo CA's certificates name no such place.
+    #[arg(long)]
+    revocation: bool,
     /// Seconds a bearer token is valid.
     #[arg(long, default_value_t = 3600)]
     token_lifetime: u64,
@@ -90,6 +94,7 @@ impl ProviderArgs {
             };
         }
         options.tsa = self.tsa.clone();
+        options.revocation = self.revocation;
         options.token_lifetime = self.token_lifetime;
         options.max_failures = self.max_failures;
         options.requests.default_scal = if self.min_scal == 1 {
