@@ -145,6 +145,14 @@ impl Accounts {
         }
     }
 
+    /// Whether the stores take a write now: rewrites the state of a key no
+    /// account uses, unchanged (a readiness probe; durable like any update).
+    pub fn probe_write(&self) -> Result<(), AccountError> {
+        self.lockout
+            .update("readiness probe", &|state| state.clone())?;
+        Ok(())
+    }
+
     /// Unlocks `signer`'s account and resets its failure count.
     pub fn unlock(&self, signer: &str) -> Result<(), AccountError> {
         self.lockout

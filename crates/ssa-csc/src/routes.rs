@@ -92,14 +92,10 @@ async fn healthz() -> &'static str {
 }
 
 /// Ready: the audit log runs, the SCDev and the credential registry
-/// answer (`SigningService::readiness`, on the blocking pool).
+/// answer, the stores take a write (`CscService::ready`, on the blocking
+/// pool).
 async fn readyz(axum::extract::State(csc): axum::extract::State<Arc<CscService>>) -> Response {
-    let ready = crate::handler::blocking(&csc, |csc| {
-        csc.signing()
-            .readiness()
-            .map_err(|e| CscError::unavailable(format!("not ready: {e}")))
-    })
-    .await;
+    let ready = crate::handler::blocking(&csc, CscService::ready).await;
     match ready {
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
         Err(error) => error.into_response(),

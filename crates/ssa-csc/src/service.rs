@@ -143,6 +143,17 @@ impl CscService {
         &self.settings
     }
 
+    /// Whether the server can serve now: the signing service is ready
+    /// ([`SigningService::readiness`]) and the stores take a write.
+    pub fn ready(&self) -> Result<(), CscError> {
+        self.signing
+            .readiness()
+            .map_err(|e| CscError::unavailable(format!("not ready: {e}")))?;
+        self.accounts
+            .probe_write()
+            .map_err(|e| CscError::unavailable(format!("not ready: the stores take no write: {e}")))
+    }
+
     /// Seconds a bearer token is valid.
     pub fn token_lifetime(&self) -> u64 {
         self.tokens.lifetime()

@@ -164,3 +164,36 @@ fn past_the_time_bound_the_client_gets_503_and_the_signature_is_recorded_and_its
     let (status, body) = client.post("signatures/signDoc", &sign_doc);
     assert_eq!(status, 400, "the SAD was not spent: {body}");
 }
+
+#[test]
+fn readyz_says_no_while_the_stores_take_no_write_and_yes_again_after() {
+    let server = Server::start(|_| {});
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let readyz = || {
+        let mut response = agent.get(format!("{}/readyz", server.url)).call().unwrap();
+        (
+            response.status().as_u16(),
+            response.body_mut().read_to_string().unwrap(),
+        )
+    };
+    assert_eq!(readyz().0, 200);
+    // The lockout store's directory becomes a file: no write can land.
+    let lockout = server.data.path().join("lockout");
+    let aside = server.data.path().join("lockout.aside");
+    std::fs::rename(&lockout, &aside).unwrap();
+    std::fs::write(&lockout, b"not a directory").unwrap();
+    let (status, body) = readyz();
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("take no write"), "{body}");
+    assert_eq!(
+        server.client("v2").post("credentials/list", &json!({})).0,
+        401,
+        "the rest of the server still answers"
+    );
+    std::fs::remove_file(&lockout).unwrap();
+    std::fs::rename(&aside, &lockout).unwrap();
+    assert_eq!(readyz().0, 200);
+}

@@ -276,3 +276,27 @@ fn csc_load_drives_the_server_and_its_count_is_the_servers() {
     assert_eq!(counted, signatures.to_string(), "{text}");
     assert!(stop(child).success());
 }
+
+#[test]
+fn log_json_writes_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = server()
+        .args([
+            "--data",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--log-json",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let record: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(record["fields"]["message"], "listening", "{line}");
+    assert!(stop(child).success());
+}

@@ -54,7 +54,11 @@ fn init_logs(json: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // A log reader that went away must not stop the server: the
+        // default reports a failed write with eprintln!, which panics on a
+        // closed stderr.
+        .log_internal_errors(false);
     if json {
         builder.json().init();
     } else {
