@@ -111,3 +111,33 @@ pub fn from_header(value: &str) -> Option<&str> {
         .then(|| token.trim())
         .filter(|t| !t.is_empty())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_prints_as_redacted_and_is_256_random_bits() {
+        let tokens = BearerTokens::new(Arc::new(ssa::store::MemoryBearerTokenStore::new()), 60);
+        let a = tokens.issue("alice", 1_000).unwrap();
+        let b = tokens.issue("alice", 1_000).unwrap();
+        assert_eq!(format!("{a:?}"), "BearerToken([redacted])");
+        assert_eq!(a.expose().len(), 43, "32 bytes, base64url without padding");
+        assert_ne!(a.expose(), b.expose());
+        assert_eq!(tokens.signer(a.expose(), 1_059).unwrap(), "alice");
+        assert_eq!(
+            tokens.signer(a.expose(), 1_060).unwrap_err().code,
+            "invalid_token"
+        );
+    }
+
+    #[test]
+    fn only_bearer_headers_give_a_token() {
+        assert_eq!(from_header("Bearer abc"), Some("abc"));
+        assert_eq!(from_header("bearer  abc "), Some("abc"));
+        assert_eq!(from_header("Basic abc"), None);
+        assert_eq!(from_header("Bearer "), None);
+        assert_eq!(from_header("Bearer"), None);
+    }
+}

@@ -139,11 +139,19 @@ fn bearer_tokens_missing_unknown_expired_or_revoked_are_invalid_token() {
 fn logins_are_refused_counted_and_locked() {
     let server = scal1_server();
     let alice = server.enrol("alice", KeyAlgorithm::EcP256, Scal::Scal1);
+    let bob = server.enrol("bob", KeyAlgorithm::EcP256, Scal::Scal1);
     let mut client = server.client("v2");
     refused(
         client.login("nobody", "secret-password"),
         401,
         "authentication_error",
+    );
+    // A token lives as long as configured (the default, an hour).
+    let (status, body) = client.login(&bob.signer, &bob.password);
+    assert_eq!(
+        (status, body["expires_in"].as_u64()),
+        (200, Some(3600)),
+        "{body}"
     );
     // Two failures, then the right password resets the count.
     for _ in 0..2 {
@@ -171,6 +179,9 @@ fn logins_are_refused_counted_and_locked() {
             .contains("locked"),
         "{body}"
     );
+    // Only Alice's account: Bob's failures are his own.
+    let (status, body) = client.login(&bob.signer, &bob.password);
+    assert_eq!(status, 200, "{body}");
     // HTTP Basic is required.
     refused(
         client.post("auth/login", &json!({})),
