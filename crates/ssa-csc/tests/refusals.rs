@@ -496,3 +496,38 @@ fn sign_doc_refuses_levels_formats_and_documents_it_cannot_make_before_the_sad_i
     let (status, body) = sign_doc("AdES-B-B", "C");
     assert_eq!(status, 200, "{body}");
 }
+
+#[test]
+fn revoke_takes_the_signers_own_tokens_only() {
+    let server = scal1_server();
+    let alice = server.enrol("alice", KeyAlgorithm::EcP256, Scal::Scal1);
+    let bob = server.enrol("bob", KeyAlgorithm::EcP256, Scal::Scal1);
+    let mut alice_1 = server.client("v2");
+    alice_1.login_as(&alice);
+    let mut alice_2 = server.client("v2");
+    alice_2.login_as(&alice);
+    let mut as_bob = server.client("v2");
+    as_bob.login_as(&bob);
+    // Bob's token, named by Alice: refused, and it still works.
+    refused(
+        alice_1.post("auth/revoke", &json!({ "token": as_bob.token })),
+        400,
+        "invalid_request",
+    );
+    assert_eq!(as_bob.post("credentials/list", &json!({})).0, 200);
+    // Alice's other token, named by Alice: revoked; hers still works.
+    let (status, body) = alice_1.post("auth/revoke", &json!({ "token": alice_2.token }));
+    assert_eq!(status, 204, "{body}");
+    refused(
+        alice_2.post("credentials/list", &json!({})),
+        401,
+        "invalid_token",
+    );
+    assert_eq!(alice_1.post("credentials/list", &json!({})).0, 200);
+    // An unknown token: refused.
+    refused(
+        alice_1.post("auth/revoke", &json!({ "token": "A".repeat(43) })),
+        400,
+        "invalid_request",
+    );
+}
