@@ -531,3 +531,42 @@ fn revoke_takes_the_signers_own_tokens_only() {
         "invalid_request",
     );
 }
+
+#[test]
+fn the_hashes_bound_is_the_servers_own_and_num_signatures_defaults_to_the_hashes() {
+    let server = Server::start(|options| {
+        options.requests = RequestPolicy {
+            default_scal: Scal::Scal1,
+            ..RequestPolicy::default()
+        };
+        options.settings.limits.hashes_per_request = 2;
+    });
+    let alice = server.enrol("alice", KeyAlgorithm::EcP256, Scal::Scal1);
+    let mut client = server.client("v2");
+    client.login_as(&alice);
+    let three: Vec<Vec<u8>> = (0..3).map(|i| digest(&format!("h{i}"))).collect();
+    let (status, body) = authorize(&client, &alice, &three, &alice.pin);
+    refused((status, body.clone()), 400, "invalid_request");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("over the limit of 2"),
+        "{body}"
+    );
+    // Two, at the bound, without numSignatures: one SAD for both.
+    let two = &three[..2];
+    let (status, body) = client.post(
+        "credentials/authorize",
+        &json!({
+            "credentialID": "alice/1",
+            "hashes": two.iter().map(|h| b64(h)).collect::<Vec<_>>(),
+            "hashAlgorithmOID": SHA256,
+            "authData": [{ "id": "PIN", "value": alice.pin.as_str() }],
+        }),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = sign_hash(&client, "alice/1", body["SAD"].as_str().unwrap(), two);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["signatures"].as_array().unwrap().len(), 2);
+}
