@@ -165,3 +165,45 @@ fn sign_doc_b_t_carries_the_testkit_tsas_time_stamp() {
     }
     assert!(tsa.served() >= 2);
 }
+
+#[test]
+fn sign_doc_signs_with_the_sign_algo_asked_for() {
+    // A P-384 key signs with ECDSA-SHA-384 by default; asked for
+    // ecdsa-with-SHA256 over SHA-256 digests, it signs with that.
+    let server = Server::start(|_| {});
+    let pat = server.enrol("pat", KeyAlgorithm::EcP384, Scal::Scal2);
+    let mut client = server.client("v2");
+    client.login_as(&pat);
+    let document = b"signed with the algorithm asked for".to_vec();
+    let digests = vec![HashAlgorithm::Sha256.digest(&document)];
+    let (status, authorized) = client.post(
+        "credentials/authorize",
+        &authorize_v2(&pat, &digests, "document"),
+    );
+    assert_eq!(status, 200, "{authorized}");
+    let (status, signed) = client.post(
+        "signatures/signDoc",
+        &json!({
+            "credentialID": pat.credential,
+            "SAD": authorized["SAD"],
+            "documentDigests": [{
+                "hashes": [b64(&digests[0])],
+                "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1",
+                "signature_format": "C",
+                "conformance_level": "Ades-B-B",
+                "signAlgo": "1.2.840.10045.4.3.2",
+            }],
+        }),
+    );
+    assert_eq!(status, 200, "{signed}");
+    let cms = unb64(signed["SignatureObject"][0].as_str().unwrap());
+    let (ok, said) =
+        ssa_testkit::openssl::cms_verify_cades(&cms, Some(&document), &server.ca_pem(), false);
+    assert!(ok, "{said}");
+    // ecdsa-with-SHA256, 1.2.840.10045.4.3.2, in the SignerInfo.
+    let oid = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+    assert!(
+        cms.windows(oid.len()).any(|w| w == oid),
+        "not ecdsa-with-SHA256"
+    );
+}
