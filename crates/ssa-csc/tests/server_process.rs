@@ -39,6 +39,7 @@ fn help_documents_every_flag_with_its_default() {
         "--request-timeout",
         "--max-in-flight",
         "enrol",
+        "unlock",
     ] {
         assert!(help.contains(flag), "--help does not say {flag}:\n{help}");
     }
@@ -299,4 +300,78 @@ fn log_json_writes_json_lines() {
     let record: serde_json::Value = serde_json::from_str(&line).unwrap();
     assert_eq!(record["fields"]["message"], "listening", "{line}");
     assert!(stop(child).success());
+}
+
+#[test]
+fn unlock_opens_a_locked_account_and_credential_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = ssa_csc::provider::ProviderOptions::new(dir.path());
+    options.pin_policy = ssa::sad::PinPolicy {
+        m_cost: 64,
+        t_cost: 1,
+        p_cost: 1,
+        min_len: 4,
+    };
+    options.max_failures = 2;
+    let provider = ssa_csc::provider::Provider::open(options).unwrap();
+    let enrolled = provider
+        .enrol(
+            &ssa_csc::provider::SignerSpec {
+                signer: "lee".into(),
+                credential: "lee/1".into(),
+                key: ssa::KeyAlgorithm::EcP256,
+                scal: ssa::Scal::Scal2,
+                subject: "CN=lee".into(),
+            },
+            std::time::SystemTime::now(),
+        )
+        .unwrap();
+    let accounts = provider.csc().accounts().clone();
+    let wrong = ssa::Pin::new("wrong password");
+    for _ in 0..2 {
+        let _ = accounts.login("lee", &wrong);
+    }
+    let right = ssa::Pin::new(enrolled.password.as_str());
+    assert!(matches!(
+        accounts.login("lee", &right),
+        Err(ssa_csc::AccountError::Locked)
+    ));
+    drop(provider);
+    let out = server()
+        .args([
+            "unlock",
+            "--data",
+            dir.path().to_str().unwrap(),
+            "--signer",
+            "lee",
+        ])
+        .args(["--credential", "lee/1", "--max-failures", "2"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("account lee: unlocked") && said.contains("credential lee/1: unlocked"),
+        "{said}"
+    );
+    accounts.login("lee", &right).unwrap();
+    let log = std::fs::read_to_string(dir.path().join("audit.log")).unwrap();
+    assert!(log.contains("\"type\":\"unlock\""), "no unlock record");
+    // Another signer's credential is not theirs to unlock.
+    let out = server()
+        .args([
+            "unlock",
+            "--data",
+            dir.path().to_str().unwrap(),
+            "--signer",
+            "kim",
+        ])
+        .args(["--credential", "lee/1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
 }

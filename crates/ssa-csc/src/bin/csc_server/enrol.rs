@@ -94,3 +94,22 @@ pub(crate) fn run(
     print(&enrolled, spec.scal);
     Ok(())
 }
+
+pub(crate) fn unlock(
+    options: ProviderOptions,
+    signer: &str,
+    credential: Option<&str>,
+    admin: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let provider = Provider::open(options)?;
+    let csc = provider.csc();
+    csc.accounts().unlock(signer)?;
+    println!("account {signer}: unlocked");
+    if let Some(credential) = credential {
+        // Only the signer's own credential.
+        csc.info(signer, credential, SystemTime::now())?;
+        csc.signing().unlock(credential, admin, SystemTime::now())?;
+        println!("credential {credential}: unlocked");
+    }
+    Ok(())
+}

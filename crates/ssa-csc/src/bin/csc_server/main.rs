@@ -40,6 +40,22 @@ enum Command {
         #[command(flatten)]
         signer: enrol::EnrolArgs,
     },
+    /// Unlock a signer's account (after failed logins) and, with
+    /// --credential, a credential (after failed authorizations); recorded
+    /// in the audit log. The server may be running.
+    Unlock {
+        #[command(flatten)]
+        provider: ProviderArgs,
+        /// The signer whose account to unlock.
+        #[arg(long)]
+        signer: String,
+        /// A credential of theirs to unlock too.
+        #[arg(long)]
+        credential: Option<String>,
+        /// Who unlocks (written into the audit record).
+        #[arg(long, default_value = "administrator")]
+        admin: String,
+    },
 }
 
 /// Where the provider keeps its state and keys.
@@ -125,6 +141,15 @@ fn main() -> ExitCode {
             .options()
             .map_err(Into::into)
             .and_then(|options| enrol::run(options, &signer)),
+        Some(Command::Unlock {
+            provider,
+            signer,
+            credential,
+            admin,
+        }) => provider
+            .options()
+            .map_err(Into::into)
+            .and_then(|options| enrol::unlock(options, &signer, credential.as_deref(), &admin)),
         None => cli
             .provider
             .options()
