@@ -9,8 +9,9 @@ use ssa_types::SignatureAlgorithm;
 
 use crate::{ServiceError, SignOptions, SigningService};
 
-/// [`SigningService`]'s request calls for one server request. See the
-/// [module documentation](self).
+/// [`SigningService`]'s request calls for one server request: every audit
+/// record they append names the request's id
+/// ([`SigningService::in_request`]).
 #[derive(Debug, Clone, Copy)]
 pub struct RequestScope<'a> {
     service: &'a SigningService,
