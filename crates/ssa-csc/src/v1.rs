@@ -262,31 +262,65 @@ pub(crate) async fn sign_hash(
         let now = SystemTime::now();
         let signer = csc.signer(bearer.as_deref(), now)?;
         let request = request?;
-        let hash = request
-            .hash_algo
-            .as_deref()
-            .map(|oid| codec::hash_algorithm(oid, "hashAlgo"))
-            .transpose()?;
-        let key = csc.info(&signer, &request.credential, now)?.key;
-        let algorithm = codec::signature(
-            &request.sign_algo,
-            request.sign_algo_params.as_deref(),
-            hash,
-            key,
-        )?;
-        let hashes = decode_all(&request.hash, "hash")?;
-        let signatures = csc.sign_hash(
+        sign_hash_answer(
+            csc,
             &signer,
-            &request.credential,
-            &Sad::new(request.sad.expose()),
-            &hashes,
-            algorithm,
-            Some(&request_id),
+            SignHashArgs {
+                credential: &request.credential,
+                sad: &request.sad,
+                hashes: &request.hash,
+                hashes_name: "hash",
+                hash_oid: request.hash_algo.as_deref(),
+                hash_oid_name: "hashAlgo",
+                sign_algo: &request.sign_algo,
+                sign_algo_params: request.sign_algo_params.as_deref(),
+            },
+            &request_id,
             now,
-        )?;
-        let encoded: Vec<String> = signatures.iter().map(|s| codec::to_base64(s)).collect();
-        let count = encoded.len();
-        Ok(signed(json!({ "signatures": encoded }), count))
+        )
     })
     .await
+}
+
+/// A signHash request as both versions carry it (the parameters' names,
+/// for errors, differ).
+pub(crate) struct SignHashArgs<'a> {
+    pub(crate) credential: &'a str,
+    pub(crate) sad: &'a SecretText,
+    pub(crate) hashes: &'a [String],
+    pub(crate) hashes_name: &'static str,
+    pub(crate) hash_oid: Option<&'a str>,
+    pub(crate) hash_oid_name: &'static str,
+    pub(crate) sign_algo: &'a str,
+    pub(crate) sign_algo_params: Option<&'a str>,
+}
+
+/// `signatures/signHash` of either version: the algorithm asked for, for
+/// the bearer's own credential, one signature per hash, in order.
+pub(crate) fn sign_hash_answer(
+    csc: &CscService,
+    signer: &str,
+    args: SignHashArgs<'_>,
+    request_id: &str,
+    now: SystemTime,
+) -> Result<axum::response::Response, CscError> {
+    let hash = args
+        .hash_oid
+        .map(|oid| codec::hash_algorithm(oid, args.hash_oid_name))
+        .transpose()?;
+    let key = csc.info(signer, args.credential, now)?.key;
+    let algorithm = codec::signature(args.sign_algo, args.sign_algo_params, hash, key)?;
+    let hashes = decode_all(args.hashes, args.hashes_name)?;
+    let signatures = csc.sign_hash(
+        signer,
+        args.credential,
+        &Sad::new(args.sad.expose()),
+        &hashes,
+        algorithm,
+        Some(request_id),
+        now,
+    )?;
+    let encoded: Vec<String> = signatures.iter().map(|s| codec::to_base64(s)).collect();
+    let count = encoded.len();
+    Ok(signed(json!({ "signatures": encoded }), count))
 }

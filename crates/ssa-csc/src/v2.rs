@@ -17,7 +17,7 @@ use crate::error::CscError;
 use crate::handler::RequestId;
 use crate::handler::{bearer, blocking, request, signed};
 use crate::service::{Authorize, CscService};
-use crate::v1::{decode_all, hash_by_length};
+use crate::v1::{SignHashArgs, decode_all, hash_by_length, sign_hash_answer};
 
 type Answer = Result<Json<Value>, CscError>;
 
@@ -287,31 +287,22 @@ pub(crate) async fn sign_hash(
         let signer = csc.signer(bearer.as_deref(), now)?;
         let request = request?;
         synchronous(request.operation_mode.as_deref())?;
-        let hash = request
-            .hash_algorithm
-            .as_deref()
-            .map(|oid| codec::hash_algorithm(oid, "hashAlgorithmOID"))
-            .transpose()?;
-        let key = csc.info(&signer, &request.credential, now)?.key;
-        let algorithm = codec::signature(
-            &request.sign_algo,
-            request.sign_algo_params.as_deref(),
-            hash,
-            key,
-        )?;
-        let hashes = decode_all(&request.hashes, "hashes")?;
-        let signatures = csc.sign_hash(
+        sign_hash_answer(
+            csc,
             &signer,
-            &request.credential,
-            &Sad::new(request.sad.expose()),
-            &hashes,
-            algorithm,
-            Some(&request_id),
+            SignHashArgs {
+                credential: &request.credential,
+                sad: &request.sad,
+                hashes: &request.hashes,
+                hashes_name: "hashes",
+                hash_oid: request.hash_algorithm.as_deref(),
+                hash_oid_name: "hashAlgorithmOID",
+                sign_algo: &request.sign_algo,
+                sign_algo_params: request.sign_algo_params.as_deref(),
+            },
+            &request_id,
             now,
-        )?;
-        let encoded: Vec<String> = signatures.iter().map(|s| codec::to_base64(s)).collect();
-        let count = encoded.len();
-        Ok(signed(json!({ "signatures": encoded }), count))
+        )
     })
     .await
 }
