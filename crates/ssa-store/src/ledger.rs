@@ -167,21 +167,24 @@ impl Entry {
 const MAX_SPANS: usize = 32;
 
 /// The times of validity (`iat` to `exp`, inclusive) of the SADs a ledger
-/// forgot, as at most [`MAX_SPANS`] disjoint spans, sorted. A SAD whose
+/// forgot, as at most 32 disjoint spans, sorted. A SAD whose
 /// time meets a span is refused: a forgotten SAD shown again carries its
 /// own `iat` and `exp`, so it always is. A SAD issued later, once a clock
 /// that ran ahead is right again, has a time of its own between the spans
 /// and is not: a wrong clock at one moment shuts out only the times it
 /// claimed. Beyond the bound the two spans closest together merge (more is
 /// refused, never less), so a long gap a clock jump left stays open.
+///
+/// Public for ledger backends in other crates (a database keeps the spans
+/// as rows and merges them here).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Forgotten {
+pub struct Forgotten {
     spans: Vec<(u64, u64)>,
 }
 
 impl Forgotten {
     /// Adds the time `from..=to`.
-    pub(crate) fn add(&mut self, from: u64, to: u64) {
+    pub fn add(&mut self, from: u64, to: u64) {
         let (mut from, mut to) = (from.min(to), from.max(to));
         // Absorb every span that meets or touches it (sorted and disjoint,
         // so what it absorbs can only reach spans still to come).
@@ -206,7 +209,7 @@ impl Forgotten {
     }
 
     /// The span `from..=to` meets, if any.
-    pub(crate) fn meets(&self, from: u64, to: u64) -> Option<(u64, u64)> {
+    pub fn meets(&self, from: u64, to: u64) -> Option<(u64, u64)> {
         self.spans
             .iter()
             .copied()
@@ -214,7 +217,7 @@ impl Forgotten {
     }
 
     /// The spans, sorted.
-    pub(crate) fn spans(&self) -> &[(u64, u64)] {
+    pub fn spans(&self) -> &[(u64, u64)] {
         &self.spans
     }
 }

@@ -39,6 +39,8 @@ pub use credential::{
 };
 pub use enrolment::{EnrolmentStore, FileEnrolmentStore, Inserted, MemoryEnrolmentStore};
 pub use error::{StoreError, io};
-pub use ledger::{ConsumptionLedger, LedgerError, MemoryLedger, Reservation, UseRequest};
+pub use ledger::{
+    ConsumptionLedger, Forgotten, LedgerError, MemoryLedger, Reservation, UseRequest,
+};
 pub use ledger_file::FileLedger;
 pub use lockout::{AuthState, FileLockoutStore, LockoutStore, MemoryLockoutStore, StateChange};

@@ -7,6 +7,7 @@ pub mod faults;
 pub mod loopback;
 pub mod openssl;
 pub mod pki;
+pub mod postgres;
 pub mod revocation;
 pub mod tsa;
 

@@ -1,0 +1,164 @@
+//! Start-up against real PostgreSQL: migrations on a fresh and on an
+//! already-migrated database, a newer schema refused, a database that is
+//! not there refused with a typed error.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::OnceLock;
+
+use ssa_store::{AccountStore, StoreError};
+use ssa_store_postgres::{Database, OpenError, PgAccountStore, SCHEMA_VERSION};
+use ssa_testkit::postgres::Cluster;
+
+fn cluster() -> &'static Cluster {
+    static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+    CLUSTER.get_or_init(Cluster::start)
+}
+
+#[test]
+fn a_fresh_database_is_migrated_and_a_migrated_one_starts_as_it_is() {
+    let url = cluster().fresh_database();
+    let name = url
+        .split('/')
+        .nth(3)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let first = Database::connect(&url).unwrap();
+    assert_eq!(first.schema_version().unwrap(), SCHEMA_VERSION);
+    PgAccountStore::new(first.clone())
+        .put("alice", b"kept")
+        .unwrap();
+    // Read by psql, an independent client: one row per version applied.
+    assert_eq!(
+        cluster().psql(
+            &name,
+            "SELECT string_agg(version::text, ',') FROM ssa_schema"
+        ),
+        SCHEMA_VERSION.to_string()
+    );
+    // Several nodes starting at once on a migrated database: each starts,
+    // nothing is applied twice, nothing is lost.
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| Database::connect(&url).unwrap());
+        }
+    });
+    let again = Database::connect(&url).unwrap();
+    assert_eq!(
+        PgAccountStore::new(again).get("alice").unwrap().as_deref(),
+        Some(&b"kept"[..])
+    );
+    assert_eq!(
+        cluster().psql(&name, "SELECT count(*) FROM ssa_schema"),
+        SCHEMA_VERSION.to_string()
+    );
+}
+
+#[test]
+fn nodes_starting_together_on_a_fresh_database_migrate_once() {
+    let url = cluster().fresh_database();
+    let name = url
+        .split('/')
+        .nth(3)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    std::thread::scope(|s| {
+        let starts: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| Database::connect(&url)))
+            .collect();
+        for start in starts {
+            start.join().unwrap().unwrap();
+        }
+    });
+    assert_eq!(
+        cluster().psql(&name, "SELECT count(*) FROM ssa_schema"),
+        SCHEMA_VERSION.to_string()
+    );
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_left_as_it_is() {
+    let url = cluster().fresh_database();
+    let name = url
+        .split('/')
+        .nth(3)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    Database::connect(&url).unwrap();
+    let future = SCHEMA_VERSION + 1;
+    cluster().psql(
+        &name,
+        &format!("INSERT INTO ssa_schema (version) VALUES ({future})"),
+    );
+    match Database::connect(&url) {
+        Err(OpenError::SchemaTooNew { found, supported }) => {
+            assert_eq!((found, supported), (future, SCHEMA_VERSION));
+        }
+        other => panic!("a newer schema was not refused: {other:?}"),
+    }
+    assert_eq!(
+        cluster().psql(&name, "SELECT max(version) FROM ssa_schema"),
+        future.to_string()
+    );
+}
+
+#[test]
+fn a_database_that_is_not_there_is_a_typed_error() {
+    // A socket directory with no server in it.
+    let empty = tempfile::tempdir().unwrap();
+    let url = format!("postgres://ssa@/ssa?host={}", empty.path().display());
+    match Database::connect(&url) {
+        Err(e @ OpenError::Connect(_)) => {
+            assert_eq!(e.to_string(), "cannot connect to the database");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        Database::connect("postgres://ssa@/ssa?host=/nonexistent&port=notanumber"),
+        Err(OpenError::Url(_))
+    ));
+    // A database that does not exist on a running cluster.
+    let missing = cluster().url("no_such_database");
+    assert!(matches!(
+        Database::connect(&missing),
+        Err(OpenError::Connect(_))
+    ));
+}
+
+#[test]
+fn a_database_that_goes_away_is_a_typed_store_error() {
+    // A cluster of its own, stopped under a connected store.
+    let own = Cluster::start();
+    let url = own.fresh_database();
+    let db = Database::connect_with(
+        &url,
+        ssa_store_postgres::PoolOptions {
+            connection_timeout: std::time::Duration::from_millis(500),
+            retry_for: std::time::Duration::from_millis(500),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let accounts = PgAccountStore::new(db);
+    accounts.put("alice", b"one").unwrap();
+    own.stop();
+    assert!(matches!(
+        accounts.put("alice", b"two"),
+        Err(StoreError::Backend { .. })
+    ));
+    assert!(matches!(
+        accounts.get("alice"),
+        Err(StoreError::Backend { .. })
+    ));
+    own.resume();
+    // Back without a restart of the store; the failed write changed nothing.
+    assert_eq!(accounts.get("alice").unwrap().as_deref(), Some(&b"one"[..]));
+}
