@@ -3,7 +3,12 @@
 //!
 //! ```text
 //! cargo run --example audit_verify -- LOG [--key KEY_ID:PUBLIC_KEY_HEX] [--sealed COUNT:HEAD]
+//! cargo run --example audit_verify -- --database-url postgres://USER@HOST/DB [--key …] [--sealed …]
 //! ```
+//!
+//! With `--database-url` the trail is read from the PostgreSQL database
+//! the nodes share (`ssa-store-postgres`), records in sequence order, and
+//! checked the same way.
 //!
 //! `--key` checks checkpoint signatures (ECDSA P-256 point or Ed25519 key,
 //! hex); `--sealed` is a checkpoint kept apart from the log, which reveals
@@ -57,7 +62,14 @@ fn describe(problem: &Problem) -> String {
 #[command(name = "audit_verify")]
 struct Cli {
     /// The audit log file.
-    log: std::path::PathBuf,
+    #[arg(
+        required_unless_present = "database_url",
+        conflicts_with = "database_url"
+    )]
+    log: Option<std::path::PathBuf>,
+    /// Read the trail from this PostgreSQL database instead of a file.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
     /// The checkpoint key, KEY_ID:HEX (the ECDSA P-256 point or Ed25519 key, hex).
     #[arg(long, value_name = "KEY_ID:HEX")]
     key: Option<String>,
@@ -94,8 +106,24 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         None => None,
     };
-    let log = cli.log.display().to_string();
-    let bytes = std::fs::read(&cli.log).map_err(|e| format!("cannot read {log}: {e}"))?;
+    let (log, bytes) = match (&cli.log, &cli.database_url) {
+        (Some(path), _) => {
+            let log = path.display().to_string();
+            let bytes = std::fs::read(path).map_err(|e| format!("cannot read {log}: {e}"))?;
+            (log, bytes)
+        }
+        (None, Some(url)) => {
+            use ssa::store::AuditSink;
+            let db = ssa::store_postgres::Database::connect(url)?;
+            let mut bytes = Vec::new();
+            for record in ssa::store_postgres::PgAuditSink::new(db).read_from(0)? {
+                bytes.extend_from_slice(record.as_bytes());
+                bytes.push(b'\n');
+            }
+            ("the database's audit trail".to_owned(), bytes)
+        }
+        (None, None) => return Err("give a LOG file or --database-url".into()),
+    };
     let verifier = key.as_ref().map(|k| k as &dyn CheckpointVerifier);
     let report = scan_with(
         &bytes,

@@ -45,7 +45,10 @@ const PROGRAMS: &[(&str, &[&str])] = &[
             "--json",
         ],
     ),
-    ("audit_verify", &["<LOG>", "--key", "--sealed"]),
+    (
+        "audit_verify",
+        &["[LOG]", "--database-url", "--key", "--sealed"],
+    ),
     (
         "tsa_batch",
         &[
@@ -97,6 +100,16 @@ fn errors_are_sentences_with_their_causes() {
         "{said}"
     );
     assert!(!said.contains("Error: \""), "{said}");
+    // A database that is not there: a sentence, its cause, a failed exit.
+    let empty = tempfile::tempdir().unwrap();
+    let url = format!("postgres://ssa@/ssa?host={}", empty.path().display());
+    let out = run("audit_verify", &["--database-url", &url]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        said.starts_with("audit_verify: cannot connect to the database: "),
+        "{said}"
+    );
     // The quickstart cannot write under a file.
     let file = tempfile::NamedTempFile::new().unwrap();
     let out_dir = file.path().join("out");

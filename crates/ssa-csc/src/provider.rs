@@ -23,16 +23,16 @@ use ssa::cades::{HttpRevocationSource, HttpTsa};
 use ssa::demo_ca::{DemoCaError, certificate_pem};
 use ssa::sad::factor::totp::TotpConfig;
 use ssa::sad::{
-    FileChallengeStore, FileLedger, FileLockoutStore, IssuerConfig, PinPolicy, SadAlgorithm,
-    SadIssuer, SadSigningKey, SadVerifier, SamConfig, SeedKey, TotpSeed,
+    IssuerConfig, PinPolicy, SadAlgorithm, SadIssuer, SadSigningKey, SadVerifier, SamConfig,
+    SeedKey, TotpSeed,
 };
 use ssa::scdev::pkcs11::{Pkcs11Config, Pkcs11Scdev};
 use ssa::scdev::soft::{DirectoryKeyStore, SoftScdev};
 use ssa::scdev::{KeyEncryptionKey, KeyId, KeySpec};
-use ssa::store::{FileAccountStore, FileBearerTokenStore};
+use ssa::stores::{StoreLocation, Stores, StoresError};
 use ssa::{
-    DemoCa, EnrolmentRequest, FileCredentialStore, HashAlgorithm, KeyAlgorithm, Pin, Scal, Scdev,
-    ScdevCheckpointSigner, SignatureAlgorithm, SigningServiceBuilder,
+    DemoCa, EnrolmentRequest, HashAlgorithm, KeyAlgorithm, Pin, Scal, Scdev, ScdevCheckpointSigner,
+    SignatureAlgorithm, SigningServiceBuilder,
 };
 use x509_cert::Certificate;
 use zeroize::Zeroizing;
@@ -79,6 +79,10 @@ pub struct ProviderOptions {
     pub requests: ssa::policy::RequestPolicy,
     /// The CSC settings.
     pub settings: CscSettings,
+    /// A PostgreSQL database (`postgres://…`) holding every store, shared
+    /// with other nodes; `None`: files in `data`. Keys, the SAD issuer's
+    /// key and the CA stay in `data` (or the HSM) either way.
+    pub database: Option<String>,
 }
 
 impl ProviderOptions {
@@ -94,6 +98,7 @@ impl ProviderOptions {
             max_failures: 5,
             requests: ssa::policy::RequestPolicy::default(),
             settings: CscSettings::default(),
+            database: None,
         }
     }
 }
@@ -130,6 +135,10 @@ pub enum ProviderError {
     /// A store.
     #[error("store: {0}")]
     Store(#[from] ssa::store::StoreError),
+    /// The stores could not be opened (for a database: unreachable, a
+    /// newer schema, a failed migration; the cause is the source).
+    #[error(transparent)]
+    Stores(#[from] StoresError),
     /// The audit log.
     #[error("audit log: {0}")]
     Audit(#[from] ssa::audit::AuditError),
@@ -284,6 +293,10 @@ impl Provider {
             )?),
         };
         let now = SystemTime::now();
+        let stores = Stores::open(
+            &StoreLocation::from_url_or_dir(options.database.as_deref(), &data),
+            crate::service::secs(now),
+        )?;
         let ca = Self::ca(&scdev, &data, now)?;
         let audit_key = KeyId::new(b"ssa-csc-audit".to_vec())?;
         if scdev.find_key(&audit_key)?.is_none() {
@@ -293,8 +306,8 @@ impl Provider {
                 KeySpec::new(KeyAlgorithm::EcP256),
             )?;
         }
-        let audit = Arc::new(AuditLog::open(
-            data.join("audit.log"),
+        let audit = Arc::new(AuditLog::over(
+            Arc::clone(&stores.audit),
             AuditOptions {
                 checkpoint_signer: Some(Arc::new(ScdevCheckpointSigner::new(
                     Arc::clone(&scdev),
@@ -315,26 +328,20 @@ impl Provider {
         let mut config = IssuerConfig::new(ISSUER, SAM_AUDIENCE);
         config.pin_policy = options.pin_policy;
         config.max_failures = options.max_failures;
-        let lockout = Arc::new(FileLockoutStore::open(data.join("lockout"))?);
+        let lockout = Arc::clone(&stores.lockout);
         let issuer = SadIssuer::new(
             config,
             issuer_key,
             SeedKey::from_bytes(seed_key),
             lockout.clone(),
         )
-        .with_challenge_store(Arc::new(FileChallengeStore::open(data.join("challenges"))?));
-        let sam = SadVerifier::new(
-            SamConfig::new(SAM_AUDIENCE),
-            Arc::new(FileLedger::open(
-                data.join("ledger.journal"),
-                crate::service::secs(now),
-            )?),
-        )
-        .trust(ISSUER, issuer.verifying_key());
+        .with_challenge_store(Arc::clone(&stores.challenges));
+        let sam = SadVerifier::new(SamConfig::new(SAM_AUDIENCE), Arc::clone(&stores.ledger))
+            .trust(ISSUER, issuer.verifying_key());
         let mut builder = SigningServiceBuilder::new(
             Arc::clone(&scdev),
             sam,
-            Arc::new(FileCredentialStore::open(data.join("registry"))?),
+            Arc::clone(&stores.credentials),
             audit,
         )
         .issuer(issuer)
@@ -348,21 +355,15 @@ impl Provider {
         }
         let signing = Arc::new(builder.build()?);
         let accounts = Accounts::new(
-            Arc::new(FileAccountStore::open(data.join("accounts"))?),
+            Arc::clone(&stores.accounts),
             lockout,
             options.pin_policy,
             options.max_failures,
         );
-        let tokens = BearerTokens::new(
-            Arc::new(FileBearerTokenStore::open(data.join("tokens"))?),
-            options.token_lifetime,
-        );
-        let csc = Arc::new(CscService::new(
-            signing,
-            accounts,
-            tokens,
-            options.settings,
-        )?);
+        let tokens = BearerTokens::new(Arc::clone(&stores.bearer_tokens), options.token_lifetime);
+        let mut settings = options.settings;
+        settings.recover_audit |= stores.database.is_some();
+        let csc = Arc::new(CscService::new(signing, accounts, tokens, settings)?);
         Ok(Self {
             csc,
             scdev,

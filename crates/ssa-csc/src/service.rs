@@ -55,6 +55,13 @@ pub struct CscSettings {
     pub sad_lifetime: u64,
     /// The bounds on requests.
     pub limits: Limits,
+    /// Recover the audit log by itself once it stopped on a failure
+    /// ([`SigningService::recover_audit`], tried before each authorization
+    /// or signature and by the readiness probe). For a database-backed log,
+    /// where a stop means the database was unreachable and nothing is left
+    /// unconfirmed; off for files, where an operator fixes the disk first
+    /// (docs/operations.md). The provider turns it on with a database.
+    pub recover_audit: bool,
 }
 
 impl Default for CscSettings {
@@ -64,6 +71,7 @@ impl Default for CscSettings {
             description: "CSC API over the ssa remote signing core".into(),
             sad_lifetime: 300,
             limits: Limits::default(),
+            recover_audit: false,
         }
     }
 }
@@ -146,12 +154,24 @@ impl CscService {
     /// Whether the server can serve now: the signing service is ready
     /// ([`SigningService::readiness`]) and the stores take a write.
     pub fn ready(&self) -> Result<(), CscError> {
+        self.heal(SystemTime::now());
         self.signing
             .readiness()
             .map_err(|e| CscError::unavailable(format!("not ready: {e}")))?;
         self.accounts
             .probe_write()
             .map_err(|e| CscError::unavailable(format!("not ready: the stores take no write: {e}")))
+    }
+
+    /// With [`CscSettings::recover_audit`]: recovers a stopped audit log
+    /// (a failure is left for the request to meet as a 503).
+    fn heal(&self, now: SystemTime) {
+        if self.settings.recover_audit && self.signing.audit().stopped().is_some() {
+            match self.signing.recover_audit(now) {
+                Ok(()) => tracing::info!("the audit log recovered after a failure"),
+                Err(e) => tracing::warn!(error = %e, "the audit log could not recover yet"),
+            }
+        }
     }
 
     /// Seconds a bearer token is valid.
@@ -238,6 +258,7 @@ impl CscService {
         now: SystemTime,
     ) -> Result<(Sad, u64), CscError> {
         self.check_count(request.hashes.len())?;
+        self.heal(now);
         self.info(signer, &request.credential, now)?;
         let num = if request.num == 0 {
             u32::try_from(request.hashes.len()).unwrap_or(u32::MAX)
@@ -279,6 +300,7 @@ impl CscService {
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, CscError> {
         self.check_count(hashes.len())?;
+        self.heal(now);
         self.info(signer, credential, now)?;
         Ok(match request_id {
             Some(id) => self.signing.in_request(id).sign_hashes(
@@ -310,6 +332,7 @@ impl CscService {
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, CscError> {
         self.check_count(digests.len())?;
+        self.heal(now);
         self.info(signer, credential, now)?;
         let options = SignOptions {
             level,

@@ -15,7 +15,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub const USER: &str = "ssa";
 
 /// A running private cluster. Dropping it stops it (`pg_ctl stop -m
-/// immediate`) and removes its directory.
+/// immediate`) and removes its directory; so does the end of the test
+/// process, for a cluster that is never dropped (one in a static).
 #[derive(Debug)]
 pub struct Cluster {
     dir: tempfile::TempDir,
@@ -132,7 +133,37 @@ impl Cluster {
         text.push_str(&conf);
         std::fs::write(data.join("postgresql.conf"), text).expect("write postgresql.conf");
         cluster.pg_ctl(&["start", "-w", "-t", "60"]);
+        cluster.watch();
         cluster
+    }
+
+    /// A cluster in a static is never dropped: a small shell loop stops
+    /// it, and removes its directory, once this process is gone. (It
+    /// outlives this process by design: never waited for.)
+    #[allow(clippy::zombie_processes)]
+    fn watch(&self) {
+        let pg_ctl = self.bin.join("pg_ctl");
+        let as_owner = if is_root() {
+            "setpriv --reuid=nobody --regid=nogroup --clear-groups "
+        } else {
+            ""
+        };
+        let script = format!(
+            "while [ -d /proc/{pid} ]; do sleep 0.5; done; \
+             {as_owner}'{pg_ctl}' -D '{data}' stop -m immediate >/dev/null 2>&1; \
+             rm -rf '{dir}'",
+            pid = std::process::id(),
+            pg_ctl = pg_ctl.display(),
+            data = self.data().display(),
+            dir = self.dir.path().display(),
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start the cluster's watcher");
     }
 
     fn data(&self) -> PathBuf {

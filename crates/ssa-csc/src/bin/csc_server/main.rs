@@ -91,6 +91,14 @@ struct ProviderArgs {
     /// factor, the SAD binds the hashes) or 1 (one factor; e.g. for seals).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
     min_scal: u8,
+    /// A PostgreSQL database holding every store (ledger, lockout,
+    /// challenges, credentials, accounts, bearer tokens, audit trail), to
+    /// share with other nodes: postgres://USER@HOST/DB, or over a Unix
+    /// socket postgres://USER@/DB?host=/run/postgresql. Without it the
+    /// stores are files in --data. Keys and the issuer's key stay in --data
+    /// (or the HSM) either way.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
 }
 
 impl ProviderArgs {
@@ -113,6 +121,7 @@ impl ProviderArgs {
         options.revocation = self.revocation;
         options.token_lifetime = self.token_lifetime;
         options.max_failures = self.max_failures;
+        options.database = self.database_url.clone();
         options.requests.default_scal = if self.min_scal == 1 {
             ssa::Scal::Scal1
         } else {
