@@ -5,7 +5,8 @@
 //! cargo run --release --example hsm_bench -- \
 //!     --backend ring|c_sign|soft|pkcs11 [--module PATH --token LABEL --pin-env VAR] \
 //!     --alg p256|p384|ed25519|rsa2048|rsa3072 --threads N --duration SECONDS \
-//!     --mode raw|pipeline [--batch K] [--no-fsync] [--key-cache] [--json]
+//!     --mode raw|pipeline [--batch K] [--no-fsync] [--stores memory|files|postgres]
+//!     [--database-url URL] [--key-cache] [--json]
 //! ```
 //!
 //! `--backend ring` (raw mode, P-256 only) times ring's ECDSA P-256 signing
@@ -41,6 +42,7 @@ use pipeline::Pipeline;
 use ssa::scdev::pkcs11::{Pkcs11Config, Pkcs11Scdev};
 use ssa::scdev::soft::SoftScdev;
 use ssa::scdev::{BackupKey, KeyEncryptionKey, KeyId, KeySpec, Pin as TokenPin};
+use ssa::stores::{StoreLocation, Stores};
 use ssa::{KeyAlgorithm, Scdev, SignInput};
 
 #[derive(Debug)]
@@ -55,6 +57,8 @@ struct Args {
     pipeline: bool,
     batch: usize,
     fsync: bool,
+    stores: String,
+    database_url: Option<String>,
     key_cache: bool,
     json: bool,
 }
@@ -94,9 +98,19 @@ struct Cli {
     /// pipeline mode).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     batch: u64,
-    /// Do not fsync the audit log (pipeline mode).
+    /// Do not fsync the audit log (pipeline mode, --stores memory).
     #[arg(long)]
     no_fsync: bool,
+    /// Where the pipeline keeps its state: memory (ledger, lockout and
+    /// credentials in memory, the audit log in a file), files (every store
+    /// in files, as one csc_server node) or postgres (every store in
+    /// PostgreSQL: --database-url, or a throw-away cluster).
+    #[arg(long, default_value = "memory", value_parser = ["memory", "files", "postgres"])]
+    stores: String,
+    /// The PostgreSQL database for --stores postgres (a fresh one: the run
+    /// adds a credential and SADs).
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
     /// Keep soft keys open between signatures.
     #[arg(long)]
     key_cache: bool,
@@ -133,6 +147,8 @@ fn parse() -> Args {
         pipeline: cli.mode == "pipeline",
         batch: usize::try_from(cli.batch).unwrap_or(usize::MAX),
         fsync: !cli.no_fsync,
+        stores: cli.stores,
+        database_url: cli.database_url,
         key_cache: cli.key_cache,
         json: cli.json,
     }
@@ -237,7 +253,34 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         return run_raw(&args, scdev, id, signature_algorithm);
     }
 
-    let pipeline = Pipeline::new(scdev, args.alg, args.fsync, args.batch, work.path())?;
+    let mut _cluster = None;
+    let pipeline = match args.stores.as_str() {
+        "files" => Pipeline::over(
+            scdev,
+            args.alg,
+            args.batch,
+            &Stores::files(work.path(), 0, ssa::store::Durability::Fsync)?,
+        )?,
+        "postgres" => {
+            let url = match &args.database_url {
+                Some(url) => url.clone(),
+                None => {
+                    let cluster = ssa_testkit::postgres::Cluster::start();
+                    cluster.create_database("bench");
+                    let url = cluster.url("bench");
+                    _cluster = Some(cluster);
+                    url
+                }
+            };
+            Pipeline::over(
+                scdev,
+                args.alg,
+                args.batch,
+                &Stores::open(&StoreLocation::Database(url), 0)?,
+            )?
+        }
+        _ => Pipeline::new(scdev, args.alg, args.fsync, args.batch, work.path())?,
+    };
     drive(&args, |t, n| {
         let (digests, sad) = pipeline.authorize(&format!("{t}-{n}"), args.batch);
         let begin = Instant::now();

@@ -24,12 +24,23 @@ use ssa::{
 };
 use x509_cert::Certificate;
 
-/// A service ready to sign for credential `bench`, and the IdP key that
+/// Where the pipeline keeps what it must remember.
+struct Parts {
+    ledger: Arc<dyn ssa::sad::ConsumptionLedger>,
+    lockout: Arc<dyn ssa::sad::LockoutStore>,
+    credentials: Arc<dyn ssa::CredentialStore>,
+    audit: AuditLog,
+}
+
+/// A service ready to sign for credential `bench-…`, and the IdP key that
 /// mints its SADs.
 pub(crate) struct Pipeline {
     service: SigningService,
     minting: SadSigningKey,
     hash: HashAlgorithm,
+    /// `bench-` and the time it was made: a store that outlives the run
+    /// (a database) gets a new credential each run.
+    credential: String,
 }
 
 impl Pipeline {
@@ -55,6 +66,58 @@ impl Pipeline {
         dir: &Path,
         finish: impl FnOnce(SigningServiceBuilder) -> SigningServiceBuilder,
     ) -> Result<Self, Box<dyn Error>> {
+        let audit = AuditLog::open(
+            dir.join("audit.log"),
+            AuditOptions {
+                durability: if fsync {
+                    Durability::Fsync
+                } else {
+                    Durability::NoSync
+                },
+                ..AuditOptions::default()
+            },
+        )?;
+        let stores = Parts {
+            ledger: Arc::new(MemoryLedger::new()),
+            lockout: Arc::new(MemoryLockoutStore::new()),
+            credentials: Arc::new(MemoryCredentialStore::new()),
+            audit,
+        };
+        Self::build(scdev, alg, max_batch, stores, finish)
+    }
+
+    /// A pipeline whose ledger, lockout state, credentials and audit
+    /// records are in `stores` (files of a directory, or a database).
+    #[allow(dead_code)] // hsm_bench only
+    pub(crate) fn over(
+        scdev: Arc<dyn Scdev>,
+        alg: KeyAlgorithm,
+        max_batch: usize,
+        stores: &ssa::stores::Stores,
+    ) -> Result<Self, Box<dyn Error>> {
+        let parts = Parts {
+            ledger: Arc::clone(&stores.ledger),
+            lockout: Arc::clone(&stores.lockout),
+            credentials: Arc::clone(&stores.credentials),
+            audit: AuditLog::over(Arc::clone(&stores.audit), AuditOptions::default())?,
+        };
+        Self::build(scdev, alg, max_batch, parts, |b| b)
+    }
+
+    fn build(
+        scdev: Arc<dyn Scdev>,
+        alg: KeyAlgorithm,
+        max_batch: usize,
+        parts: Parts,
+        finish: impl FnOnce(SigningServiceBuilder) -> SigningServiceBuilder,
+    ) -> Result<Self, Box<dyn Error>> {
+        let credential = format!(
+            "bench-{}",
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        );
         if !scdev.capabilities().generate.contains(&alg) {
             return Err(format!(
                 "the pipeline generates the credential's key in the SCDev, which cannot generate {alg}"
@@ -71,44 +134,24 @@ impl Pipeline {
             min_len: 4,
         };
         config.max_count = 100_000;
-        let issuer = SadIssuer::new(
-            config,
-            issuer_key,
-            SeedKey::generate()?,
-            Arc::new(MemoryLockoutStore::new()),
-        );
-        let sam = SadVerifier::new(SamConfig::new("bench-sam"), Arc::new(MemoryLedger::new()))
+        let issuer = SadIssuer::new(config, issuer_key, SeedKey::generate()?, parts.lockout);
+        let sam = SadVerifier::new(SamConfig::new("bench-sam"), parts.ledger)
             .trust("bench-idp", issuer.verifying_key());
-        let audit = AuditLog::open(
-            dir.join("audit.log"),
-            AuditOptions {
-                durability: if fsync {
-                    Durability::Fsync
-                } else {
-                    Durability::NoSync
-                },
-                ..AuditOptions::default()
-            },
-        )?;
-        let builder = SigningServiceBuilder::new(
-            scdev,
-            sam,
-            Arc::new(MemoryCredentialStore::new()),
-            Arc::new(audit),
-        )
-        .issuer(issuer)
-        .requests(ssa::policy::RequestPolicy {
-            max_digests_per_sad: max_batch.max(100),
-            ..Default::default()
-        })
-        .anchors(vec![Certificate::from_der(
-            &ssa_testkit::pki::pki().ca.cert_der,
-        )?]);
+        let builder =
+            SigningServiceBuilder::new(scdev, sam, parts.credentials, Arc::new(parts.audit))
+                .issuer(issuer)
+                .requests(ssa::policy::RequestPolicy {
+                    max_digests_per_sad: max_batch.max(100),
+                    ..Default::default()
+                })
+                .anchors(vec![Certificate::from_der(
+                    &ssa_testkit::pki::pki().ca.cert_der,
+                )?]);
         let service = finish(builder).build()?;
         let now = SystemTime::now();
         let csr = service.enroll(
             EnrolmentRequest {
-                credential: "bench".into(),
+                credential: credential.clone(),
                 signer: "bench".into(),
                 evidence: "bench".into(),
                 key: KeySpec::new(alg),
@@ -124,7 +167,7 @@ impl Pipeline {
             Certificate::from_der(&ssa_testkit::pki::pki().issue_from_csr(&csr, "signer", 30))?;
         // Checked at the time of installing: the CA dates the certificate
         // from its issuance, which may be a second after `now`.
-        service.install_certificate("bench", &[cert], SystemTime::now())?;
+        service.install_certificate(&credential, &[cert], SystemTime::now())?;
         let algorithm =
             ssa::service::signature_algorithm_for(alg).ok_or("no signature algorithm")?;
         let hash = ssa::cades::algorithm::signer_digest(algorithm);
@@ -132,6 +175,7 @@ impl Pipeline {
             service,
             minting,
             hash,
+            credential,
         })
     }
 
@@ -151,7 +195,7 @@ impl Pipeline {
                 iss: "bench-idp".into(),
                 aud: "bench-sam".into(),
                 sub: "bench".into(),
-                cred: "bench".into(),
+                cred: self.credential.clone(),
                 mode: SigningMode::Document,
                 hash_alg: self.hash,
                 hashes: digests.clone(),
@@ -160,7 +204,7 @@ impl Pipeline {
                 amr: vec![Amr::Pin, Amr::Otp],
                 iat,
                 exp: iat + 300,
-                jti: jti.to_owned(),
+                jti: format!("{}/{jti}", self.credential),
             })
             .expect("minting a SAD with a fresh key");
         (digests, sad)
@@ -179,7 +223,7 @@ impl Pipeline {
         options: &SignOptions,
     ) -> Result<(), ServiceError> {
         self.service
-            .sign_documents("bench", sad, digests, options, SystemTime::now())
+            .sign_documents(&self.credential, sad, digests, options, SystemTime::now())
             .map(|_| ())
     }
 }

@@ -33,9 +33,10 @@ use ssa_csc::provider::{EnrolledSigner, Provider, ProviderOptions, SignerSpec};
 #[derive(Parser, Debug)]
 #[command(name = "csc_load")]
 struct Cli {
-    /// The server, e.g. http://127.0.0.1:8080.
+    /// The server, e.g. http://127.0.0.1:8080; repeated for several nodes
+    /// (the clients are spread over them in turn).
     #[arg(long, required_unless_present = "in_process")]
-    url: Option<String>,
+    url: Vec<String>,
     /// No server: the same operations (`CscService::authorize` and
     /// `sign_documents`/`sign_hash`) called in this process over the data
     /// directory's provider — the same stores, PIN costs and fsyncs, without
@@ -45,6 +46,10 @@ struct Cli {
     /// The server's data directory, where the load signers are enrolled.
     #[arg(long)]
     data: std::path::PathBuf,
+    /// The server's database (its --database-url), where the load signers
+    /// are enrolled; without it, the data directory's files.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
     /// Clients at once (each its own signer and connection).
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1024))]
     clients: u64,
@@ -284,6 +289,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let mut options = ProviderOptions::new(&cli.data);
     options.requests.default_scal = Scal::Scal1;
+    options.database = cli.database_url.clone();
     if cli.light_pins {
         options.pin_policy = ssa::sad::PinPolicy {
             m_cost: 64,
@@ -312,18 +318,16 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
             SystemTime::now(),
         )?);
     }
-    let clients = match &cli.url {
-        Some(url) => {
-            drop(provider);
-            signers
-                .iter()
-                .map(|enrolled| login(url, enrolled).map(Some))
-                .collect::<Result<Vec<_>, String>>()?
-        }
-        None => {
-            in_process = Some(provider.csc());
-            signers.iter().map(|_| None).collect()
-        }
+    let clients = if cli.url.is_empty() {
+        in_process = Some(provider.csc());
+        signers.iter().map(|_| None).collect()
+    } else {
+        drop(provider);
+        signers
+            .iter()
+            .enumerate()
+            .map(|(i, enrolled)| login(&cli.url[i % cli.url.len()], enrolled).map(Some))
+            .collect::<Result<Vec<_>, String>>()?
     };
     let stop = Arc::new(AtomicBool::new(false));
     let signed = Arc::new(AtomicU64::new(0));

@@ -64,32 +64,29 @@ CREATE TABLE ssa_audit_cut (
 
 -- The consumption ledger. One row per SAD seen: every change to a SAD's
 -- use locks this row first (SELECT ... FOR UPDATE), so reservations of one
--- SAD are serialised across nodes; `reserved` is the digests in flight.
+-- SAD are serialised across nodes; `reserved` is the digests in flight and
+-- `used` the bound digests signed (emptied once the SAD is used up).
 CREATE TABLE ssa_ledger_sad (
     jti       text PRIMARY KEY,
-    num       bigint NOT NULL,
-    iat       bigint NOT NULL,
-    exp       bigint NOT NULL,
-    committed bigint NOT NULL DEFAULT 0,
-    reserved  bigint NOT NULL DEFAULT 0
+    num       bigint  NOT NULL,
+    iat       bigint  NOT NULL,
+    exp       bigint  NOT NULL,
+    committed bigint  NOT NULL DEFAULT 0,
+    reserved  bigint  NOT NULL DEFAULT 0,
+    used      bytea[] NOT NULL DEFAULT '{}'
 );
 CREATE INDEX ssa_ledger_sad_exp ON ssa_ledger_sad (exp);
+-- Reservations in flight, with their bound digests (NULL when the SAD
+-- binds none).
 CREATE TABLE ssa_ledger_reservation (
-    id    bigserial PRIMARY KEY,
-    jti   text   NOT NULL REFERENCES ssa_ledger_sad (jti) ON DELETE CASCADE,
-    at    bigint NOT NULL,
-    count bigint NOT NULL
+    id      bigserial PRIMARY KEY,
+    jti     text   NOT NULL REFERENCES ssa_ledger_sad (jti) ON DELETE CASCADE,
+    at      bigint NOT NULL,
+    count   bigint NOT NULL,
+    digests bytea[]
 );
+CREATE INDEX ssa_ledger_reservation_jti ON ssa_ledger_reservation (jti);
 CREATE INDEX ssa_ledger_reservation_at ON ssa_ledger_reservation (at);
--- Bound digests of a SAD: held by a reservation, or (reservation NULL)
--- signed. The primary key is what makes a digest signable once.
-CREATE TABLE ssa_ledger_digest (
-    jti         text  NOT NULL REFERENCES ssa_ledger_sad (jti) ON DELETE CASCADE,
-    digest      bytea NOT NULL,
-    reservation bigint,
-    PRIMARY KEY (jti, digest)
-);
-CREATE INDEX ssa_ledger_digest_reservation ON ssa_ledger_digest (reservation);
 -- The times of the SADs the ledger forgot (ssa_store::Forgotten's spans).
 CREATE TABLE ssa_ledger_forgotten (
     lo bigint NOT NULL,

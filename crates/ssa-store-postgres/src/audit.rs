@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use postgres::types::Type;
 use ssa_store::{Appended, AuditSink, Cut, StoreError};
 
 use crate::{Database, Fail, Mark, int, uint};
@@ -101,11 +102,11 @@ impl AuditSink for PgAuditSink {
         let deadline = Instant::now() + self.db.options.retry_for;
         loop {
             let inserted = self.db.run::<_, StoreError>("append audit records", |c| {
-                let attempt = c.execute(
+                let attempt = c.execute_typed(
                     "INSERT INTO ssa_audit_record (seq, record) \
                      SELECT $1 + n - 1, r FROM unnest($2::bytea[]) WITH ORDINALITY AS t(r, n) \
                      WHERE (SELECT coalesce(max(seq) + 1, 0) FROM ssa_audit_record) = $1",
-                    &[&int(at), &bytes],
+                    &[(&int(at), Type::INT8), (&bytes, Type::BYTEA_ARRAY)],
                 );
                 match attempt {
                     Ok(n) => Ok(Some(n)),

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use postgres::Transaction;
+use postgres::types::Type;
 use ssa_store::{ConsumptionLedger, Forgotten, LedgerError, Reservation, UseRequest};
 
 use crate::{Database, Fail, Mark, check_key, int, uint};
@@ -90,41 +91,54 @@ struct Sad {
     num: i64,
     committed: i64,
     reserved: i64,
+    /// Whether one of the digests asked about was signed under it.
+    used: bool,
 }
 
-fn lock_sad(tx: &mut Transaction<'_>, jti: &str) -> Result<Option<Sad>, Fail<LedgerError>> {
+/// Locks the SAD's row; `digests` are checked against its signed ones.
+fn lock_sad(
+    tx: &mut Transaction<'_>,
+    jti: &str,
+    digests: &[&[u8]],
+) -> Result<Option<Sad>, Fail<LedgerError>> {
     let row = tx
-        .query_opt(
-            "SELECT num, committed, reserved FROM ssa_ledger_sad WHERE jti = $1 FOR UPDATE",
-            &[&jti],
+        .query_typed_opt(
+            "SELECT num, committed, reserved, used && $2 FROM ssa_ledger_sad \
+             WHERE jti = $1 FOR UPDATE",
+            &[(&jti, Type::TEXT), (&digests, Type::BYTEA_ARRAY)],
         )
         .before()?;
     Ok(row.map(|r| Sad {
         num: r.get(0),
         committed: r.get(1),
         reserved: r.get(2),
+        used: r.get(3),
     }))
 }
 
-/// The reservation `id` (its SAD and count), once its SAD's row is locked;
-/// `None` if no reservation has that id.
+/// A reservation taken out: its count and its bound digests (if any).
+type Held = (i64, Option<Vec<Vec<u8>>>);
+
+/// Takes the reservation out (its count and bound digests), once its
+/// SAD's row is locked; `None` if no reservation has that id.
 fn held(
     tx: &mut Transaction<'_>,
     reservation: &Reservation,
-) -> Result<Option<i64>, Fail<LedgerError>> {
+) -> Result<Option<Held>, Fail<LedgerError>> {
     let Ok(id) = reservation.id().parse::<i64>() else {
         return Ok(None);
     };
-    if lock_sad(tx, reservation.jti())?.is_none() {
+    if lock_sad(tx, reservation.jti(), &[])?.is_none() {
         return Ok(None);
     }
     let row = tx
-        .query_opt(
-            "DELETE FROM ssa_ledger_reservation WHERE id = $1 AND jti = $2 RETURNING count",
-            &[&id, &reservation.jti()],
+        .query_typed_opt(
+            "DELETE FROM ssa_ledger_reservation WHERE id = $1 AND jti = $2 \
+             RETURNING count, digests",
+            &[(&id, Type::INT8), (&reservation.jti(), Type::TEXT)],
         )
         .before()?;
-    Ok(row.map(|r| r.get(0)))
+    Ok(row.map(|r| (r.get(0), r.get(1))))
 }
 
 impl ConsumptionLedger for PgLedger {
@@ -135,26 +149,40 @@ impl ConsumptionLedger for PgLedger {
         }
         let jti = request.jti;
         let wanted = i64::try_from(request.digests.len()).unwrap_or(i64::MAX);
+        let distinct: BTreeSet<&[u8]> = request.digests.iter().map(Vec::as_slice).collect();
+        let bound: Vec<&[u8]> = if request.bound {
+            distinct.into_iter().collect()
+        } else {
+            Vec::new()
+        };
         self.db.run("reserve SAD use", |c| {
             let mut tx = c.transaction().before()?;
-            tx.execute(
+            // Not flushed on its own: the signature's audit record commits
+            // synchronously after it, which flushes the log this far too, so
+            // no signature is ever returned on a reservation a crash lost.
+            tx.batch_execute("SET LOCAL synchronous_commit = off")
+                .before()?;
+            tx.execute_typed(
                 "INSERT INTO ssa_ledger_sad (jti, num, iat, exp) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT DO NOTHING",
                 &[
-                    &jti,
-                    &i64::from(request.num),
-                    &int(request.iat),
-                    &int(request.exp),
+                    (&jti, Type::TEXT),
+                    (&i64::from(request.num), Type::INT8),
+                    (&int(request.iat), Type::INT8),
+                    (&int(request.exp), Type::INT8),
                 ],
             )
             .before()?;
             // Locked from here to the commit. Missing: a sweep forgot it
             // between the two statements (its span is visible now).
-            let sad = lock_sad(&mut tx, jti)?;
+            let sad = lock_sad(&mut tx, jti, &bound)?;
             let span = tx
-                .query_opt(
+                .query_typed_opt(
                     "SELECT hi FROM ssa_ledger_forgotten WHERE lo <= $2 AND $1 <= hi LIMIT 1",
-                    &[&int(request.iat), &int(request.exp)],
+                    &[
+                        (&int(request.iat), Type::INT8),
+                        (&int(request.exp), Type::INT8),
+                    ],
                 )
                 .before()?;
             if let Some(span) = span {
@@ -182,33 +210,39 @@ impl ConsumptionLedger for PgLedger {
                     requested: request.digests.len(),
                 }));
             }
-            let id: i64 = tx
-                .query_one(
-                    "INSERT INTO ssa_ledger_reservation (jti, at, count) VALUES ($1, $2, $3) \
-                     RETURNING id",
-                    &[&jti, &int(request.now), &wanted],
-                )
-                .before()?
-                .get(0);
             if request.bound {
-                let distinct: BTreeSet<&[u8]> = request.digests.iter().map(Vec::as_slice).collect();
-                let distinct: Vec<&[u8]> = distinct.into_iter().collect();
-                let inserted = tx
-                    .execute(
-                        "INSERT INTO ssa_ledger_digest (jti, digest, reservation) \
-                         SELECT $1, d, $3 FROM unnest($2::bytea[]) AS d ON CONFLICT DO NOTHING",
-                        &[&jti, &distinct, &id],
-                    )
-                    .before()?;
-                if inserted != distinct.len() as u64 {
+                let in_flight = sad.used
+                    || tx
+                        .query_typed_one(
+                            "SELECT EXISTS (SELECT 1 FROM ssa_ledger_reservation \
+                             WHERE jti = $1 AND digests && $2)",
+                            &[(&jti, Type::TEXT), (&bound, Type::BYTEA_ARRAY)],
+                        )
+                        .before()?
+                        .get::<_, bool>(0);
+                if in_flight {
                     return Err(Fail::Other(LedgerError::DigestAlreadyUsed {
                         jti: jti.to_owned(),
                     }));
                 }
             }
-            tx.execute(
+            let held: Option<&Vec<&[u8]>> = request.bound.then_some(&bound);
+            let id: i64 = tx
+                .query_typed_one(
+                    "INSERT INTO ssa_ledger_reservation (jti, at, count, digests) \
+                     VALUES ($1, $2, $3, $4) RETURNING id",
+                    &[
+                        (&jti, Type::TEXT),
+                        (&int(request.now), Type::INT8),
+                        (&wanted, Type::INT8),
+                        (&held, Type::BYTEA_ARRAY),
+                    ],
+                )
+                .before()?
+                .get(0);
+            tx.execute_typed(
                 "UPDATE ssa_ledger_sad SET reserved = reserved + $2 WHERE jti = $1",
-                &[&jti, &wanted],
+                &[(&jti, Type::TEXT), (&wanted, Type::INT8)],
             )
             .before()?;
             tx.commit().unknown()?;
@@ -220,30 +254,23 @@ impl ConsumptionLedger for PgLedger {
         let jti = reservation.jti();
         self.db.run("commit SAD use", |c| {
             let mut tx = c.transaction().before()?;
-            let Some(count) = held(&mut tx, reservation)? else {
+            let Some((count, digests)) = held(&mut tx, reservation)? else {
                 return Err(Fail::Other(LedgerError::UnknownReservation));
             };
-            let row = tx
-                .query_one(
-                    "UPDATE ssa_ledger_sad SET committed = committed + $2, reserved = reserved - $2 \
-                     WHERE jti = $1 RETURNING num, committed",
-                    &[&jti, &count],
-                )
-                .before()?;
-            let (num, committed): (i64, i64) = (row.get(0), row.get(1));
-            if committed >= num {
-                // Used up (nothing can be in flight): a used-up SAD is
-                // refused before its digests are looked at.
-                tx.execute("DELETE FROM ssa_ledger_digest WHERE jti = $1", &[&jti])
-                    .before()?;
-            } else {
-                let id: i64 = reservation.id().parse().unwrap_or(-1);
-                tx.execute(
-                    "UPDATE ssa_ledger_digest SET reservation = NULL WHERE reservation = $1",
-                    &[&id],
-                )
-                .before()?;
-            }
+            let digests = digests.unwrap_or_default();
+            // Used up: a used-up SAD is refused before its digests are
+            // looked at, so they need not be kept.
+            tx.execute_typed(
+                "UPDATE ssa_ledger_sad SET committed = committed + $2, reserved = reserved - $2, \
+                 used = CASE WHEN committed + $2 >= num THEN '{}' ELSE used || $3 END \
+                 WHERE jti = $1",
+                &[
+                    (&jti, Type::TEXT),
+                    (&count, Type::INT8),
+                    (&digests, Type::BYTEA_ARRAY),
+                ],
+            )
+            .before()?;
             tx.commit().unknown()
         })
     }
@@ -252,18 +279,12 @@ impl ConsumptionLedger for PgLedger {
         let jti = reservation.jti();
         self.db.run("release SAD use", |c| {
             let mut tx = c.transaction().before()?;
-            let Some(count) = held(&mut tx, reservation)? else {
+            let Some((count, _)) = held(&mut tx, reservation)? else {
                 return Err(Fail::Other(LedgerError::UnknownReservation));
             };
-            let id: i64 = reservation.id().parse().unwrap_or(-1);
-            tx.execute(
-                "DELETE FROM ssa_ledger_digest WHERE reservation = $1",
-                &[&id],
-            )
-            .before()?;
-            tx.execute(
+            tx.execute_typed(
                 "UPDATE ssa_ledger_sad SET reserved = reserved - $2 WHERE jti = $1",
-                &[&jti, &count],
+                &[(&jti, Type::TEXT), (&count, Type::INT8)],
             )
             .before()?;
             tx.commit().unknown()

@@ -4,6 +4,7 @@
 //! change is lost whatever node makes it.
 
 use postgres::Row;
+use postgres::types::Type;
 use ssa_store::{
     AccountStore, AuthState, BearerSession, BearerTokenStore, ChallengeStore, CredentialStore,
     EnrolmentStore, Inserted, LockoutStore, PendingChallenge, RecordChange, StateChange,
@@ -231,9 +232,9 @@ impl CredentialStore for PgCredentialStore {
         }
         self.db.run("read credential", |c| {
             let row = c
-                .query_opt(
+                .query_typed_opt(
                     "SELECT id, signer, record FROM ssa_credential WHERE id = $1",
-                    &[&id],
+                    &[(&id, Type::TEXT)],
                 )
                 .before()?;
             Ok(row.as_ref().map(credential))
@@ -344,9 +345,9 @@ impl BearerTokenStore for PgBearerTokenStore {
         }
         self.db.run("read bearer session", |c| {
             let row = c
-                .query_opt(
+                .query_typed_opt(
                     "SELECT signer, issued, expires FROM ssa_bearer_session WHERE key = $1",
-                    &[&key],
+                    &[(&key, Type::TEXT)],
                 )
                 .before()?;
             Ok(row.map(|r| BearerSession {
