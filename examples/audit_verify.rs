@@ -114,9 +114,9 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         (None, Some(url)) => {
             use ssa::store::AuditSink;
-            let db = ssa::store_postgres::Database::connect(url)?;
+            let db = ssa_store_postgres::Database::connect(url)?;
             let mut bytes = Vec::new();
-            for record in ssa::store_postgres::PgAuditSink::new(db).read_from(0)? {
+            for record in ssa_store_postgres::PgAuditSink::new(db).read_from(0)? {
                 bytes.extend_from_slice(record.as_bytes());
                 bytes.push(b'\n');
             }

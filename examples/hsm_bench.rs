@@ -42,7 +42,7 @@ use pipeline::Pipeline;
 use ssa::scdev::pkcs11::{Pkcs11Config, Pkcs11Scdev};
 use ssa::scdev::soft::SoftScdev;
 use ssa::scdev::{BackupKey, KeyEncryptionKey, KeyId, KeySpec, Pin as TokenPin};
-use ssa::stores::{StoreLocation, Stores};
+use ssa::store::Stores;
 use ssa::{KeyAlgorithm, Scdev, SignInput};
 
 #[derive(Debug)]
@@ -276,7 +276,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 scdev,
                 args.alg,
                 args.batch,
-                &Stores::open(&StoreLocation::Database(url), 0)?,
+                &ssa_store_postgres::Database::connect(&url)?.stores(),
             )?
         }
         _ => Pipeline::new(scdev, args.alg, args.fsync, args.batch, work.path())?,

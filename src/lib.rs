@@ -14,7 +14,6 @@ mod request_scope;
 mod scdev_signer;
 pub mod service;
 mod signing;
-pub mod stores;
 
 pub use checkpoint::ScdevCheckpointSigner;
 pub use credentials::CredentialInfo;
@@ -50,10 +49,6 @@ pub use ssa_policy as policy;
 /// Store traits, their memory and file backends, and their conformance
 /// suites (feature `conformance` of `ssa-store`). See [`ssa_store`].
 pub use ssa_store as store;
-
-/// Every store on PostgreSQL, for several nodes sharing one database. See
-/// [`ssa_store_postgres`].
-pub use ssa_store_postgres as store_postgres;
 
 /// The tamper-evident signing log. See [`ssa_audit`].
 pub use ssa_audit as audit;

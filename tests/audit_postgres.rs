@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use ssa::audit::{AuditLog, AuditOptions, Entry, Event, Outcome};
-use ssa::store_postgres::{Database, PgAuditSink};
+use ssa_store_postgres::{Database, PgAuditSink};
 use ssa_testkit::postgres::Cluster;
 
 fn audit_verify(url: &str) -> Output {

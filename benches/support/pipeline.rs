@@ -93,7 +93,7 @@ impl Pipeline {
         scdev: Arc<dyn Scdev>,
         alg: KeyAlgorithm,
         max_batch: usize,
-        stores: &ssa::stores::Stores,
+        stores: &ssa::store::Stores,
     ) -> Result<Self, Box<dyn Error>> {
         let parts = Parts {
             ledger: Arc::clone(&stores.ledger),

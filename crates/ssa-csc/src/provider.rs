@@ -29,7 +29,7 @@ use ssa::sad::{
 use ssa::scdev::pkcs11::{Pkcs11Config, Pkcs11Scdev};
 use ssa::scdev::soft::{DirectoryKeyStore, SoftScdev};
 use ssa::scdev::{KeyEncryptionKey, KeyId, KeySpec};
-use ssa::stores::{StoreLocation, Stores, StoresError};
+use ssa::store::{Durability, Stores};
 use ssa::{
     DemoCa, EnrolmentRequest, HashAlgorithm, KeyAlgorithm, Pin, Scal, Scdev, ScdevCheckpointSigner,
     SignatureAlgorithm, SigningServiceBuilder,
@@ -135,10 +135,10 @@ pub enum ProviderError {
     /// A store.
     #[error("store: {0}")]
     Store(#[from] ssa::store::StoreError),
-    /// The stores could not be opened (for a database: unreachable, a
-    /// newer schema, a failed migration; the cause is the source).
+    /// The database could not be used (unreachable, a newer schema, a
+    /// failed migration; the cause is the source).
     #[error(transparent)]
-    Stores(#[from] StoresError),
+    Database(#[from] ssa_store_postgres::OpenError),
     /// The audit log.
     #[error("audit log: {0}")]
     Audit(#[from] ssa::audit::AuditError),
@@ -293,10 +293,10 @@ impl Provider {
             )?),
         };
         let now = SystemTime::now();
-        let stores = Stores::open(
-            &StoreLocation::from_url_or_dir(options.database.as_deref(), &data),
-            crate::service::secs(now),
-        )?;
+        let stores = match &options.database {
+            Some(url) => ssa_store_postgres::Database::connect(url)?.stores(),
+            None => Stores::files(&data, crate::service::secs(now), Durability::Fsync)?,
+        };
         let ca = Self::ca(&scdev, &data, now)?;
         let audit_key = KeyId::new(b"ssa-csc-audit".to_vec())?;
         if scdev.find_key(&audit_key)?.is_none() {
@@ -362,7 +362,7 @@ impl Provider {
         );
         let tokens = BearerTokens::new(Arc::clone(&stores.bearer_tokens), options.token_lifetime);
         let mut settings = options.settings;
-        settings.recover_audit |= stores.database.is_some();
+        settings.recover_audit |= options.database.is_some();
         let csc = Arc::new(CscService::new(signing, accounts, tokens, settings)?);
         Ok(Self {
             csc,

@@ -138,8 +138,8 @@ impl Site {
     /// `audit_verify --database-url` checks it.
     fn trail(&self) -> (ssa::audit::LogReport, Vec<Value>) {
         use ssa::store::AuditSink;
-        let db = ssa::store_postgres::Database::connect(&self.database).unwrap();
-        let records = ssa::store_postgres::PgAuditSink::new(db)
+        let db = ssa_store_postgres::Database::connect(&self.database).unwrap();
+        let records = ssa_store_postgres::PgAuditSink::new(db)
             .read_from(0)
             .unwrap();
         let mut bytes = Vec::new();

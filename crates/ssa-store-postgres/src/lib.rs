@@ -139,6 +139,19 @@ impl Database {
         })
     }
 
+    /// Every store in this database, sharing its pool.
+    pub fn stores(&self) -> ssa_store::Stores {
+        ssa_store::Stores {
+            ledger: Arc::new(PgLedger::new(self.clone())),
+            lockout: Arc::new(PgLockoutStore::new(self.clone())),
+            challenges: Arc::new(PgChallengeStore::new(self.clone())),
+            credentials: Arc::new(PgCredentialStore::new(self.clone())),
+            audit: Arc::new(PgAuditSink::new(self.clone())),
+            accounts: Arc::new(PgAccountStore::new(self.clone())),
+            bearer_tokens: Arc::new(PgBearerTokenStore::new(self.clone())),
+        }
+    }
+
     /// The schema version the database is at.
     pub fn schema_version(&self) -> Result<i32, StoreError> {
         self.run("read the schema version", |c| {

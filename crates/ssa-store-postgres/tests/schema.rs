@@ -162,3 +162,44 @@ fn a_database_that_goes_away_is_a_typed_store_error() {
     // Back without a restart of the store; the failed write changed nothing.
     assert_eq!(accounts.get("alice").unwrap().as_deref(), Some(&b"one"[..]));
 }
+
+#[test]
+fn a_restart_between_reserve_and_release_neither_spends_nor_loses_the_sad() {
+    use ssa_store::{ConsumptionLedger, LedgerError, UseRequest};
+    use ssa_store_postgres::PgLedger;
+    let own = Cluster::start();
+    let url = own.fresh_database();
+    let ledger = PgLedger::new(Database::connect(&url).unwrap());
+    let digests = [b"d1".to_vec()];
+    let request = UseRequest {
+        jti: "sad-1",
+        num: 1,
+        iat: 1_000,
+        exp: 4_000_000_000,
+        now: 1_000,
+        forget_before: 0,
+        digests: &digests,
+        bound: true,
+    };
+    let held = ledger.reserve(&request).unwrap();
+    // Every pooled connection dies with the restart.
+    own.restart();
+    // The release reaches the database on a new connection (the dead one's
+    // failure came before its transaction's commit: retried).
+    ledger.release(&held).unwrap();
+    // Not consumed: the SAD can be reserved, spent, and then no more.
+    let again = ledger.reserve(&request).unwrap();
+    own.restart();
+    ledger.commit(&again).unwrap();
+    assert!(matches!(
+        ledger.reserve(&request),
+        Err(LedgerError::Exhausted { .. })
+    ));
+    assert_eq!(
+        own.psql(
+            url.split('/').nth(3).unwrap().split('?').next().unwrap(),
+            "SELECT committed || ' ' || reserved FROM ssa_ledger_sad WHERE jti = 'sad-1'"
+        ),
+        "1 0"
+    );
+}

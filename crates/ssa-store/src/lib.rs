@@ -12,6 +12,7 @@ mod error;
 mod ledger;
 mod ledger_file;
 mod lockout;
+mod stores;
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
@@ -44,3 +45,4 @@ pub use ledger::{
 };
 pub use ledger_file::FileLedger;
 pub use lockout::{AuthState, FileLockoutStore, LockoutStore, MemoryLockoutStore, StateChange};
+pub use stores::Stores;
