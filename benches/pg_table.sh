@@ -57,7 +57,7 @@ printf 'statements per signature, postgres, batch 1\t{"statements":%s,"signature
     "$statements" "$signatures" "$(python3 -c "print(round($statements/$signatures, 1))")"
 
 # csc_load: one node on files, one node on PostgreSQL, two nodes sharing it.
-node() { # DATA [URL]: starts a node, prints its address
+node() { # DATA [URL]: starts a node, sets ADDRESS (not in $(...): PIDS must stay)
     local out
     out=$(mktemp)
     if [ -n "${2:-}" ]; then
@@ -67,7 +67,7 @@ node() { # DATA [URL]: starts a node, prints its address
     fi
     PIDS+=($!)
     for _ in $(seq 100); do grep -q '^listening on ' "$out" && break; sleep 0.1; done
-    sed -n 's/^listening on //p' "$out"
+    ADDRESS=$(sed -n 's/^listening on //p' "$out")
 }
 L=target/release/examples/csc_load
 FILES=$(mktemp -d) SHARED=$(mktemp -d)
@@ -75,9 +75,9 @@ trap 'cleanup; rm -rf "$FILES" "$SHARED"' EXIT
 URL=$(db nodes)
 # The shared data directory is made (keys, CA) before the nodes start.
 $L --in-process --data "$SHARED" --database-url "$URL" --clients 1 --duration 1 --json >/dev/null
-F=$(node "$FILES")
-A=$(node "$SHARED" "$URL")
-B=$(node "$SHARED" "$URL")
+node "$FILES"; F=$ADDRESS
+node "$SHARED" "$URL"; A=$ADDRESS
+node "$SHARED" "$URL"; B=$ADDRESS
 for batch in 100 1; do
     row "csc_load, 1 node, files, 16 clients, batch $batch" \
         $L --url "$F" --data "$FILES" --clients 16 --batch "$batch" --light-pins
