@@ -38,6 +38,7 @@ fn help_documents_every_flag_with_its_default() {
         "--max-hashes",
         "--request-timeout",
         "--max-in-flight",
+        "--database-url",
         "enrol",
         "unlock",
     ] {
@@ -107,6 +108,22 @@ fn bad_command_lines_and_unsafe_setups_are_refused_with_sentences() {
         .unwrap();
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("SSA_TOKEN_PIN, which is not set"), "{said}");
+
+    // A database that is down at start: a sentence with its cause, a
+    // failed exit, and no server.
+    let no_server = tempfile::tempdir().unwrap();
+    let url = format!("postgres://ssa@/ssa?host={}", no_server.path().display());
+    let out = server()
+        .args(["--data", data.path().to_str().unwrap(), "--database-url", &url])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        said.starts_with("csc_server: cannot connect to the database: "),
+        "{said}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("listening on"));
 }
 
 /// Starts the server; returns it and the address it printed (it is
