@@ -114,7 +114,12 @@ fn bad_command_lines_and_unsafe_setups_are_refused_with_sentences() {
     let no_server = tempfile::tempdir().unwrap();
     let url = format!("postgres://ssa@/ssa?host={}", no_server.path().display());
     let out = server()
-        .args(["--data", data.path().to_str().unwrap(), "--database-url", &url])
+        .args([
+            "--data",
+            data.path().to_str().unwrap(),
+            "--database-url",
+            &url,
+        ])
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&out.stderr);
