@@ -32,6 +32,7 @@ const SWEEP_LOCK: i64 = 0x5353_4100_0002;
 pub struct PgLedger {
     db: Database,
     reserves: AtomicU64,
+    sweep_every: u64,
 }
 
 impl PgLedger {
@@ -40,7 +41,15 @@ impl PgLedger {
         Self {
             db,
             reserves: AtomicU64::new(0),
+            sweep_every: SWEEP_EVERY,
         }
+    }
+
+    /// Sweeps expired SADs every `n` reservations of this handle instead of
+    /// every 4096 (at least 1).
+    pub fn sweep_every(mut self, n: u64) -> Self {
+        self.sweep_every = n.max(1);
+        self
     }
 
     /// Forgets the SADs that expired before `cut` and have nothing in
@@ -144,7 +153,8 @@ fn held(
 impl ConsumptionLedger for PgLedger {
     fn reserve(&self, request: &UseRequest<'_>) -> Result<Reservation, LedgerError> {
         check_key(request.jti)?;
-        if self.reserves.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+        if self.reserves.fetch_add(1, Ordering::Relaxed) % self.sweep_every == self.sweep_every - 1
+        {
             self.sweep(request.forget_before)?;
         }
         let jti = request.jti;

@@ -203,3 +203,109 @@ fn a_restart_between_reserve_and_release_neither_spends_nor_loses_the_sad() {
         "1 0"
     );
 }
+
+#[test]
+fn a_sweep_forgets_expired_sads_and_keeps_refusing_their_time() {
+    use ssa_store::{ConsumptionLedger, LedgerError, UseRequest};
+    use ssa_store_postgres::PgLedger;
+    let url = cluster().fresh_database();
+    let name = url
+        .split('/')
+        .nth(3)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Every reservation sweeps.
+    let ledger = PgLedger::new(Database::connect(&url).unwrap()).sweep_every(1);
+    let other = PgLedger::new(Database::connect(&url).unwrap());
+    let one = [b"d".to_vec()];
+    let old = UseRequest {
+        jti: "old",
+        num: 1,
+        iat: 1_000,
+        exp: 2_000,
+        now: 1_500,
+        forget_before: 0,
+        digests: &one,
+        bound: false,
+    };
+    let r = ledger.reserve(&old).unwrap();
+    ledger.commit(&r).unwrap();
+    // Later, the verifier refuses what expired before 3 000: the next
+    // reservation sweeps "old" away and keeps its time.
+    let later = UseRequest {
+        jti: "later",
+        iat: 3_500,
+        exp: 4_000,
+        now: 3_500,
+        forget_before: 3_000,
+        ..old
+    };
+    ledger.reserve(&later).unwrap();
+    assert_eq!(
+        cluster().psql(
+            &name,
+            "SELECT count(*) FROM ssa_ledger_sad WHERE jti = 'old'"
+        ),
+        "0",
+        "an expired SAD was not forgotten"
+    );
+    assert_eq!(
+        cluster().psql(&name, "SELECT lo || '-' || hi FROM ssa_ledger_forgotten"),
+        "1000-2000"
+    );
+    // A clock stepped back: the forgotten SAD shown again is refused, on
+    // any handle, and so is any SAD valid in its time; one valid later is not.
+    for handle in [&ledger, &other] {
+        assert!(matches!(
+            handle.reserve(&UseRequest {
+                forget_before: 0,
+                ..old
+            }),
+            Err(LedgerError::Forgotten { horizon: 2_001, .. })
+        ));
+    }
+    assert!(matches!(
+        other.reserve(&UseRequest {
+            jti: "inside",
+            iat: 1_900,
+            exp: 2_100,
+            ..old
+        }),
+        Err(LedgerError::Forgotten { .. })
+    ));
+    other
+        .reserve(&UseRequest {
+            jti: "after",
+            iat: 2_500,
+            exp: 2_900,
+            ..old
+        })
+        .unwrap();
+    // A SAD with a reservation in flight is not swept, expired or not.
+    let held = other
+        .reserve(&UseRequest {
+            jti: "held",
+            iat: 2_950,
+            exp: 2_990,
+            ..old
+        })
+        .unwrap();
+    ledger
+        .reserve(&UseRequest {
+            jti: "sweeper",
+            forget_before: 5_000,
+            ..later
+        })
+        .unwrap();
+    assert_eq!(
+        cluster().psql(
+            &name,
+            "SELECT count(*) FROM ssa_ledger_sad WHERE jti = 'held'"
+        ),
+        "1"
+    );
+    other.commit(&held).unwrap();
+}
