@@ -57,8 +57,9 @@ pub enum KeyBackend {
     },
 }
 
-/// How to open a provider.
-#[derive(Debug, Clone)]
+/// How to open a provider. `Debug` leaves the database URL out (it may
+/// carry a password).
+#[derive(Clone)]
 pub struct ProviderOptions {
     /// The data directory.
     pub data: PathBuf,
@@ -83,6 +84,26 @@ pub struct ProviderOptions {
     /// with other nodes; `None`: files in `data`. Keys, the SAD issuer's
     /// key and the CA stay in `data` (or the HSM) either way.
     pub database: Option<String>,
+}
+
+impl core::fmt::Debug for ProviderOptions {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ProviderOptions")
+            .field("data", &self.data)
+            .field("keys", &self.keys)
+            .field("tsa", &self.tsa)
+            .field("revocation", &self.revocation)
+            .field("pin_policy", &self.pin_policy)
+            .field("token_lifetime", &self.token_lifetime)
+            .field("max_failures", &self.max_failures)
+            .field("requests", &self.requests)
+            .field("settings", &self.settings)
+            .field(
+                "database",
+                &self.database.as_ref().map(|_| "(set, not shown)"),
+            )
+            .finish()
+    }
 }
 
 impl ProviderOptions {
@@ -499,6 +520,18 @@ fn base32(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn debug_shows_no_database_url() {
+        let mut options = super::ProviderOptions::new("/data");
+        options.database = Some("postgres://ssa:s3cret-pw@db/ssa".into());
+        let shown = format!("{options:?}");
+        assert!(!shown.contains("s3cret-pw"), "{shown}");
+        assert!(
+            shown.contains("database: Some(\"(set, not shown)\")"),
+            "{shown}"
+        );
+    }
     #[test]
     fn base32_matches_rfc_4648_vectors() {
         // RFC 4648 §10, without padding.
