@@ -7,6 +7,7 @@
 //! the unprivileged user `nobody` (through `setpriv`), and the directory
 //! belongs to it.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -157,8 +158,12 @@ impl Cluster {
             data = self.data().display(),
             dir = self.dir.path().display(),
         );
+        // In a process group of its own: a signal to the test's group (a
+        // cancelled run) must not take the watcher down with it and leave
+        // the cluster running.
         Command::new("sh")
             .args(["-c", &script])
+            .process_group(0)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -198,6 +203,12 @@ impl Cluster {
         let name = format!("t{}", NEXT.fetch_add(1, Ordering::Relaxed));
         self.create_database(&name);
         self.url(&name)
+    }
+
+    /// The name of the database a URL of [`Cluster::url`] names.
+    pub fn database_name(url: &str) -> &str {
+        let path = url.split_once("@/").map_or(url, |(_, path)| path);
+        path.split_once('?').map_or(path, |(name, _)| name)
     }
 
     /// Creates database `name` with `psql` (an independent client).
