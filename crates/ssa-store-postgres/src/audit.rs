@@ -102,7 +102,7 @@ impl AuditSink for PgAuditSink {
         let deadline = Instant::now() + self.db.options.retry_for;
         loop {
             let inserted = self.db.run::<_, StoreError>("append audit records", |c| {
-                let attempt = c.execute_typed(
+                let attempt = c.execute_prepared(
                     "INSERT INTO ssa_audit_record (seq, record) \
                      SELECT $1 + n - 1, r FROM unnest($2::bytea[]) WITH ORDINALITY AS t(r, n) \
                      WHERE (SELECT coalesce(max(seq) + 1, 0) FROM ssa_audit_record) = $1",

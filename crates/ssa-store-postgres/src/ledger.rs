@@ -3,11 +3,10 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use postgres::Transaction;
 use postgres::types::Type;
-use ssa_store::{ConsumptionLedger, Forgotten, LedgerError, Reservation, UseRequest};
+use ssa_store::{ConsumptionLedger, Forgotten, LedgerError, Reservation, StoreError, UseRequest};
 
-use crate::{Database, Fail, Mark, check_key, int, uint};
+use crate::{Conn, Database, Fail, Mark, check_key, int, uint};
 
 /// Reservations a handle makes between two sweeps of expired SADs.
 const SWEEP_EVERY: u64 = 4096;
@@ -95,59 +94,87 @@ impl PgLedger {
     }
 }
 
-/// The state of a SAD's row, locked for the rest of the transaction.
-struct Sad {
-    num: i64,
-    committed: i64,
-    reserved: i64,
-    /// Whether one of the digests asked about was signed under it.
-    used: bool,
-}
-
-/// Locks the SAD's row; `digests` are checked against its signed ones.
-fn lock_sad(
-    tx: &mut Transaction<'_>,
+/// The SQLSTATEs `ssa_ledger_reserve` and `ssa_ledger_end` raise (schema
+/// version 2), as the refusals they stand for.
+fn refusal(
+    error: &postgres::Error,
     jti: &str,
-    digests: &[&[u8]],
-) -> Result<Option<Sad>, Fail<LedgerError>> {
-    let row = tx
-        .query_typed_opt(
-            "SELECT num, committed, reserved, used && $2 FROM ssa_ledger_sad \
-             WHERE jti = $1 FOR UPDATE",
-            &[(&jti, Type::TEXT), (&digests, Type::BYTEA_ARRAY)],
-        )
-        .before()?;
-    Ok(row.map(|r| Sad {
-        num: r.get(0),
-        committed: r.get(1),
-        reserved: r.get(2),
-        used: r.get(3),
-    }))
+    request: Option<&UseRequest<'_>>,
+) -> Option<LedgerError> {
+    let db = error.as_db_error()?;
+    let detail = || db.detail().and_then(|d| d.parse::<u64>().ok());
+    let jti = jti.to_owned();
+    Some(match db.code().code() {
+        "SL001" => LedgerError::Exhausted { jti },
+        "SL002" => LedgerError::CountExceeded {
+            jti,
+            left: u32::try_from(detail()?).unwrap_or(u32::MAX),
+            requested: request?.digests.len(),
+        },
+        "SL003" => LedgerError::DigestAlreadyUsed { jti },
+        "SL004" => LedgerError::Forgotten {
+            jti,
+            exp: request?.exp,
+            horizon: detail()?.saturating_add(1),
+        },
+        "SL005" => LedgerError::UnknownReservation,
+        _ => return None,
+    })
 }
 
-/// A reservation taken out: its count and its bound digests (if any).
-type Held = (i64, Option<Vec<Vec<u8>>>);
+/// A reservation id no other node will choose: random, positive (a
+/// collision is refused by the primary key and the call fails).
+fn new_id() -> Result<i64, LedgerError> {
+    let mut bytes = [0u8; 8];
+    getrandom::getrandom(&mut bytes).map_err(|e| {
+        LedgerError::Store(StoreError::Backend {
+            what: "draw a reservation id",
+            source: Box::new(e),
+        })
+    })?;
+    Ok(i64::from_le_bytes(bytes) & i64::MAX)
+}
 
-/// Takes the reservation out (its count and bound digests), once its
-/// SAD's row is locked; `None` if no reservation has that id.
-fn held(
-    tx: &mut Transaction<'_>,
-    reservation: &Reservation,
-) -> Result<Option<Held>, Fail<LedgerError>> {
-    let Ok(id) = reservation.id().parse::<i64>() else {
-        return Ok(None);
-    };
-    if lock_sad(tx, reservation.jti(), &[])?.is_none() {
-        return Ok(None);
-    }
-    let row = tx
-        .query_typed_opt(
-            "DELETE FROM ssa_ledger_reservation WHERE id = $1 AND jti = $2 \
-             RETURNING count, digests",
-            &[(&id, Type::INT8), (&reservation.jti(), Type::TEXT)],
+impl PgLedger {
+    /// Whether reservation `id` is still held (a lookup after a call whose
+    /// outcome is unknown).
+    fn holds(c: &mut Conn, id: i64) -> Result<bool, Fail<LedgerError>> {
+        Ok(c.query_opt_prepared(
+            "SELECT 1 FROM ssa_ledger_reservation WHERE id = $1",
+            &[(&id, Type::INT8)],
         )
-        .before()?;
-    Ok(row.map(|r| (r.get(0), r.get(1))))
+        .before()?
+        .is_some())
+    }
+
+    /// Commits (`commit`) or releases reservation `reservation`: one
+    /// statement. A call whose connection broke is settled by looking the
+    /// reservation up: gone, it was done; still held, it is tried again.
+    fn end(&self, reservation: &Reservation, commit: bool) -> Result<(), LedgerError> {
+        let Ok(id) = reservation.id().parse::<i64>() else {
+            return Err(LedgerError::UnknownReservation);
+        };
+        let jti = reservation.jti();
+        self.db.run_settled(
+            if commit {
+                "commit SAD use"
+            } else {
+                "release SAD use"
+            },
+            |c| {
+                c.execute_prepared(
+                    "SELECT ssa_ledger_end($1, $2, $3)",
+                    &[(&jti, Type::TEXT), (&id, Type::INT8), (&commit, Type::BOOL)],
+                )
+                .map(|_| ())
+                .map_err(|e| match refusal(&e, jti, None) {
+                    Some(refused) => Fail::Other(refused),
+                    None => Fail::Unknown(e),
+                })
+            },
+            |c| Ok((!Self::holds(c, id)?).then_some(())),
+        )
+    }
 }
 
 impl ConsumptionLedger for PgLedger {
@@ -165,140 +192,43 @@ impl ConsumptionLedger for PgLedger {
         } else {
             Vec::new()
         };
-        self.db.run("reserve SAD use", |c| {
-            let mut tx = c.transaction().before()?;
-            // Not flushed on its own: the signature's audit record commits
-            // synchronously after it, which flushes the log this far too, so
-            // no signature is ever returned on a reservation a crash lost.
-            tx.batch_execute("SET LOCAL synchronous_commit = off")
-                .before()?;
-            tx.execute_typed(
-                "INSERT INTO ssa_ledger_sad (jti, num, iat, exp) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT DO NOTHING",
-                &[
-                    (&jti, Type::TEXT),
-                    (&i64::from(request.num), Type::INT8),
-                    (&int(request.iat), Type::INT8),
-                    (&int(request.exp), Type::INT8),
-                ],
-            )
-            .before()?;
-            // Locked from here to the commit. Missing: a sweep forgot it
-            // between the two statements (its span is visible now).
-            let sad = lock_sad(&mut tx, jti, &bound)?;
-            let span = tx
-                .query_typed_opt(
-                    "SELECT hi FROM ssa_ledger_forgotten WHERE lo <= $2 AND $1 <= hi LIMIT 1",
-                    &[
-                        (&int(request.iat), Type::INT8),
-                        (&int(request.exp), Type::INT8),
-                    ],
-                )
-                .before()?;
-            if let Some(span) = span {
-                return Err(Fail::Other(LedgerError::Forgotten {
-                    jti: jti.to_owned(),
-                    exp: request.exp,
-                    horizon: uint(span.get::<_, i64>(0)).saturating_add(1),
-                }));
-            }
-            let Some(sad) = sad else {
-                return Err(Fail::Other(LedgerError::Exhausted {
-                    jti: jti.to_owned(),
-                }));
-            };
-            let left = (sad.num - sad.committed - sad.reserved).max(0);
-            if left == 0 {
-                return Err(Fail::Other(LedgerError::Exhausted {
-                    jti: jti.to_owned(),
-                }));
-            }
-            if wanted > left {
-                return Err(Fail::Other(LedgerError::CountExceeded {
-                    jti: jti.to_owned(),
-                    left: u32::try_from(left).unwrap_or(u32::MAX),
-                    requested: request.digests.len(),
-                }));
-            }
-            if request.bound {
-                let in_flight = sad.used
-                    || tx
-                        .query_typed_one(
-                            "SELECT EXISTS (SELECT 1 FROM ssa_ledger_reservation \
-                             WHERE jti = $1 AND digests && $2)",
-                            &[(&jti, Type::TEXT), (&bound, Type::BYTEA_ARRAY)],
-                        )
-                        .before()?
-                        .get::<_, bool>(0);
-                if in_flight {
-                    return Err(Fail::Other(LedgerError::DigestAlreadyUsed {
-                        jti: jti.to_owned(),
-                    }));
-                }
-            }
-            let held: Option<&Vec<&[u8]>> = request.bound.then_some(&bound);
-            let id: i64 = tx
-                .query_typed_one(
-                    "INSERT INTO ssa_ledger_reservation (jti, at, count, digests) \
-                     VALUES ($1, $2, $3, $4) RETURNING id",
+        let id = new_id()?;
+        self.db.run_settled(
+            "reserve SAD use",
+            |c| {
+                c.execute_prepared(
+                    "SELECT ssa_ledger_reserve($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                     &[
                         (&jti, Type::TEXT),
+                        (&i64::from(request.num), Type::INT8),
+                        (&int(request.iat), Type::INT8),
+                        (&int(request.exp), Type::INT8),
                         (&int(request.now), Type::INT8),
+                        (&id, Type::INT8),
                         (&wanted, Type::INT8),
-                        (&held, Type::BYTEA_ARRAY),
+                        (&request.bound, Type::BOOL),
+                        (&bound, Type::BYTEA_ARRAY),
                     ],
                 )
-                .before()?
-                .get(0);
-            tx.execute_typed(
-                "UPDATE ssa_ledger_sad SET reserved = reserved + $2 WHERE jti = $1",
-                &[(&jti, Type::TEXT), (&wanted, Type::INT8)],
-            )
-            .before()?;
-            tx.commit().unknown()?;
-            Ok(Reservation::new(jti, id.to_string()))
-        })
+                .map_err(|e| match refusal(&e, jti, Some(request)) {
+                    Some(refused) => Fail::Other(refused),
+                    None => Fail::Unknown(e),
+                })?;
+                Ok(Reservation::new(jti, id.to_string()))
+            },
+            // Held: the lost call reserved. Not held: it did not (a
+            // reservation is only ever ended by its id, which no one else
+            // knows yet).
+            |c| Ok(Self::holds(c, id)?.then(|| Reservation::new(jti, id.to_string()))),
+        )
     }
 
     fn commit(&self, reservation: &Reservation) -> Result<(), LedgerError> {
-        let jti = reservation.jti();
-        self.db.run("commit SAD use", |c| {
-            let mut tx = c.transaction().before()?;
-            let Some((count, digests)) = held(&mut tx, reservation)? else {
-                return Err(Fail::Other(LedgerError::UnknownReservation));
-            };
-            let digests = digests.unwrap_or_default();
-            // Used up: a used-up SAD is refused before its digests are
-            // looked at, so they need not be kept.
-            tx.execute_typed(
-                "UPDATE ssa_ledger_sad SET committed = committed + $2, reserved = reserved - $2, \
-                 used = CASE WHEN committed + $2 >= num THEN '{}' ELSE used || $3 END \
-                 WHERE jti = $1",
-                &[
-                    (&jti, Type::TEXT),
-                    (&count, Type::INT8),
-                    (&digests, Type::BYTEA_ARRAY),
-                ],
-            )
-            .before()?;
-            tx.commit().unknown()
-        })
+        self.end(reservation, true)
     }
 
     fn release(&self, reservation: &Reservation) -> Result<(), LedgerError> {
-        let jti = reservation.jti();
-        self.db.run("release SAD use", |c| {
-            let mut tx = c.transaction().before()?;
-            let Some((count, _)) = held(&mut tx, reservation)? else {
-                return Err(Fail::Other(LedgerError::UnknownReservation));
-            };
-            tx.execute_typed(
-                "UPDATE ssa_ledger_sad SET reserved = reserved - $2 WHERE jti = $1",
-                &[(&jti, Type::TEXT), (&count, Type::INT8)],
-            )
-            .before()?;
-            tx.commit().unknown()
-        })
+        self.end(reservation, false)
     }
 
     fn release_stale(&self, reserved_before: u64) -> Result<Vec<Reservation>, LedgerError> {

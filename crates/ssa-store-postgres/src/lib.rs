@@ -6,13 +6,15 @@ mod ledger;
 mod stores;
 
 use core::fmt;
+use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use postgres::error::SqlState;
-use postgres::{Client, NoTls};
-use r2d2_postgres::PostgresConnectionManager;
+use postgres::types::{ToSql, Type};
+use postgres::{Client, NoTls, Row, Statement};
 use ssa_store::StoreError;
 
 pub use audit::PgAuditSink;
@@ -24,10 +26,13 @@ pub use stores::{
 
 /// The schema versions this crate knows, in order: each one's SQL runs once,
 /// in the transaction that records it.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../migrations/0001_stores.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../migrations/0001_stores.sql")),
+    (2, include_str!("../migrations/0002_ledger_functions.sql")),
+];
 
 /// The newest schema version this crate writes and reads.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Taken (as a transaction-scoped advisory lock) by every migration, so
 /// nodes starting together migrate one after another.
@@ -91,7 +96,7 @@ impl Default for PoolOptions {
 /// shares the pool.
 #[derive(Clone)]
 pub struct Database {
-    pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
+    pool: r2d2::Pool<Manager>,
     options: Arc<PoolOptions>,
 }
 
@@ -131,7 +136,7 @@ impl Database {
             // A broken connection is found when it is used (and retried
             // then, see `run`), not by a round trip on every checkout.
             .test_on_check_out(false)
-            .build(PostgresConnectionManager::new(config, NoTls))
+            .build(Manager { config })
             .map_err(OpenError::Pool)?;
         Ok(Self {
             pool,
@@ -169,7 +174,7 @@ impl Database {
     pub(crate) fn run<T, E: From<StoreError>>(
         &self,
         what: &'static str,
-        mut op: impl FnMut(&mut Client) -> Result<T, Fail<E>>,
+        mut op: impl FnMut(&mut Conn) -> Result<T, Fail<E>>,
     ) -> Result<T, E> {
         let deadline = Instant::now() + self.options.retry_for;
         let mut attempt: u32 = 0;
@@ -208,6 +213,132 @@ impl Database {
                 }
             }
         }
+    }
+}
+
+impl Database {
+    /// [`Database::run`] for a single statement that changes something:
+    /// when the connection breaks while it runs ([`Fail::Unknown`] on a
+    /// lost connection), `settle` looks on another connection whether it
+    /// took effect: `Some` is the outcome it had, `None` means it did not,
+    /// and it is run again (until [`PoolOptions::retry_for`] has passed).
+    pub(crate) fn run_settled<T, E: From<StoreError>>(
+        &self,
+        what: &'static str,
+        mut op: impl FnMut(&mut Conn) -> Result<T, Fail<E>>,
+        mut settle: impl FnMut(&mut Conn) -> Result<Option<T>, Fail<E>>,
+    ) -> Result<T, E> {
+        let deadline = Instant::now() + self.options.retry_for;
+        loop {
+            let mut lost = false;
+            let error = match self.run(what, |c| {
+                let outcome = op(c);
+                lost = matches!(&outcome, Err(Fail::Unknown(e)) if connection_lost(e));
+                outcome
+            }) {
+                Ok(value) => return Ok(value),
+                Err(error) if !lost => return Err(error),
+                Err(error) => error,
+            };
+            match self.run(what, &mut settle) {
+                Ok(Some(value)) => return Ok(value),
+                Ok(None) if Instant::now() < deadline => {}
+                // Not settled, or out of time: the first error stands.
+                _ => return Err(error),
+            }
+        }
+    }
+}
+
+/// A pooled connection and the statements prepared on it: a statement run
+/// often is parsed and planned once per connection, then each run is one
+/// round trip (bind and execute).
+pub(crate) struct Conn {
+    client: Client,
+    prepared: HashMap<&'static str, Statement>,
+}
+
+impl Conn {
+    /// `sql` prepared on this connection (once) with parameter `types`.
+    pub(crate) fn prepared(
+        &mut self,
+        sql: &'static str,
+        types: &[Type],
+    ) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = self.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare_typed(sql, types)?;
+        self.prepared.insert(sql, statement.clone());
+        Ok(statement)
+    }
+
+    /// `Client::execute_typed` on the statement prepared for `sql`.
+    pub(crate) fn execute_prepared(
+        &mut self,
+        sql: &'static str,
+        params: &[(&(dyn ToSql + Sync), Type)],
+    ) -> Result<u64, postgres::Error> {
+        let (values, types) = split(params);
+        let statement = self.prepared(sql, &types)?;
+        self.client.execute(&statement, &values)
+    }
+
+    /// `Client::query_typed_opt` on the statement prepared for `sql`.
+    pub(crate) fn query_opt_prepared(
+        &mut self,
+        sql: &'static str,
+        params: &[(&(dyn ToSql + Sync), Type)],
+    ) -> Result<Option<Row>, postgres::Error> {
+        let (values, types) = split(params);
+        let statement = self.prepared(sql, &types)?;
+        self.client.query_opt(&statement, &values)
+    }
+}
+
+/// Typed parameters as values and types.
+fn split<'a>(
+    params: &[(&'a (dyn ToSql + Sync), Type)],
+) -> (Vec<&'a (dyn ToSql + Sync)>, Vec<Type>) {
+    params.iter().map(|(v, t)| (*v, t.clone())).unzip()
+}
+
+impl Deref for Conn {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
+
+/// Makes the pool's connections (what `r2d2_postgres` does, with a
+/// statement cache beside each client).
+struct Manager {
+    config: postgres::Config,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<Conn, postgres::Error> {
+        Ok(Conn {
+            client: self.config.connect(NoTls)?,
+            prepared: HashMap::new(),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), postgres::Error> {
+        conn.client.simple_query("").map(|_| ())
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.client.is_closed()
     }
 }
 

@@ -232,7 +232,7 @@ impl CredentialStore for PgCredentialStore {
         }
         self.db.run("read credential", |c| {
             let row = c
-                .query_typed_opt(
+                .query_opt_prepared(
                     "SELECT id, signer, record FROM ssa_credential WHERE id = $1",
                     &[(&id, Type::TEXT)],
                 )
@@ -345,7 +345,7 @@ impl BearerTokenStore for PgBearerTokenStore {
         }
         self.db.run("read bearer session", |c| {
             let row = c
-                .query_typed_opt(
+                .query_opt_prepared(
                     "SELECT signer, issued, expires FROM ssa_bearer_session WHERE key = $1",
                     &[(&key, Type::TEXT)],
                 )

@@ -17,14 +17,7 @@ fn cluster() -> &'static Cluster {
 #[test]
 fn a_fresh_database_is_migrated_and_a_migrated_one_starts_as_it_is() {
     let url = cluster().fresh_database();
-    let name = url
-        .split('/')
-        .nth(3)
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
+    let name = Cluster::database_name(&url).to_owned();
     let first = Database::connect(&url).unwrap();
     assert_eq!(first.schema_version().unwrap(), SCHEMA_VERSION);
     PgAccountStore::new(first.clone())
@@ -34,9 +27,12 @@ fn a_fresh_database_is_migrated_and_a_migrated_one_starts_as_it_is() {
     assert_eq!(
         cluster().psql(
             &name,
-            "SELECT string_agg(version::text, ',') FROM ssa_schema"
+            "SELECT string_agg(version::text, ',' ORDER BY version) FROM ssa_schema"
         ),
-        SCHEMA_VERSION.to_string()
+        (1..=SCHEMA_VERSION)
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
     );
     // Several nodes starting at once on a migrated database: each starts,
     // nothing is applied twice, nothing is lost.
@@ -59,14 +55,7 @@ fn a_fresh_database_is_migrated_and_a_migrated_one_starts_as_it_is() {
 #[test]
 fn nodes_starting_together_on_a_fresh_database_migrate_once() {
     let url = cluster().fresh_database();
-    let name = url
-        .split('/')
-        .nth(3)
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
+    let name = Cluster::database_name(&url).to_owned();
     std::thread::scope(|s| {
         let starts: Vec<_> = (0..4)
             .map(|_| s.spawn(|| Database::connect(&url)))
@@ -84,14 +73,7 @@ fn nodes_starting_together_on_a_fresh_database_migrate_once() {
 #[test]
 fn a_newer_schema_is_refused_and_left_as_it_is() {
     let url = cluster().fresh_database();
-    let name = url
-        .split('/')
-        .nth(3)
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
+    let name = Cluster::database_name(&url).to_owned();
     Database::connect(&url).unwrap();
     let future = SCHEMA_VERSION + 1;
     cluster().psql(
@@ -184,8 +166,8 @@ fn a_restart_between_reserve_and_release_neither_spends_nor_loses_the_sad() {
     let held = ledger.reserve(&request).unwrap();
     // Every pooled connection dies with the restart.
     own.restart();
-    // The release reaches the database on a new connection (the dead one's
-    // failure came before its transaction's commit: retried).
+    // The release reaches the database on a new connection (the dead one
+    // failed; the reservation, looked up, was still held: tried again).
     ledger.release(&held).unwrap();
     // Not consumed: the SAD can be reserved, spent, and then no more.
     let again = ledger.reserve(&request).unwrap();
@@ -197,7 +179,7 @@ fn a_restart_between_reserve_and_release_neither_spends_nor_loses_the_sad() {
     ));
     assert_eq!(
         own.psql(
-            url.split('/').nth(3).unwrap().split('?').next().unwrap(),
+            Cluster::database_name(&url),
             "SELECT committed || ' ' || reserved FROM ssa_ledger_sad WHERE jti = 'sad-1'"
         ),
         "1 0"
@@ -209,14 +191,7 @@ fn a_sweep_forgets_expired_sads_and_keeps_refusing_their_time() {
     use ssa_store::{ConsumptionLedger, LedgerError, UseRequest};
     use ssa_store_postgres::PgLedger;
     let url = cluster().fresh_database();
-    let name = url
-        .split('/')
-        .nth(3)
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
+    let name = Cluster::database_name(&url).to_owned();
     // Every reservation sweeps.
     let ledger = PgLedger::new(Database::connect(&url).unwrap()).sweep_every(1);
     let other = PgLedger::new(Database::connect(&url).unwrap());
@@ -308,4 +283,118 @@ fn a_sweep_forgets_expired_sads_and_keeps_refusing_their_time() {
         "1"
     );
     other.commit(&held).unwrap();
+}
+
+#[test]
+fn a_database_of_version_1_is_upgraded_with_a_reservation_in_flight() {
+    use ssa_store::{ConsumptionLedger, LedgerError, Reservation, UseRequest};
+    use ssa_store_postgres::PgLedger;
+    let url = cluster().fresh_database();
+    let name = Cluster::database_name(&url).to_owned();
+    // What a node of version 1 left: its schema, and a SAD with one use
+    // reserved (reservation 7) and not yet committed.
+    cluster().psql(
+        &name,
+        &format!(
+            "CREATE TABLE ssa_schema (version integer PRIMARY KEY, \
+             applied timestamptz NOT NULL DEFAULT now()); {} \
+             INSERT INTO ssa_schema (version) VALUES (1); \
+             INSERT INTO ssa_ledger_sad (jti, num, iat, exp, reserved) \
+             VALUES ('sad', 1, 1000, 4000000000, 1); \
+             INSERT INTO ssa_ledger_reservation (id, jti, at, count, digests) \
+             VALUES (7, 'sad', 1000, 1, ARRAY['\\x6431'::bytea]);",
+            include_str!("../migrations/0001_stores.sql")
+        ),
+    );
+    let ledger = PgLedger::new(Database::connect(&url).unwrap());
+    assert_eq!(
+        cluster().psql(
+            &name,
+            "SELECT string_agg(version::text, ',' ORDER BY version) FROM ssa_schema"
+        ),
+        "1,2"
+    );
+    // The new functions end the old reservation: spent, and no more.
+    ledger.commit(&Reservation::new("sad", "7")).unwrap();
+    let digests = [b"d2".to_vec()];
+    assert!(matches!(
+        ledger.reserve(&UseRequest {
+            jti: "sad",
+            num: 1,
+            iat: 1_000,
+            exp: 4_000_000_000,
+            now: 1_000,
+            forget_before: 0,
+            digests: &digests,
+            bound: true,
+        }),
+        Err(LedgerError::Exhausted { .. })
+    ));
+    assert_eq!(
+        cluster().psql(
+            &name,
+            "SELECT committed || ' ' || reserved || ' ' || (SELECT count(*) FROM ssa_ledger_reservation) \
+             FROM ssa_ledger_sad WHERE jti = 'sad'"
+        ),
+        "1 0 0"
+    );
+}
+
+#[test]
+fn a_reserve_whose_connection_is_cut_is_looked_up_and_made_once() {
+    use ssa_store::{ConsumptionLedger, UseRequest};
+    use ssa_store_postgres::PgLedger;
+    let url = cluster().fresh_database();
+    let name = Cluster::database_name(&url).to_owned();
+    let ledger = PgLedger::new(Database::connect(&url).unwrap());
+    let digests = [b"d".to_vec()];
+    let request = UseRequest {
+        jti: "sad",
+        num: 5,
+        iat: 1_000,
+        exp: 4_000_000_000,
+        now: 1_000,
+        forget_before: 0,
+        digests: &digests,
+        bound: false,
+    };
+    ledger.reserve(&request).unwrap();
+    // Another client holds the SAD's row: the next reserve waits for it.
+    let mut other = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let mut holding = other.transaction().unwrap();
+    holding
+        .execute(
+            "SELECT 1 FROM ssa_ledger_sad WHERE jti = 'sad' FOR UPDATE",
+            &[],
+        )
+        .unwrap();
+    std::thread::scope(|s| {
+        let waiting = s.spawn(|| ledger.reserve(&request));
+        // Its connection is cut while it waits (nothing of it applied).
+        let mut cut = false;
+        for _ in 0..200 {
+            let killed = cluster().psql(
+                &name,
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE wait_event_type = 'Lock' AND query LIKE '%ssa_ledger_reserve%'",
+            );
+            if killed == "1" {
+                cut = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(cut, "the reserve never waited on the row lock");
+        holding.commit().unwrap();
+        // Looked up (not held), made again on another connection: once.
+        waiting.join().unwrap().unwrap();
+    });
+    assert_eq!(
+        cluster().psql(
+            &name,
+            "SELECT reserved || ' ' || (SELECT count(*) FROM ssa_ledger_reservation) \
+             FROM ssa_ledger_sad WHERE jti = 'sad'"
+        ),
+        "2 2"
+    );
 }
