@@ -119,7 +119,7 @@ impl AuditSink for PgAuditSink {
                 Ok(Some(n)) if n == records.len() as u64 => return Ok(Appended::Done),
                 Ok(_) => {
                     let count = self.count()?;
-                    if count == at {
+                    if count == at && Instant::now() < deadline {
                         // Raced with a cut; the sink is at `at` again.
                         continue;
                     }
