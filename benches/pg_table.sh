@@ -6,6 +6,9 @@
 # sharing it. Starts a private cluster (fsync and synchronous_commit on, as
 # in production) over a Unix socket in a temporary directory. Prints one
 # line per row: the row's name, a tab, the tool's JSON.
+# The pipeline rows run one thread (the database's latency adds to every
+# request) and four (a server's concurrency: other requests sign while one
+# waits for the database).
 # Usage: bash benches/pg_table.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,10 +42,14 @@ row() {
     "$@" --duration "$D" --json
 }
 H=target/release/examples/hsm_bench
-for batch in 100 1; do
-    row "pipeline, files, batch $batch" $H --mode pipeline --stores files --batch "$batch"
-    row "pipeline, postgres, batch $batch" $H --mode pipeline --stores postgres --batch "$batch" \
-        --database-url "$(db "pipe$batch")"
+for threads in 1 4; do
+    for batch in 100 1; do
+        row "pipeline, files, batch $batch, $threads thread(s)" \
+            $H --mode pipeline --stores files --batch "$batch" --threads "$threads"
+        row "pipeline, postgres, batch $batch, $threads thread(s)" \
+            $H --mode pipeline --stores postgres --batch "$batch" --threads "$threads" \
+            --database-url "$(db "pipe${batch}t$threads")"
+    done
 done
 
 # Statements per signature at batch 1: every statement the server runs,
