@@ -264,13 +264,24 @@ impl SigningService {
     }
 
     pub(crate) fn credential(&self, id: &str) -> Result<CredentialRecord, ServiceError> {
-        let record =
-            self.inner
-                .registry
-                .get(id)?
-                .ok_or_else(|| ServiceError::UnknownCredential {
-                    credential: id.to_owned(),
-                })?;
+        self.credential_for(id, None)
+    }
+
+    /// [`SigningService::credential`], of `signer` if named: another
+    /// signer's credential is refused as one that does not exist, before
+    /// anything else about it (disabled or not) is told.
+    pub(crate) fn credential_for(
+        &self,
+        id: &str,
+        signer: Option<&str>,
+    ) -> Result<CredentialRecord, ServiceError> {
+        let unknown = || ServiceError::UnknownCredential {
+            credential: id.to_owned(),
+        };
+        let record = self.inner.registry.get(id)?.ok_or_else(unknown)?;
+        if signer.is_some_and(|signer| signer != record.signer) {
+            return Err(unknown());
+        }
         if record.disabled {
             return Err(ServiceError::CredentialDisabled {
                 credential: id.to_owned(),

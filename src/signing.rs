@@ -8,6 +8,7 @@
 //! ([`SigningService::sign_hashes`]) check the same things in the same
 //! order, before the SAD is looked at.
 
+use crate::request_scope::Caller;
 use std::time::SystemTime;
 
 use der::Decode;
@@ -251,22 +252,25 @@ impl SigningService {
     }
 
     /// The one check every signing request passes before its SAD is looked
-    /// at, whatever the mode: the credential exists and is enabled; the
+    /// at, whatever the mode: the credential exists, is the signer's (if a
+    /// signer is named) and is enabled; the
     /// request policy (digest count; the level, for documents); a
     /// certificate is installed, parses, is valid at `now`, is for the
     /// credential's key and allows signing; the algorithm policy; the SCAL
     /// the policy requires. Each mode's signing path starts here, so no
     /// path to the key can skip a check.
+    #[allow(clippy::too_many_arguments)] // one per thing it checks
     fn precheck(
         &self,
         credential: &str,
+        signer: Option<&str>,
         mode: SigningMode,
         digests: usize,
         level: Option<Level>,
         requested: Option<SignatureAlgorithm>,
         now: SystemTime,
     ) -> Result<SigningContext, ServiceError> {
-        let record = self.credential(credential)?;
+        let record = self.credential_for(credential, signer)?;
         match level {
             Some(level) => self.inner.requests.check(level, digests)?,
             None => self.inner.requests.check_digests(digests)?,
@@ -351,22 +355,23 @@ impl SigningService {
         options: &SignOptions,
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
-        self.sign_documents_in(credential, sad, digests, options, None, now)
+        self.sign_documents_in(credential, sad, digests, options, Caller::default(), now)
     }
 
-    /// [`SigningService::sign_documents`], its records naming the server
-    /// request `id`.
+    /// [`SigningService::sign_documents`] for `caller`.
     pub(crate) fn sign_documents_in(
         &self,
         credential: &str,
         sad: &Sad,
         digests: &[Vec<u8>],
         options: &SignOptions,
-        id: Option<&str>,
+        caller: Caller<'_>,
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
-        self.sign_documents_inner(credential, sad, digests, options, id, now)
-            .or_else(|error| self.record_refusal(credential, sad, digests, id, now, error))
+        self.sign_documents_inner(credential, sad, digests, options, caller, now)
+            .or_else(|error| {
+                self.record_refusal(credential, sad, digests, caller.request, now, error)
+            })
     }
 
     fn sign_documents_inner(
@@ -375,11 +380,12 @@ impl SigningService {
         sad: &Sad,
         digests: &[Vec<u8>],
         options: &SignOptions,
-        id: Option<&str>,
+        caller: Caller<'_>,
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
         let context = self.precheck(
             credential,
+            caller.signer,
             SigningMode::Document,
             digests.len(),
             Some(options.level),
@@ -429,7 +435,14 @@ impl SigningService {
             self.inner.augment_concurrency,
         )?;
         let level = format!("{:?}", options.level);
-        self.deliver(credential, &context.record, activation, &level, id, now)?;
+        self.deliver(
+            credential,
+            &context.record,
+            activation,
+            &level,
+            caller.request,
+            now,
+        )?;
         Ok(signatures)
     }
 
@@ -450,22 +463,23 @@ impl SigningService {
         algorithm: Option<SignatureAlgorithm>,
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
-        self.sign_hashes_in(credential, sad, hashes, algorithm, None, now)
+        self.sign_hashes_in(credential, sad, hashes, algorithm, Caller::default(), now)
     }
 
-    /// [`SigningService::sign_hashes`], its records naming the server
-    /// request `id`.
+    /// [`SigningService::sign_hashes`] for `caller`.
     pub(crate) fn sign_hashes_in(
         &self,
         credential: &str,
         sad: &Sad,
         hashes: &[Vec<u8>],
         algorithm: Option<SignatureAlgorithm>,
-        id: Option<&str>,
+        caller: Caller<'_>,
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
-        self.sign_hashes_inner(credential, sad, hashes, algorithm, id, now)
-            .or_else(|error| self.record_refusal(credential, sad, hashes, id, now, error))
+        self.sign_hashes_inner(credential, sad, hashes, algorithm, caller, now)
+            .or_else(|error| {
+                self.record_refusal(credential, sad, hashes, caller.request, now, error)
+            })
     }
 
     fn sign_hashes_inner(
@@ -474,11 +488,12 @@ impl SigningService {
         sad: &Sad,
         hashes: &[Vec<u8>],
         algorithm: Option<SignatureAlgorithm>,
-        id: Option<&str>,
+        caller: Caller<'_>,
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
         let context = self.precheck(
             credential,
+            caller.signer,
             SigningMode::Dtbsr,
             hashes.len(),
             None,
@@ -498,7 +513,14 @@ impl SigningService {
             .inner
             .scdev
             .sign_many(&context.key, context.algorithm, &inputs)?;
-        self.deliver(credential, &context.record, activation, "raw", id, now)?;
+        self.deliver(
+            credential,
+            &context.record,
+            activation,
+            "raw",
+            caller.request,
+            now,
+        )?;
         Ok(out)
     }
 

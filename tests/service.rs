@@ -760,6 +760,10 @@ struct Refusal {
     digests: usize,
     /// The signature algorithm the request names (None: the key's default).
     algorithm: Option<ssa::SignatureAlgorithm>,
+    /// The authenticated signer the request comes from
+    /// ([`SigningService::for_signer`]); None: asked both without one and
+    /// as the credential's owner, alice.
+    signer: Option<&'static str>,
     expected: fn(&ServiceError) -> bool,
 }
 
@@ -775,6 +779,7 @@ fn refusals() -> Vec<Refusal> {
             },
             digests: 1,
             algorithm: None,
+            signer: None,
             expected: |e| matches!(e, ServiceError::NoCertificate { .. }),
         },
         Refusal {
@@ -786,6 +791,7 @@ fn refusals() -> Vec<Refusal> {
             },
             digests: 1,
             algorithm: None,
+            signer: None,
             expected: |e| matches!(e, ServiceError::Policy(P::Expired)),
         },
         Refusal {
@@ -803,6 +809,7 @@ fn refusals() -> Vec<Refusal> {
             },
             digests: 2,
             algorithm: None,
+            signer: None,
             expected: |e| matches!(e, ServiceError::Policy(P::TooManyDigests { .. })),
         },
         Refusal {
@@ -817,6 +824,7 @@ fn refusals() -> Vec<Refusal> {
             },
             digests: 1,
             algorithm: None,
+            signer: None,
             expected: |e| matches!(e, ServiceError::Policy(P::Algorithm { .. })),
         },
         Refusal {
@@ -834,6 +842,7 @@ fn refusals() -> Vec<Refusal> {
             },
             digests: 1,
             algorithm: None,
+            signer: None,
             expected: |e| matches!(e, ServiceError::Policy(P::KeyUsage { .. })),
         },
         Refusal {
@@ -844,6 +853,7 @@ fn refusals() -> Vec<Refusal> {
                 ssa::HashAlgorithm::Sha256,
                 ssa::types::PssSalt::Digest,
             )),
+            signer: None,
             expected: |e| {
                 matches!(
                     e,
@@ -866,6 +876,7 @@ fn refusals() -> Vec<Refusal> {
             },
             digests: 1,
             algorithm: Some(ssa::SignatureAlgorithm::Ecdsa(ssa::HashAlgorithm::Sha384)),
+            signer: None,
             expected: |e| matches!(e, ServiceError::Policy(P::Algorithm { .. })),
         },
         Refusal {
@@ -877,6 +888,7 @@ fn refusals() -> Vec<Refusal> {
             },
             digests: 1,
             algorithm: None,
+            signer: None,
             expected: |e| matches!(e, ServiceError::CredentialDisabled { .. }),
         },
         Refusal {
@@ -892,6 +904,7 @@ fn refusals() -> Vec<Refusal> {
             },
             digests: 1,
             algorithm: None,
+            signer: None,
             expected: |e| {
                 matches!(
                     e,
@@ -901,6 +914,27 @@ fn refusals() -> Vec<Refusal> {
                     })
                 )
             },
+        },
+        Refusal {
+            name: "another signer's credential",
+            setup: || (fixture(), "alice/1", now()),
+            digests: 1,
+            algorithm: None,
+            signer: Some("bob"),
+            expected: |e| matches!(e, ServiceError::UnknownCredential { .. }),
+        },
+        Refusal {
+            // Answered as for one that does not exist: not "disabled".
+            name: "another signer's disabled credential",
+            setup: || {
+                let f = fixture();
+                f.service.disable("alice/1", "admin", now()).unwrap();
+                (f, "alice/1", now())
+            },
+            digests: 1,
+            algorithm: None,
+            signer: Some("bob"),
+            expected: |e| matches!(e, ServiceError::UnknownCredential { .. }),
         },
     ]
 }
@@ -925,31 +959,46 @@ fn both_signing_modes_refuse_the_same_requests_before_the_sad_is_used() {
             let sad = f
                 .authorize_for(mode, credential, &digests, PIN, at)
                 .unwrap_or_else(|e| panic!("{}: {mode:?}: authorize: {e:?}", refusal.name));
-            let sign = |sad: &Sad| match mode {
-                SigningMode::Document => f.service.sign_documents(
+            let options = SignOptions {
+                algorithm: refusal.algorithm,
+                ..SignOptions::default()
+            };
+            let sign = |sad: &Sad, signer: Option<&str>| match (mode, signer) {
+                (SigningMode::Document, None) => f
+                    .service
+                    .sign_documents(credential, sad, &digests, &options, at),
+                (SigningMode::Document, Some(signer)) => f
+                    .service
+                    .for_signer(signer)
+                    .sign_documents(credential, sad, &digests, &options, at),
+                (_, None) => {
+                    f.service
+                        .sign_hashes(credential, sad, &digests, refusal.algorithm, at)
+                }
+                (_, Some(signer)) => f.service.for_signer(signer).sign_hashes(
                     credential,
                     sad,
                     &digests,
-                    &SignOptions {
-                        algorithm: refusal.algorithm,
-                        ..SignOptions::default()
-                    },
+                    refusal.algorithm,
                     at,
                 ),
-                _ => f
-                    .service
-                    .sign_hashes(credential, sad, &digests, refusal.algorithm, at),
             };
-            for presented in [sad.clone(), Sad::new("not a SAD")] {
-                let Err(error) = sign(&presented) else {
-                    panic!("{}: {mode:?}: signed", refusal.name);
-                };
-                assert!(
-                    (refusal.expected)(&error),
-                    "{}: {mode:?}: {error:?}",
-                    refusal.name
-                );
-                f.last_failure();
+            let signers = match refusal.signer {
+                Some(signer) => vec![Some(signer)],
+                None => vec![None, Some("alice")],
+            };
+            for signer in signers {
+                for presented in [sad.clone(), Sad::new("not a SAD")] {
+                    let Err(error) = sign(&presented, signer) else {
+                        panic!("{}: {mode:?}: {signer:?}: signed", refusal.name);
+                    };
+                    assert!(
+                        (refusal.expected)(&error),
+                        "{}: {mode:?}: {signer:?}: {error:?}",
+                        refusal.name
+                    );
+                    f.last_failure();
+                }
             }
         }
     }

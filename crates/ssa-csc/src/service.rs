@@ -9,7 +9,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ssa::Level;
 use ssa::sad::{AuthorizationRequest, Otp, PresentedFactors, Sad, SigningMode};
-use ssa::{CredentialInfo, HashAlgorithm, Pin, SignOptions, SignatureAlgorithm, SigningService};
+use ssa::{
+    CredentialInfo, HashAlgorithm, Pin, RequestScope, SignOptions, SignatureAlgorithm,
+    SigningService,
+};
 use zeroize::Zeroizing;
 
 use crate::account::{AccountError, Accounts};
@@ -301,19 +304,15 @@ impl CscService {
     ) -> Result<Vec<Vec<u8>>, CscError> {
         self.check_count(hashes.len())?;
         self.heal(now);
-        self.info(signer, credential, now)?;
-        Ok(match request_id {
-            Some(id) => self.signing.in_request(id).sign_hashes(
-                credential,
-                sad,
-                hashes,
-                Some(algorithm),
-                now,
-            ),
-            None => self
-                .signing
-                .sign_hashes(credential, sad, hashes, Some(algorithm), now),
-        }?)
+        // The owner is checked in the same read of the credential as the
+        // signing checks: another signer's is refused as an unknown one.
+        Ok(self.scope(signer, request_id).sign_hashes(
+            credential,
+            sad,
+            hashes,
+            Some(algorithm),
+            now,
+        )?)
     }
 
     /// `signatures/signDoc` with document digests: one CAdES signature
@@ -333,21 +332,23 @@ impl CscService {
     ) -> Result<Vec<Vec<u8>>, CscError> {
         self.check_count(digests.len())?;
         self.heal(now);
-        self.info(signer, credential, now)?;
         let options = SignOptions {
             level,
             algorithm,
             ..SignOptions::default()
         };
-        Ok(match request_id {
-            Some(id) => self
-                .signing
-                .in_request(id)
-                .sign_documents(credential, sad, digests, &options, now),
-            None => self
-                .signing
-                .sign_documents(credential, sad, digests, &options, now),
-        }?)
+        Ok(self
+            .scope(signer, request_id)
+            .sign_documents(credential, sad, digests, &options, now)?)
+    }
+
+    /// The facade's calls for `signer`, naming `request_id` if given.
+    fn scope<'a>(&'a self, signer: &'a str, request_id: Option<&'a str>) -> RequestScope<'a> {
+        let scope = self.signing.for_signer(signer);
+        match request_id {
+            Some(id) => scope.in_request(id),
+            None => scope,
+        }
     }
 }
 
