@@ -398,3 +398,67 @@ fn a_reserve_whose_connection_is_cut_is_looked_up_and_made_once() {
         "2 2"
     );
 }
+
+#[test]
+fn a_refused_statement_fails_at_once_and_a_database_down_is_waited_for_until_the_deadline() {
+    use std::time::{Duration, Instant};
+    let own = Cluster::start();
+    let url = own.fresh_database();
+    let name = Cluster::database_name(&url).to_owned();
+    let handle = |retry_for| {
+        PgAccountStore::new(
+            Database::connect_with(
+                &url,
+                ssa_store_postgres::PoolOptions {
+                    connection_timeout: Duration::from_millis(500),
+                    retry_for,
+                    ..Default::default()
+                },
+            )
+            .unwrap(),
+        )
+    };
+    let retry_for = Duration::from_secs(2);
+    let accounts = handle(retry_for);
+    let patient = handle(Duration::from_secs(60));
+    accounts.put("alice", b"one").unwrap();
+
+    // Refused by the database (its table is gone), not a lost connection:
+    // not retried.
+    own.psql(&name, "ALTER TABLE ssa_account RENAME TO ssa_account_gone");
+    let started = Instant::now();
+    assert!(matches!(
+        accounts.get("alice"),
+        Err(StoreError::Backend { .. })
+    ));
+    assert!(
+        started.elapsed() < retry_for,
+        "a refused statement was retried for {:?}",
+        started.elapsed()
+    );
+    own.psql(&name, "ALTER TABLE ssa_account_gone RENAME TO ssa_account");
+
+    // Down: tried again until `retry_for` has passed, then a typed error.
+    own.stop();
+    let started = Instant::now();
+    assert!(matches!(
+        accounts.get("alice"),
+        Err(StoreError::Backend { .. })
+    ));
+    let took = started.elapsed();
+    assert!(
+        took >= retry_for && took < retry_for * 5,
+        "gave up after {took:?}"
+    );
+
+    // Down for less than `retry_for`: the call waits and succeeds.
+    std::thread::scope(|s| {
+        let waiting = s.spawn(|| patient.get("alice"));
+        std::thread::sleep(Duration::from_millis(500));
+        own.resume();
+        assert_eq!(
+            waiting.join().unwrap().unwrap().as_deref(),
+            Some(&b"one"[..])
+        );
+    });
+}
