@@ -122,7 +122,7 @@ fn refusal(
     })
 }
 
-/// A reservation id no other node will choose: random, positive (a
+/// A reservation id no other node will choose: 64 random bits (a
 /// collision is refused by the primary key and the call fails).
 fn new_id() -> Result<i64, LedgerError> {
     let mut bytes = [0u8; 8];
@@ -132,7 +132,7 @@ fn new_id() -> Result<i64, LedgerError> {
             source: Box::new(e),
         })
     })?;
-    Ok(i64::from_le_bytes(bytes) & i64::MAX)
+    Ok(i64::from_le_bytes(bytes))
 }
 
 impl PgLedger {
