@@ -60,7 +60,11 @@ impl PgLedger {
                 .before()?;
             let gone = tx
                 .query(
-                    "DELETE FROM ssa_ledger_sad WHERE exp < $1 AND reserved = 0 RETURNING iat, exp",
+                    "WITH gone AS (DELETE FROM ssa_ledger_sad WHERE exp < $1 AND reserved = 0 \
+                     RETURNING jti, iat, exp), \
+                     orphans AS (DELETE FROM ssa_ledger_reservation r USING gone \
+                     WHERE r.jti = gone.jti) \
+                     SELECT iat, exp FROM gone",
                     &[&int(cut)],
                 )
                 .before()?;
