@@ -9,7 +9,7 @@
 # The pipeline rows run one thread (the database's latency adds to every
 # request) and four (a server's concurrency: other requests sign while one
 # waits for the database).
-# Usage: bash benches/pg_table.sh [SECONDS]
+# Usage: [SPREAD=N] bash benches/pg_table.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${1:-10}
@@ -62,6 +62,18 @@ statements=$(tail -n +"$((before + 1))" "$PG/log" | grep -cE 'LOG:  (statement|e
 signatures=$(sed 's/.*"signatures":\([0-9]*\).*/\1/' <<<"$out")
 printf 'statements per signature, postgres, batch 1\t{"statements":%s,"signatures":%s,"per_signature":%s}\n' \
     "$statements" "$signatures" "$(python3 -c "print(round($statements/$signatures, 1))")"
+
+# The batch-100 pairs again, SPREAD more times (3 unless set), each pair
+# back to back: the ratio's spread from run to run, next to its one value.
+for run in $(seq "${SPREAD:-3}"); do
+    for threads in 1 4; do
+        row "spread $run, pipeline, files, batch 100, $threads thread(s)" \
+            $H --mode pipeline --stores files --batch 100 --threads "$threads"
+        row "spread $run, pipeline, postgres, batch 100, $threads thread(s)" \
+            $H --mode pipeline --stores postgres --batch 100 --threads "$threads" \
+            --database-url "$(db "spread${run}t$threads")"
+    done
+done
 
 # csc_load: one node on files, one node on PostgreSQL, two nodes sharing it.
 node() { # DATA [URL]: starts a node, sets ADDRESS (not in $(...): PIDS must stay)
