@@ -11,25 +11,12 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use common::Server;
 use serde_json::{Value, json};
 use ssa::{KeyAlgorithm, Scal};
 use ssa_csc::provider::EnrolledSigner;
-
-fn python() -> PathBuf {
-    if let Some(path) = std::env::var_os("SSA_PYTHON") {
-        return path.into();
-    }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python3");
-    assert!(
-        venv.exists(),
-        "pyHanko is needed: python3 -m venv .venv && .venv/bin/pip install -r crates/ssa-csc/tests/pyhanko/requirements.txt (as .ci/run does), or set SSA_PYTHON"
-    );
-    venv
-}
 
 fn job(
     server: &Server,
@@ -84,8 +71,11 @@ fn pyhanko_signs_pdfs_through_the_server_and_validates_them() {
     ]);
     let jobs_file = out.path().join("jobs.json");
     std::fs::write(&jobs_file, serde_json::to_vec(&jobs).unwrap()).unwrap();
-    let run = Command::new(python())
-        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/pyhanko/csc_client.py"))
+    let run = Command::new(ssa_testkit::pyhanko::python())
+        .arg(
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/pyhanko/csc_client.py"),
+        )
         .arg(&jobs_file)
         .output()
         .unwrap();

@@ -8,6 +8,7 @@ pub mod loopback;
 pub mod openssl;
 pub mod pki;
 pub mod postgres;
+pub mod pyhanko;
 pub mod revocation;
 pub mod tsa;
 
