@@ -87,8 +87,10 @@ impl SigningService {
     }
 
     /// Sets the credential's claimed role and delegation attribute
-    /// certificates, after checking each: its holder is the credential's
-    /// certificate, it is valid now, a trusted attribute authority signed it.
+    /// certificates, after checking each: the role is a URI (RFC 5755
+    /// `RoleSyntax`, see [`ssa_cades::delegation::role_syntax`]); each
+    /// certificate's holder is the credential's certificate, it is valid
+    /// now, a trusted attribute authority signed it.
     pub fn set_delegation(
         &self,
         credential: &str,
@@ -122,6 +124,9 @@ impl SigningService {
                         what: "certificate",
                     })
                 })?;
+            if let Some(role) = &claimed_role {
+                ssa_cades::delegation::role_syntax(role)?;
+            }
             for der in &certificates {
                 ssa_cades::delegation::check_delegation(
                     der,

@@ -540,10 +540,8 @@ fn delegation_for(
         ssa::HashAlgorithm::Sha256,
     ))
     .unwrap();
-    let role = der::asn1::Any::from_der(
-        &der::asn1::Utf8StringRef::new("代表取締役の代理人")
-            .unwrap()
-            .to_der()
+    let role = der::asn1::Any::encode_from(
+        &ssa::cades::delegation::role_syntax("urn:example:role:representative-director-proxy")
             .unwrap(),
     )
     .unwrap();
@@ -609,8 +607,9 @@ fn delegation_is_carried_checked_and_reported() {
         now() - Duration::from_secs(3600),
         now() + Duration::from_secs(86_400),
     );
+    let role = "urn:example:role:%E8%B3%BC%E8%B2%B7%E9%83%A8%E9%95%B7";
     f.service
-        .set_delegation("alice/1", Some("購買部長".into()), vec![ac], "admin", now())
+        .set_delegation("alice/1", Some(role.into()), vec![ac], "admin", now())
         .unwrap();
     let (digests, docs) = digests();
     let sad = f.authorize("alice/1", &digests, PIN, now()).unwrap();
@@ -625,6 +624,31 @@ fn delegation_is_carried_checked_and_reported() {
         false,
     );
     assert!(ok, "{said}");
+    // pyHanko reads signer-attributes-v2 (OpenSSL does not): the claimed
+    // role, and the attribute certificate validated against its authority.
+    let pyhanko = ssa_testkit::pyhanko::validate_cms(
+        &signatures[0],
+        Some(docs[0]),
+        &ssa_testkit::pyhanko::Trust {
+            roots: vec![&pki().ca.cert_pem],
+            attribute_authorities: vec![&pki().cosigner.cert_pem],
+            at: None,
+        },
+    );
+    assert!(pyhanko.passed(0), "{}", pyhanko.output);
+    // asn1crypto shows a URI as an IRI: the percent-encoded UTF-8 decoded.
+    assert_eq!(
+        pyhanko.all("signer 0 claimed role"),
+        ["urn:example:role:購買部長"],
+        "{}",
+        pyhanko.output
+    );
+    assert_eq!(
+        pyhanko.all("signer 0 certified role"),
+        ["urn:example:role:representative-director-proxy"],
+        "{}",
+        pyhanko.output
+    );
     let report = f
         .service
         .verify(&signatures[0], Document::Bytes(docs[0]), now());
@@ -637,13 +661,33 @@ fn delegation_is_carried_checked_and_reported() {
         "{}",
         delegation.issuer
     );
-    assert!(matches!(
-        report.signers[0].signer_attributes.as_deref(),
-        Some([
-            ssa::cades::asn1::SignerAttributeChoice::ClaimedAttributes(_),
-            ssa::cades::asn1::SignerAttributeChoice::CertifiedAttributesV2(_)
-        ])
-    ));
+    assert_eq!(report.signers[0].claimed_roles, [role]);
+}
+
+#[test]
+fn a_claimed_role_that_is_not_a_uri_is_refused() {
+    let f = fixture();
+    for role in [
+        "購買部長",
+        "purchasing manager",
+        "no-scheme",
+        "1urn:x",
+        "urn:",
+    ] {
+        let error = f
+            .service
+            .set_delegation("alice/1", Some(role.into()), Vec::new(), "admin", now())
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                ServiceError::Delegation(ssa::cades::delegation::DelegationError::Malformed { .. })
+            ),
+            "{role}: {error:?}"
+        );
+    }
+    let record = f.registry().get("alice/1").unwrap().unwrap();
+    assert_eq!(record.claimed_role, None, "nothing was written");
 }
 
 #[test]

@@ -9,8 +9,7 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::name::GeneralName;
 
 use crate::asn1::{
-    AttCertIssuer, AttributeCertificate, CertifiedAttributeChoice, OpaqueSequence,
-    SignerAttributeChoice, SignerAttributesV2,
+    AttCertIssuer, AttributeCertificate, CertifiedAttributeChoice, RoleSyntax, SignerAttributesV2,
 };
 use crate::chain::verify_signature;
 
@@ -109,10 +108,63 @@ pub fn check_delegation(
     })
 }
 
+/// The `id-at-role` value (RFC 5755 §4.4.5 `RoleSyntax`) for a claimed
+/// role. RFC 5755 requires the role name to be a `uniformResourceIdentifier`,
+/// so `role` must be an absolute URI (`scheme:rest`, printable ASCII, no
+/// spaces), e.g. `urn:example:role:purchasing-manager`; text in other
+/// scripts is written percent-encoded (RFC 3986 §2.1).
+pub fn role_syntax(role: &str) -> Result<RoleSyntax, DelegationError> {
+    let not_uri = DelegationError::Malformed {
+        reason: "the claimed role is not an absolute URI (RFC 5755 §4.4.5)",
+    };
+    let (scheme, rest) = role.split_once(':').ok_or(not_uri.clone())?;
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    let rest_ok = !rest.is_empty() && rest.chars().all(|c| c.is_ascii_graphic());
+    if !scheme_ok || !rest_ok {
+        return Err(not_uri);
+    }
+    let uri = der::asn1::Ia5String::new(role).map_err(|_| not_uri)?;
+    Ok(RoleSyntax {
+        role_authority: None,
+        role_name: GeneralName::UniformResourceIdentifier(uri),
+    })
+}
+
+/// The claimed roles of a signer-attributes-v2 value: each `id-at-role`
+/// claimed attribute's role name (a URI, or a directory name as text).
+/// A role value that is not a `RoleSyntax` is an error.
+pub fn claimed_roles(attributes: &SignerAttributesV2) -> Result<Vec<String>, DelegationError> {
+    let mut roles = Vec::new();
+    for attribute in attributes.claimed_attributes.iter().flatten() {
+        if attribute.oid != ID_AT_ROLE {
+            continue;
+        }
+        for value in attribute.values.iter() {
+            let role: RoleSyntax = value.decode_as().map_err(|_| DelegationError::Malformed {
+                reason: "a claimed role is not a RoleSyntax",
+            })?;
+            roles.push(match role.role_name {
+                GeneralName::UniformResourceIdentifier(uri) => uri.to_string(),
+                GeneralName::DirectoryName(name) => name.to_string(),
+                _ => {
+                    return Err(DelegationError::Malformed {
+                        reason: "a claimed role's name is neither a URI nor a directory name",
+                    });
+                }
+            });
+        }
+    }
+    Ok(roles)
+}
+
 /// The signer-attributes-v2 value (EN 319 122-1 §5.2.6.1) for a signer who
-/// claims `role` and holds the delegation attribute certificates
-/// `certificates` (DER): each is checked again for `holder` at `at` against
-/// the trusted attribute `authorities`. `None` if there is nothing to carry.
+/// claims `role` (a URI, see [`role_syntax`]) and holds the delegation
+/// attribute certificates `certificates` (DER): each is checked again for
+/// `holder` at `at` against the trusted attribute `authorities`. `None` if
+/// there is nothing to carry.
 pub fn signer_attributes(
     role: Option<&str>,
     certificates: &[Vec<u8>],
@@ -120,34 +172,30 @@ pub fn signer_attributes(
     authorities: &[Certificate],
     at: SystemTime,
 ) -> Result<Option<SignerAttributesV2>, DelegationError> {
-    let mut value = Vec::new();
+    let mut value = SignerAttributesV2::default();
     if let Some(role) = role {
         let malformed = |_| DelegationError::Malformed {
-            reason: "the claimed role is not a UTF8String",
+            reason: "the claimed role could not be encoded",
         };
-        let text = der::asn1::Utf8StringRef::new(role).map_err(malformed)?;
-        let any = der::asn1::Any::encode_from(&text).map_err(malformed)?;
-        value.push(SignerAttributeChoice::ClaimedAttributes(vec![
-            x509_cert::attr::Attribute {
-                oid: ID_AT_ROLE,
-                values: der::asn1::SetOfVec::try_from(vec![any]).map_err(malformed)?,
-            },
-        ]));
+        let any = der::asn1::Any::encode_from(&role_syntax(role)?).map_err(malformed)?;
+        value.claimed_attributes = Some(vec![x509_cert::attr::Attribute {
+            oid: ID_AT_ROLE,
+            values: der::asn1::SetOfVec::try_from(vec![any]).map_err(malformed)?,
+        }]);
     }
     if !certificates.is_empty() {
         let mut certified = Vec::with_capacity(certificates.len());
         for der in certificates {
             check_delegation(der, holder, authorities, at)?;
-            let sequence =
-                OpaqueSequence::from_der_sequence(der).map_err(|_| DelegationError::Malformed {
-                    reason: "not a DER SEQUENCE",
-                })?;
-            certified.push(CertifiedAttributeChoice::AttributeCertificate(sequence));
+            let any = der::asn1::Any::from_der(der)
+                .map_err(|_| DelegationError::Malformed { reason: "not DER" })?;
+            certified.push(CertifiedAttributeChoice::AttributeCertificate(any));
         }
-        value.push(SignerAttributeChoice::CertifiedAttributesV2(certified));
+        value.certified_attributes_v2 = Some(certified);
     }
-    Ok((!value.is_empty()).then_some(value))
+    Ok((value != SignerAttributesV2::default()).then_some(value))
 }
 
 /// `id-at-role` (X.520; RFC 5755 §4.4.5).
-const ID_AT_ROLE: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("2.5.4.72");
+pub const ID_AT_ROLE: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("2.5.4.72");

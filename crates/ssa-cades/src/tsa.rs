@@ -171,7 +171,9 @@ pub struct Stamped {
 }
 
 /// Adds a signature time-stamp from `tsa` to every SignerInfo of
-/// `signature` (B-B to B-T). `on_failure` decides what a TSA failure does.
+/// `signature` that has none yet (B-B to B-T); a SignerInfo already
+/// time-stamped (a co-signed signature's earlier signer) is left as it is.
+/// `on_failure` decides what a TSA failure does.
 pub fn add_signature_time_stamp(
     signature: &[u8],
     tsa: &dyn TimeStampAuthority,
@@ -188,7 +190,14 @@ pub fn add_signature_time_stamp(
             reason: "not a SignedData",
         })?;
     let mut tokens = Vec::new();
-    for signer_info in signed.signer_infos.0.iter() {
+    let unstamped = signed.signer_infos.0.iter().filter(|info| {
+        !info
+            .unsigned_attrs
+            .iter()
+            .flat_map(|attrs| attrs.iter())
+            .any(|a| a.oid == oid::ID_AA_TIME_STAMP_TOKEN)
+    });
+    for signer_info in unstamped {
         let digest = hash.digest(signer_info.signature.as_bytes());
         match tsa.time_stamp(hash, &digest) {
             Ok(token) => tokens.push(token),

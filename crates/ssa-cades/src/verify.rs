@@ -122,6 +122,9 @@ pub struct SignerReport {
     pub commitment: Option<CommitmentTypeIndication>,
     /// Signer attributes (roles, delegation attribute certificates), if any.
     pub signer_attributes: Option<SignerAttributesV2>,
+    /// The roles the signer claims (signer-attributes-v2 `id-at-role`
+    /// claimed attributes), each its role name's URI.
+    pub claimed_roles: Vec<String>,
     /// Revocation data found for the path.
     pub revocation: RevocationCoverage,
     /// Each delegation attribute certificate carried, checked against the
@@ -706,6 +709,7 @@ fn verify_signer(
         policy: None,
         commitment: None,
         signer_attributes: None,
+        claimed_roles: Vec::new(),
         revocation: RevocationCoverage::default(),
         delegations: Vec::new(),
     };
@@ -731,39 +735,44 @@ fn verify_signer(
     };
     report.signer = Some(chain::subject(&basic.certificate));
     report.certificate = Some(basic.certificate.clone());
-    report.claimed_signing_time = single::<Time>(&basic.attrs, oid::ID_SIGNING_TIME)
-        .ok()
-        .flatten()
-        .map(|t| SystemTime::from(&t));
-    report.policy = single(&basic.attrs, oid::ID_AA_ETS_SIG_POLICY_ID)
-        .ok()
-        .flatten();
-    report.commitment = single(&basic.attrs, oid::ID_AA_ETS_COMMITMENT_TYPE)
-        .ok()
-        .flatten();
-    report.signer_attributes = single(&basic.attrs, oid::ID_AA_ETS_SIGNER_ATTR_V2)
-        .ok()
-        .flatten();
+    // The optional signed attributes read here must be well formed when
+    // present: a malformed one is a format failure, not an absent one.
+    let optional = (|| {
+        let time = single::<Time>(&basic.attrs, oid::ID_SIGNING_TIME)?;
+        let policy = single(&basic.attrs, oid::ID_AA_ETS_SIG_POLICY_ID)?;
+        let commitment = single(&basic.attrs, oid::ID_AA_ETS_COMMITMENT_TYPE)?;
+        let attributes = single::<SignerAttributesV2>(&basic.attrs, oid::ID_AA_ETS_SIGNER_ATTR_V2)?;
+        let roles = attributes
+            .as_ref()
+            .map(crate::delegation::claimed_roles)
+            .transpose()
+            .map_err(|_| Failure::Format("a claimed role is not a RoleSyntax"))?
+            .unwrap_or_default();
+        Ok((time, policy, commitment, attributes, roles))
+    })();
+    let (time, policy, commitment, attributes, roles) = match optional {
+        Ok(found) => found,
+        Err(failure) => return fail(report, failure),
+    };
+    report.claimed_signing_time = time.map(|t| SystemTime::from(&t));
+    report.policy = policy;
+    report.commitment = commitment;
+    report.signer_attributes = attributes;
+    report.claimed_roles = roles;
 
     if let Some(attributes) = &report.signer_attributes {
         let at = report
             .claimed_signing_time
             .unwrap_or(options.validation_time);
-        for choice in attributes {
-            if let crate::asn1::SignerAttributeChoice::CertifiedAttributesV2(certified) = choice {
-                for item in certified {
-                    if let crate::asn1::CertifiedAttributeChoice::AttributeCertificate(sequence) =
-                        item
-                    {
-                        let der = sequence.to_der().unwrap_or_default();
-                        report.delegations.push(crate::delegation::check_delegation(
-                            &der,
-                            &basic.certificate,
-                            options.attribute_authorities,
-                            at,
-                        ));
-                    }
-                }
+        for item in attributes.certified_attributes_v2.iter().flatten() {
+            if let crate::asn1::CertifiedAttributeChoice::AttributeCertificate(any) = item {
+                let der = any.to_der().unwrap_or_default();
+                report.delegations.push(crate::delegation::check_delegation(
+                    &der,
+                    &basic.certificate,
+                    options.attribute_authorities,
+                    at,
+                ));
             }
         }
     }

@@ -169,30 +169,28 @@ proptest! {
 
     #[test]
     fn signer_attributes_v2(
-        claimed in proptest::collection::vec(attribute(), 0..3),
-        certs in proptest::collection::vec((any::<bool>(), proptest::collection::vec(any::<u8>(), 0..40)), 0..3),
-        assertions in proptest::collection::vec((oid(), any_value()), 0..3),
+        claimed in proptest::option::of(proptest::collection::vec(attribute(), 0..3)),
+        certs in proptest::option::of(proptest::collection::vec((proptest::option::of(oid()), any_value()), 0..3)),
+        assertions in proptest::option::of(proptest::collection::vec((oid(), any_value()), 0..3)),
+        role in proptest::option::of("[a-z]{1,8}:[a-z0-9/.-]{1,20}"),
     ) {
-        let mut value: SignerAttributesV2 = Vec::new();
-        value.push(SignerAttributeChoice::ClaimedAttributes(claimed));
-        value.push(SignerAttributeChoice::CertifiedAttributesV2(
-            certs.into_iter().map(|(other, bytes)| {
-                // Any DER value is fine inside the opaque SEQUENCE contents.
-                let contents = OctetString::new(bytes).unwrap().to_der().unwrap();
-                if other {
-                    CertifiedAttributeChoice::OtherAttributeCertificate(OpaqueSequence { contents })
-                } else {
-                    CertifiedAttributeChoice::AttributeCertificate(OpaqueSequence { contents })
-                }
-            }).collect(),
-        ));
-        value.push(SignerAttributeChoice::SignedAssertions(
-            assertions.into_iter().map(|(signed_assertion_id, signed_assertion)| SignedAssertion {
+        let value = SignerAttributesV2 {
+            claimed_attributes: claimed,
+            certified_attributes_v2: certs.map(|certs| certs.into_iter().map(|(other, value)| match other {
+                Some(other_attribute_cert_id) => CertifiedAttributeChoice::OtherAttributeCertificate(
+                    OtherAttributeCertificate { other_attribute_cert_id, other_attribute_cert: Some(value) },
+                ),
+                None => CertifiedAttributeChoice::AttributeCertificate(value),
+            }).collect()),
+            signed_assertions: assertions.map(|assertions| assertions.into_iter().map(|(signed_assertion_id, signed_assertion)| SignedAssertion {
                 signed_assertion_id,
                 signed_assertion,
-            }).collect(),
-        ));
+            }).collect()),
+        };
         round_trip(&value)?;
+        if let Some(role) = role {
+            round_trip(&ssa_cades::delegation::role_syntax(&role).unwrap())?;
+        }
     }
 
     #[test]

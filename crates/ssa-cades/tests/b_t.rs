@@ -103,6 +103,91 @@ fn b_t_token_over_http_from_openssl_ts_reply() {
     assert!(stamped_at.duration_since(now()).unwrap_or_default() < Duration::from_secs(120));
 }
 
+/// Co-signing a B-T signature and stamping the result time-stamps only the
+/// new signer: the first keeps its one token and its exact bytes.
+#[test]
+fn stamping_a_co_signed_signature_stamps_only_the_unstamped_signer() {
+    let tsa = OpensslTsa::start();
+    let client = HttpTsa::new(&tsa.url()).unwrap();
+    let first = signer();
+    let b_t = ssa_cades::add_signature_time_stamp(
+        &first.sign(DOC),
+        &client,
+        HashAlgorithm::Sha256,
+        TsaFailure::Fail,
+    )
+    .unwrap()
+    .signature;
+    let second = signer_for(&pki().cosigner);
+    let digest = HashAlgorithm::Sha256.digest(DOC);
+    let prepared = ssa_cades::prepare(&second.params(&digest, None)).unwrap();
+    let value = ssa_cades::DtbsSigner::sign_dtbs(&second.scdev_signer(), prepared.dtbs()).unwrap();
+    let co_signed = prepared.complete_into(&b_t, value).unwrap();
+    let stamped = ssa_cades::add_signature_time_stamp(
+        &co_signed,
+        &client,
+        HashAlgorithm::Sha256,
+        TsaFailure::Fail,
+    )
+    .unwrap();
+    assert!(stamped.time_stamped);
+    assert_eq!(tsa.served(), 2, "one token per signer, no more");
+    let tokens = |info: &cms::signed_data::SignerInfo| {
+        info.unsigned_attrs
+            .iter()
+            .flat_map(|a| a.iter())
+            .filter(|a| a.oid == oid::ID_AA_TIME_STAMP_TOKEN)
+            .map(|a| a.values.len())
+            .sum::<usize>()
+    };
+    let signed = signed_data(&stamped.signature);
+    assert!(signed.signer_infos.0.iter().all(|info| tokens(info) == 1));
+    let infos = |signature: &[u8]| -> Vec<Vec<u8>> {
+        signed_data(signature)
+            .signer_infos
+            .0
+            .iter()
+            .map(|info| info.to_der().unwrap())
+            .collect()
+    };
+    let before = infos(&b_t);
+    assert!(
+        infos(&stamped.signature).contains(&before[0]),
+        "the first signer's bytes changed"
+    );
+    // Stamping again adds nothing.
+    let again = ssa_cades::add_signature_time_stamp(
+        &stamped.signature,
+        &client,
+        HashAlgorithm::Sha256,
+        TsaFailure::Fail,
+    )
+    .unwrap();
+    assert_eq!(again.signature, stamped.signature);
+    assert_eq!(tsa.served(), 2);
+
+    let report = check(&stamped.signature, SystemTime::now());
+    assert_eq!(report.indication(), Indication::TotalPassed, "{report:?}");
+    assert!(report.signers.iter().all(|s| s.level == Some(Level::BT)));
+    let pyhanko = ssa_testkit::pyhanko::validate_cms(
+        &stamped.signature,
+        Some(DOC),
+        &ssa_testkit::pyhanko::Trust {
+            roots: vec![&pki().ca.cert_pem],
+            ..Default::default()
+        },
+    );
+    for n in 0..2 {
+        assert!(pyhanko.passed(n), "{}", pyhanko.output);
+        assert_eq!(
+            pyhanko.get(&format!("signer {n} timestamp valid")),
+            Some("True"),
+            "{}",
+            pyhanko.output
+        );
+    }
+}
+
 #[test]
 fn time_stamp_proves_existence_before_expiry() {
     let tsa = OpensslTsa::start();

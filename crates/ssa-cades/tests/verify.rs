@@ -309,7 +309,7 @@ fn co_signed_document_passes_for_both_signers() {
 
 #[test]
 fn attributes_found_are_reported() {
-    use ssa_cades::asn1::{CommitmentTypeIndication, SignerAttributeChoice};
+    use ssa_cades::asn1::{CommitmentTypeIndication, SignerAttributesV2};
     let signer = signer();
     let digest = HashAlgorithm::Sha256.digest(DOC);
     let mut params = signer.params(&digest, None);
@@ -318,21 +318,18 @@ fn attributes_found_are_reported() {
         commitment_type_id: proof_of_approval,
         commitment_type_qualifier: None,
     });
+    let uri = "urn:example:role:representative-director";
     let role = x509_cert::attr::Attribute {
-        oid: der::asn1::ObjectIdentifier::new_unwrap("2.5.4.72"),
+        oid: ssa_cades::delegation::ID_AT_ROLE,
         values: der::asn1::SetOfVec::try_from(vec![
-            der::asn1::Any::from_der(
-                &der::asn1::Utf8StringRef::new("代表取締役")
-                    .unwrap()
-                    .to_der()
-                    .unwrap(),
-            )
-            .unwrap(),
+            der::asn1::Any::encode_from(&ssa_cades::delegation::role_syntax(uri).unwrap()).unwrap(),
         ])
         .unwrap(),
     };
-    params.options.signer_attributes =
-        Some(vec![SignerAttributeChoice::ClaimedAttributes(vec![role])]);
+    params.options.signer_attributes = Some(SignerAttributesV2 {
+        claimed_attributes: Some(vec![role]),
+        ..SignerAttributesV2::default()
+    });
     params.options.mime_type = Some("application/pdf".into());
     let signature = ssa_cades::sign(&params, &signer.scdev_signer()).unwrap();
     let report = check(&signature, DOC, SystemTime::now());
@@ -342,12 +339,118 @@ fn attributes_found_are_reported() {
         s.commitment.as_ref().map(|c| c.commitment_type_id),
         Some(proof_of_approval)
     );
-    assert!(
-        matches!(s.signer_attributes.as_deref(), Some([SignerAttributeChoice::ClaimedAttributes(a)]) if a.len() == 1)
-    );
+    assert_eq!(s.claimed_roles, [uri]);
     let (ok, said) =
         ssa_testkit::openssl::cms_verify_cades(&signature, Some(DOC), &pki().ca.cert_pem, false);
     assert!(ok, "{said}");
+    // pyHanko parses every attribute written (OpenSSL does not look at
+    // signer-attributes-v2 or the commitment type) and reads the role.
+    let pyhanko = ssa_testkit::pyhanko::validate_cms(
+        &signature,
+        Some(DOC),
+        &ssa_testkit::pyhanko::Trust {
+            roots: vec![&pki().ca.cert_pem],
+            ..Default::default()
+        },
+    );
+    assert!(pyhanko.passed(0), "{}", pyhanko.output);
+    assert_eq!(
+        pyhanko.all("signer 0 claimed role"),
+        [uri],
+        "{}",
+        pyhanko.output
+    );
+}
+
+/// A signed attribute read by the verifier that is present but malformed
+/// fails the format check; it is not treated as absent (EN 319 102-1
+/// FORMAT_FAILURE).
+#[test]
+fn malformed_optional_signed_attributes_fail_the_format_check() {
+    let signer = signer();
+    let digest = HashAlgorithm::Sha256.digest(DOC);
+    let params = signer.params(&digest, None);
+    let utf8 = |text: &str| {
+        der::asn1::Any::encode_from(&der::asn1::Utf8StringRef::new(text).unwrap()).unwrap()
+    };
+    let time = |t: SystemTime| {
+        der::asn1::Any::encode_from(&x509_cert::time::Time::try_from(t).unwrap()).unwrap()
+    };
+    let oid = der::asn1::ObjectIdentifier::new_unwrap;
+    let signing_time = oid("1.2.840.113549.1.9.5");
+    let cases: Vec<(&str, der::asn1::ObjectIdentifier, Vec<der::asn1::Any>)> = vec![
+        (
+            "two signing-time values",
+            signing_time,
+            vec![
+                time(now()),
+                time(now() - std::time::Duration::from_secs(60)),
+            ],
+        ),
+        (
+            "signing-time not a Time",
+            signing_time,
+            vec![utf8("yesterday")],
+        ),
+        (
+            "signature policy not a policy",
+            oid("1.2.840.113549.1.9.16.2.15"),
+            vec![utf8("x")],
+        ),
+        (
+            "commitment type not one",
+            oid("1.2.840.113549.1.9.16.2.16"),
+            vec![utf8("x")],
+        ),
+        (
+            "signer-attributes-v2 not one",
+            oid("0.4.0.19122.1.1"),
+            vec![utf8("x")],
+        ),
+        (
+            "a claimed role not a RoleSyntax",
+            oid("0.4.0.19122.1.1"),
+            vec![
+                der::asn1::Any::encode_from(&ssa_cades::asn1::SignerAttributesV2 {
+                    claimed_attributes: Some(vec![x509_cert::attr::Attribute {
+                        oid: ssa_cades::delegation::ID_AT_ROLE,
+                        values: der::asn1::SetOfVec::try_from(vec![utf8("部長")]).unwrap(),
+                    }]),
+                    ..Default::default()
+                })
+                .unwrap(),
+            ],
+        ),
+    ];
+    for (case, oid, values) in cases {
+        let mut attributes: Vec<x509_cert::attr::Attribute> = ssa_cades::signed_attributes(&params)
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.oid != oid)
+            .collect();
+        let mut set = der::asn1::SetOfVec::new();
+        for value in values {
+            set.insert(value).unwrap();
+        }
+        attributes.push(x509_cert::attr::Attribute { oid, values: set });
+        let prepared =
+            ssa_cades::prepare_with_attributes(&signer.certificate, &[], ECDSA, None, attributes)
+                .unwrap();
+        let value =
+            ssa_cades::DtbsSigner::sign_dtbs(&signer.scdev_signer(), prepared.dtbs()).unwrap();
+        let signature = prepared.complete(value).unwrap();
+        let report = check(&signature, DOC, SystemTime::now());
+        assert_eq!(
+            report.indication(),
+            Indication::TotalFailed(SubIndication::FormatFailure),
+            "{case}: {report:?}"
+        );
+        assert!(
+            matches!(report.signers[0].failure, Some(Failure::Format(_))),
+            "{case}: {:?}",
+            report.signers[0].failure
+        );
+    }
 }
 
 #[test]

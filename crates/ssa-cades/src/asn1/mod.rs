@@ -6,7 +6,6 @@ mod attribute_certificate;
 mod content_hints;
 mod ess;
 mod ocsp;
-mod opaque;
 mod policy;
 mod signed_data;
 mod signer_attributes;
@@ -23,13 +22,13 @@ pub use ocsp::{
     BasicOcspResponse, CertId, CertStatus, OcspRequest, OcspResponse, OcspResponseStatus, Request,
     ResponderId, ResponseBytes, ResponseData, RevokedInfo, SingleResponse, TbsRequest,
 };
-pub use opaque::OpaqueSequence;
 pub use policy::{
     CommitmentTypeIndication, CommitmentTypeQualifier, OtherHashAlgAndValue,
     SigPolicyQualifierInfo, SignaturePolicyId, SignaturePolicyIdentifier,
 };
 pub use signed_data::{OtherRevocationInfoFormat, RevocationInfoChoice, SignedData};
 pub use signer_attributes::{
-    CertifiedAttributeChoice, SignedAssertion, SignerAttributeChoice, SignerAttributesV2,
+    CertifiedAttributeChoice, OtherAttributeCertificate, RoleSyntax, SignedAssertion,
+    SignerAttributesV2,
 };
 pub use tsp::{Accuracy, MessageImprint, PkiStatusInfo, TimeStampReq, TimeStampResp, TstInfo};
