@@ -8,13 +8,11 @@
 
 use std::time::SystemTime;
 
-use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use cms::cert::IssuerAndSerialNumber;
 use cms::content_info::{CmsVersion, ContentInfo};
-use cms::signed_data::{
-    CertificateSet, EncapsulatedContentInfo, SignerIdentifier, SignerInfo, SignerInfos,
-};
+use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier, SignerInfo, SignerInfos};
 
-use crate::asn1::SignedData;
+use crate::asn1::{CertificateChoices, SignedData};
 use der::asn1::{Any, OctetString, SetOfVec};
 use der::{Decode, Encode};
 use spki::AlgorithmIdentifierOwned;
@@ -133,15 +131,24 @@ pub fn ess_cert_id(certificate: &Certificate) -> Result<EssCertIdV2, CadesError>
 
 pub(crate) fn certificate_set(
     certificates: impl IntoIterator<Item = Certificate>,
-) -> Result<CertificateSet, CadesError> {
-    let mut set = SetOfVec::new();
+) -> Result<SetOfVec<CertificateChoices>, CadesError> {
+    with_certificates(None, certificates)
+}
+
+/// `existing` (every choice kept, attribute certificates included) with
+/// `certificates` added, each once.
+pub(crate) fn with_certificates(
+    existing: Option<&SetOfVec<CertificateChoices>>,
+    certificates: impl IntoIterator<Item = Certificate>,
+) -> Result<SetOfVec<CertificateChoices>, CadesError> {
+    let mut set = existing.cloned().unwrap_or_default();
     for certificate in certificates {
         let choice = CertificateChoices::Certificate(certificate);
         if !set.iter().any(|c| *c == choice) {
             set.insert(choice)?;
         }
     }
-    Ok(CertificateSet(set))
+    Ok(set)
 }
 
 /// The signed attributes a CAdES B-B signature carries for `params`, in
@@ -363,16 +370,18 @@ impl PreparedSignature {
                 .digest_algorithms
                 .insert(self.digest_alg.clone())?;
         }
-        let certificates = [&signed_data.certificates, &self.signed_data.certificates]
-            .into_iter()
-            .flatten()
-            .flat_map(|set| set.0.iter())
+        let added = self
+            .signed_data
+            .certificates
+            .iter()
+            .flat_map(|set| set.iter())
             .filter_map(|choice| match choice {
                 CertificateChoices::Certificate(c) => Some(c.clone()),
                 _ => None,
             })
             .collect::<Vec<_>>();
-        signed_data.certificates = Some(certificate_set(certificates)?);
+        signed_data.certificates =
+            Some(with_certificates(signed_data.certificates.as_ref(), added)?);
         let out = crate::extend::reencode(existing, &signed_data)?;
         // A co-signature must leave every existing SignerInfo whole, unsigned
         // attributes (time-stamps) included.

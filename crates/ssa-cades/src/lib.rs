@@ -12,6 +12,7 @@ mod error;
 mod extend;
 mod http;
 mod long_term;
+mod name;
 pub mod oid;
 mod raw;
 pub mod revocation;

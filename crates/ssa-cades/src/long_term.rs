@@ -5,13 +5,14 @@
 
 use std::time::SystemTime;
 
-use cms::cert::CertificateChoices;
 use der::asn1::{Any, SetOfVec};
 use der::{Decode, Encode};
 use x509_cert::Certificate;
 
-use crate::asn1::{OtherRevocationInfoFormat, RevocationInfoChoice, SignedData};
-use crate::builder::certificate_set;
+use crate::asn1::{
+    CertificateChoices, OtherRevocationInfoFormat, RevocationInfoChoice, SignedData,
+};
+use crate::builder::with_certificates;
 use crate::chain::{self, RevocationValues};
 use crate::revocation::RevocationSource;
 use crate::{CadesError, extend, oid, verify};
@@ -20,7 +21,7 @@ fn certificates(signed: &SignedData) -> Vec<Certificate> {
     signed
         .certificates
         .iter()
-        .flat_map(|s| s.0.iter())
+        .flat_map(|s| s.iter())
         .filter_map(|c| match c {
             CertificateChoices::Certificate(c) => Some(c.clone()),
             _ => None,
@@ -91,7 +92,11 @@ pub fn add_validation_data(
         all_certs.extend(path.iter().cloned());
         for pair in path.windows(2) {
             let data = source.revocation_data(&pair[0], &pair[1])?;
-            revocation.extend(data.crls.into_iter().map(RevocationInfoChoice::Crl));
+            revocation.extend(
+                data.crls
+                    .into_iter()
+                    .map(|crl| RevocationInfoChoice::Crl(crate::asn1::Crl(crl))),
+            );
             for response in data.ocsp_responses {
                 revocation.push(RevocationInfoChoice::Other(OtherRevocationInfoFormat {
                     other_rev_info_format: oid::ID_RI_OCSP_RESPONSE,
@@ -106,7 +111,7 @@ pub fn add_validation_data(
             set.insert(choice)?;
         }
     }
-    signed.certificates = Some(certificate_set(all_certs)?);
+    signed.certificates = Some(with_certificates(signed.certificates.as_ref(), all_certs)?);
     signed.crls = (!set.is_empty()).then_some(set);
     extend::reencode(signature, &signed)
 }

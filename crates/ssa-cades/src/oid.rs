@@ -43,3 +43,5 @@ pub const ID_KP_TIME_STAMPING: ObjectIdentifier = rfc5912::ID_KP_TIME_STAMPING;
 /// `id-ri-ocsp-response` (RFC 5940 §4): OCSP responses in `crls`.
 pub const ID_RI_OCSP_RESPONSE: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.16.2");
+/// `id-pkix-ocsp-basic` (RFC 6960): a BasicOCSPResponse.
+pub const ID_PKIX_OCSP_BASIC: ObjectIdentifier = const_oid::db::rfc6960::ID_PKIX_OCSP_BASIC;

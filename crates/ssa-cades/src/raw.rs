@@ -60,3 +60,26 @@ pub(crate) fn signed_attrs_dtbs(signer_info: &[u8]) -> der::Result<Option<Vec<u8
     }
     Ok(None)
 }
+
+/// A DER SET (tag, length, contents) with its elements in DER order
+/// (ascending encodings, X.690 §11.6); `None` if it is not a SET.
+pub(crate) fn sorted_set(set: &[u8]) -> Option<Vec<u8>> {
+    let any = AnyRef::from_der(set).ok()?;
+    if any.tag() != Tag::Set {
+        return None;
+    }
+    let mut children: Vec<Vec<u8>> = elements(any.value())
+        .ok()?
+        .iter()
+        .map(|e| e.to_der())
+        .collect::<der::Result<_>>()
+        .ok()?;
+    children.sort();
+    let mut out = Header::new(Tag::Set, Length::try_from(any.value().len()).ok()?)
+        .to_der()
+        .ok()?;
+    for child in children {
+        out.extend(child);
+    }
+    Some(out)
+}

@@ -107,6 +107,15 @@ fn cert_id_with(
     })
 }
 
+/// `data` hashed with the CertID's hash: SHA-1 or one of [`HashAlgorithm`].
+fn id_digest(algorithm: &spki::AlgorithmIdentifierOwned, data: &[u8]) -> Option<Vec<u8>> {
+    if algorithm.oid == const_oid::db::rfc5912::ID_SHA_1 {
+        let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, data);
+        return Some(digest.as_ref().to_vec());
+    }
+    hash_of(algorithm).map(|hash| hash.digest(data))
+}
+
 /// What an OCSP response says about a certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OcspStatus {
@@ -157,12 +166,20 @@ pub fn ocsp_status(
     if !signed_by_issuer && !signed_by_delegate() {
         return None;
     }
+    let issuer_tbs = issuer.tbs_certificate();
+    let issuer_name = issuer_tbs.subject().to_der().ok()?;
+    let issuer_key = issuer_tbs
+        .subject_public_key_info()
+        .subject_public_key
+        .raw_bytes();
     basic.tbs_response_data.responses.iter().find_map(|single| {
-        let hash = hash_of(&single.cert_id.hash_algorithm)?;
-        let expected = cert_id_with(hash, certificate, issuer).ok()?;
-        if single.cert_id.issuer_name_hash != expected.issuer_name_hash
-            || single.cert_id.issuer_key_hash != expected.issuer_key_hash
-            || single.cert_id.serial_number != expected.serial_number
+        // The CertID only names the certificate; SHA-1 (what OpenSSL and
+        // many responders use) is as good as any hash for that.
+        let id = &single.cert_id;
+        let digest = |data: &[u8]| id_digest(&id.hash_algorithm, data);
+        if id.issuer_name_hash.as_bytes() != digest(&issuer_name)?.as_slice()
+            || id.issuer_key_hash.as_bytes() != digest(issuer_key)?.as_slice()
+            || id.serial_number != *certificate.tbs_certificate().serial_number()
         {
             return None;
         }
@@ -179,7 +196,7 @@ pub fn ocsp_status(
 /// Whether `crl` is signed by `issuer` and issued by its name.
 pub fn crl_signed_by(crl: &CertificateList, issuer: &Certificate) -> bool {
     crl.tbs_cert_list.issuer == *issuer.tbs_certificate().subject()
-        && crl.tbs_cert_list.to_der().is_ok_and(|tbs| {
+        && crate::asn1::Crl::tbs_der(crl).is_ok_and(|tbs| {
             verify_signature(
                 issuer,
                 &crl.signature_algorithm,

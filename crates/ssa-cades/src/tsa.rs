@@ -76,9 +76,9 @@ pub fn check_response(request: &TimeStampReq, response: &[u8]) -> Result<Vec<u8>
     let has_tsa_cert = signed
         .certificates
         .iter()
-        .flat_map(|s| s.0.iter())
+        .flat_map(|s| s.iter())
         .any(|choice| {
-            matches!(choice, cms::cert::CertificateChoices::Certificate(c)
+            matches!(choice, crate::asn1::CertificateChoices::Certificate(c)
             if matches!(c.tbs_certificate().get_extension::<ExtendedKeyUsage>(),
                 Ok(Some((true, eku))) if eku.0 == [oid::ID_KP_TIME_STAMPING]))
         });

@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::time::SystemTime;
 
-use cms::cert::CertificateChoices;
+use crate::asn1::CertificateChoices;
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignerIdentifier, SignerInfo};
 use der::asn1::{ObjectIdentifier, OctetString};
@@ -114,6 +114,9 @@ pub struct SignerReport {
     pub claimed_signing_time: Option<SystemTime>,
     /// The earliest valid signature time-stamp's genTime.
     pub time_stamped_at: Option<SystemTime>,
+    /// Signature time-stamps that could not be used, each with why; they
+    /// were set aside (the signature is judged on the others).
+    pub unusable_time_stamps: Vec<Failure>,
     /// The level reached (EN 319 122-1 §4); `None` when not even B-B.
     pub level: Option<Level>,
     /// The signature policy, if any.
@@ -253,7 +256,7 @@ fn single<T: for<'a> Decode<'a>>(
 
 fn certificates(signed: &SignedData, extra: &[Certificate]) -> Vec<Certificate> {
     let mut out: Vec<Certificate> = extra.to_vec();
-    for choice in signed.certificates.iter().flat_map(|set| set.0.iter()) {
+    for choice in signed.certificates.iter().flat_map(|set| set.iter()) {
         if let CertificateChoices::Certificate(c) = choice {
             out.push(c.clone());
         }
@@ -270,7 +273,7 @@ fn revocation_values(
     let mut ocsp = options.ocsp.to_vec();
     for choice in signed.crls.iter().flat_map(|set| set.iter()) {
         match choice {
-            RevocationInfoChoice::Crl(crl) => crls.push(crl.clone()),
+            RevocationInfoChoice::Crl(crl) => crls.push(crl.0.clone()),
             RevocationInfoChoice::Other(other)
                 if other.other_rev_info_format == oid::ID_RI_OCSP_RESPONSE =>
             {
@@ -278,10 +281,31 @@ fn revocation_values(
                     ocsp.push(der);
                 }
             }
+            // A BasicOCSPResponse on its own (as some products store it):
+            // wrapped as the successful OCSPResponse it came in.
+            RevocationInfoChoice::Other(other)
+                if other.other_rev_info_format == oid::ID_PKIX_OCSP_BASIC =>
+            {
+                if let Some(der) = wrap_basic_response(&other.other_rev_info) {
+                    ocsp.push(der);
+                }
+            }
             RevocationInfoChoice::Other(_) => {}
         }
     }
     (crls, ocsp)
+}
+
+fn wrap_basic_response(basic: &der::asn1::Any) -> Option<Vec<u8>> {
+    crate::asn1::OcspResponse {
+        response_status: crate::asn1::OcspResponseStatus::Successful,
+        response_bytes: Some(crate::asn1::ResponseBytes {
+            response_type: oid::ID_PKIX_OCSP_BASIC,
+            response: OctetString::new(basic.to_der().ok()?).ok()?,
+        }),
+    }
+    .to_der()
+    .ok()
 }
 
 pub(crate) fn find_signer<'a>(
@@ -296,6 +320,39 @@ pub(crate) fn find_signer<'a>(
             matches!(c.tbs_certificate().get_extension::<SubjectKeyIdentifier>(), Ok(Some((_, own))) if own == *ski)
         }
     })
+}
+
+/// The ESS v1 binding (RFC 2634 §5.4, SHA-1), accepted for TSAs only.
+fn ess_v1_binding(attrs: &[Attribute], cert: &Certificate) -> Result<(), Failure> {
+    let signing_certificate: crate::asn1::SigningCertificate =
+        single(attrs, oid::ID_AA_SIGNING_CERTIFICATE)?.ok_or(Failure::SigningCertificateMissing)?;
+    let id = signing_certificate
+        .certs
+        .first()
+        .ok_or(Failure::SigningCertificateMismatch)?;
+    let der = cert.to_der().map_err(|_| Failure::Format("certificate"))?;
+    let hash = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &der);
+    if hash.as_ref() != id.cert_hash.as_bytes() {
+        return Err(Failure::SigningCertificateMismatch);
+    }
+    if let Some(issuer_serial) = &id.issuer_serial {
+        issuer_serial_matches(issuer_serial, cert)?;
+    }
+    Ok(())
+}
+
+fn issuer_serial_matches(
+    issuer_serial: &crate::asn1::IssuerSerial,
+    cert: &Certificate,
+) -> Result<(), Failure> {
+    let issuer_matches = issuer_serial.issuer.iter().any(|n| {
+        matches!(n, GeneralName::DirectoryName(name)
+            if crate::name::same_name(name, cert.tbs_certificate().issuer()))
+    });
+    if !issuer_matches || issuer_serial.serial_number != *cert.tbs_certificate().serial_number() {
+        return Err(Failure::SigningCertificateMismatch);
+    }
+    Ok(())
 }
 
 /// The ESS binding: the first ESSCertIDv2 must reference `cert`.
@@ -316,13 +373,7 @@ fn ess_binding(
         return Err(Failure::SigningCertificateMismatch);
     }
     if let Some(issuer_serial) = &id.issuer_serial {
-        let issuer_matches = issuer_serial.issuer.iter().any(
-            |n| matches!(n, GeneralName::DirectoryName(name) if name == cert.tbs_certificate().issuer()),
-        );
-        if !issuer_matches || issuer_serial.serial_number != *cert.tbs_certificate().serial_number()
-        {
-            return Err(Failure::SigningCertificateMismatch);
-        }
+        issuer_serial_matches(issuer_serial, cert)?;
     }
     Ok(())
 }
@@ -342,6 +393,7 @@ fn check_signer_info(
     content_type: ObjectIdentifier,
     pool: &[Certificate],
     content_digest: &dyn Fn(HashAlgorithm) -> Option<Vec<u8>>,
+    ess_v1_allowed: bool,
     passed: &mut Vec<&'static str>,
 ) -> Result<Basic, (Failure, Option<Box<Certificate>>)> {
     let no_cert = |f| (f, None);
@@ -392,19 +444,26 @@ fn check_signer_info(
         .cloned()
         .ok_or(no_cert(Failure::SignerCertificateNotFound))?;
     let with_cert = |f| (f, Some(Box::new(certificate.clone())));
-    let signing_certificate: SigningCertificateV2 =
-        single(&attrs, oid::ID_AA_SIGNING_CERTIFICATE_V2)
-            .map_err(with_cert)?
-            .ok_or_else(|| with_cert(Failure::SigningCertificateMissing))?;
-    ess_binding(&signing_certificate, &certificate).map_err(with_cert)?;
-    passed.push("signing-certificate-v2");
+    match single::<SigningCertificateV2>(&attrs, oid::ID_AA_SIGNING_CERTIFICATE_V2)
+        .map_err(with_cert)?
+    {
+        Some(signing_certificate) => {
+            ess_binding(&signing_certificate, &certificate).map_err(with_cert)?;
+            passed.push("signing-certificate-v2");
+        }
+        None if ess_v1_allowed => {
+            ess_v1_binding(&attrs, &certificate).map_err(with_cert)?;
+            passed.push("signing-certificate");
+        }
+        None => return Err(with_cert(Failure::SigningCertificateMissing)),
+    }
     let expected = content_digest(hash)
         .ok_or_else(|| with_cert(Failure::Format("the document digest is of another hash")))?;
     if message_digest.as_bytes() != expected.as_slice() {
         return Err(with_cert(Failure::MessageDigestMismatch));
     }
     passed.push("message-digest");
-    let dtbs = raw::signed_attrs_dtbs(raw_info)
+    let received = raw::signed_attrs_dtbs(raw_info)
         .ok()
         .flatten()
         .ok_or_else(|| with_cert(Failure::Format("signed attributes")))?;
@@ -418,8 +477,20 @@ fn check_signer_info(
     if !algorithm.fits(key.algorithm) {
         return Err(with_cert(Failure::UnsupportedAlgorithm));
     }
-    key.verify(algorithm, &dtbs, info.signature.as_bytes())
-        .map_err(|_| with_cert(Failure::SignatureInvalid))?;
+    // Signed as received; failing that, signed over the DER-sorted set
+    // (some signers sort when signing and send another order).
+    let verified = key
+        .verify(algorithm, &received, info.signature.as_bytes())
+        .is_ok()
+        || raw::sorted_set(&received).is_some_and(|sorted| {
+            sorted != received
+                && key
+                    .verify(algorithm, &sorted, info.signature.as_bytes())
+                    .is_ok()
+        });
+    if !verified {
+        return Err(with_cert(Failure::SignatureInvalid));
+    }
     passed.push("signature-value");
     Ok(Basic {
         certificate,
@@ -440,6 +511,7 @@ fn parse_signed_data(bytes: &[u8]) -> Result<SignedData, &'static str> {
 fn check_time_stamp(
     token: &[u8],
     signature_value: &[u8],
+    outer_pool: &[Certificate],
     options: &VerifyOptions<'_>,
 ) -> Result<SystemTime, Failure> {
     let signed =
@@ -462,7 +534,10 @@ fn check_time_stamp(
     if imprint_hash.digest(signature_value) != tst.message_imprint.hashed_message.as_bytes() {
         return Err(Failure::TimeStampImprintMismatch);
     }
-    let pool = certificates(&signed, options.extra_certificates);
+    // The TSA's path: the token's certificates, then the signature's
+    // (B-LT signatures keep the TSA chain there) and those given.
+    let mut pool = certificates(&signed, &[]);
+    pool.extend(outer_pool.iter().cloned());
     let raw_infos =
         raw::signer_infos(token).map_err(|_| Failure::TimeStampInvalid("SignerInfos"))?;
     let (info, raw_info) = signed
@@ -482,6 +557,7 @@ fn check_time_stamp(
         oid::ID_CT_TST_INFO,
         &pool,
         &digest,
+        true,
         &mut passed,
     ) {
         Ok(basic) => basic,
@@ -549,6 +625,7 @@ pub fn verify(
     // Real signers emit BER (indefinite lengths); read it as DER. Signed
     // attributes, DER by CMS's rule, keep their bytes through this.
     let normalized;
+    let signature = without_trailing_zeros(signature);
     let signature = if ContentInfo::from_der(signature).is_ok() {
         signature
     } else {
@@ -652,6 +729,27 @@ pub fn verify(
     }
 }
 
+/// `bytes` without zero bytes that follow its first DER value (some
+/// products pad a signature to a fixed size; other verifiers accept it).
+/// Anything else after the value is left for the parser to refuse.
+fn without_trailing_zeros(bytes: &[u8]) -> &[u8] {
+    let Ok(mut reader) = der::SliceReader::new(bytes) else {
+        return bytes;
+    };
+    let Ok(value) = der::asn1::AnyRef::decode(&mut reader) else {
+        return bytes;
+    };
+    let used = value
+        .encoded_len()
+        .ok()
+        .and_then(|len| usize::try_from(len).ok())
+        .unwrap_or(bytes.len());
+    match bytes.split_at_checked(used) {
+        Some((value, rest)) if !rest.is_empty() && rest.iter().all(|b| *b == 0) => value,
+        _ => bytes,
+    }
+}
+
 /// The raw SignerInfo whose signature value equals `info`'s (when the
 /// received bytes were not DER-sorted and re-encoding differs).
 fn raw_for<'a>(info: &SignerInfo, raw_infos: &'a [Vec<u8>]) -> Option<&'a Vec<u8>> {
@@ -705,6 +803,7 @@ fn verify_signer(
         signer: None,
         claimed_signing_time: None,
         time_stamped_at: None,
+        unusable_time_stamps: Vec::new(),
         level: None,
         policy: None,
         commitment: None,
@@ -724,6 +823,7 @@ fn verify_signer(
         signed.encap_content_info.econtent_type,
         pool,
         content_digest,
+        false,
         &mut report.passed,
     ) {
         Ok(basic) => basic,
@@ -795,18 +895,21 @@ fn verify_signer(
         .iter()
         .flat_map(|a| a.iter().cloned())
         .collect();
+    // A time-stamp that cannot be used is reported and set aside; the
+    // others (and the signature itself) still count.
     let mut stamped: Option<SystemTime> = None;
     for attr in unsigned
         .iter()
         .filter(|a| a.oid == oid::ID_AA_TIME_STAMP_TOKEN)
     {
         for value in attr.values.iter() {
-            let Ok(token) = value.to_der() else {
-                return fail(report, Failure::TimeStampInvalid("token"));
-            };
-            match check_time_stamp(&token, &basic.signature_value, options) {
+            let checked = value
+                .to_der()
+                .map_err(|_| Failure::TimeStampInvalid("token"))
+                .and_then(|token| check_time_stamp(&token, &basic.signature_value, pool, options));
+            match checked {
                 Ok(time) => stamped = Some(stamped.map_or(time, |t| t.min(time))),
-                Err(failure) => return fail(report, failure),
+                Err(failure) => report.unusable_time_stamps.push(failure),
             }
         }
     }

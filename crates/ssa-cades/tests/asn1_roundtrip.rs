@@ -216,6 +216,30 @@ proptest! {
         })?;
     }
 
+    /// genTime with fractional seconds (RFC 3161 §2.4.2): read to the
+    /// nanosecond, written back as received.
+    #[test]
+    fn gen_time_with_a_fraction(whole in time(), fraction in "[0-9]{0,8}[1-9]") {
+        let text = whole.to_der().unwrap();
+        let mut der = vec![0x18, u8::try_from(text.len() - 2 + 1 + fraction.len()).unwrap()];
+        der.extend_from_slice(&text[2..text.len() - 1]);
+        der.push(b'.');
+        der.extend_from_slice(fraction.as_bytes());
+        der.push(b'Z');
+        let decoded = GenTime::from_der(&der).unwrap();
+        let nanos: u64 = format!("{fraction:0<9}").parse().unwrap();
+        prop_assert_eq!(
+            decoded.to_system_time(),
+            whole.to_system_time() + std::time::Duration::from_nanos(nanos)
+        );
+        prop_assert_eq!(&decoded.to_der().unwrap(), &der);
+        // Not a time: refused, never a panic.
+        let mut broken = der.clone();
+        let at = broken.len() - 2;
+        broken[at] = b'x';
+        prop_assert!(GenTime::from_der(&broken).is_err());
+    }
+
     #[test]
     fn tst_info(
         policy in oid(), imprint in message_imprint(), serial in int(), gen_time in time(),
@@ -227,7 +251,7 @@ proptest! {
             policy,
             message_imprint: imprint,
             serial_number: serial,
-            gen_time,
+            gen_time: GenTime::from_system_time(gen_time.to_system_time()).unwrap(),
             accuracy: accuracy.map(|(seconds, millis, micros)| Accuracy { seconds, millis, micros }),
             ordering,
             nonce,

@@ -227,13 +227,17 @@ fn time_stamp_over_other_data() {
         ssa_cades::embed_signature_time_stamp(&b_b, &token).is_err(),
         "embedding checks the imprint"
     );
+    // The forged token is reported and set aside: the signature stays B-B.
     let forged = force_embed(&b_b, &token);
     let report = check(&forged, SystemTime::now());
+    let signer = &report.signers[0];
     assert_eq!(
-        report.signers[0].failure,
-        Some(Failure::TimeStampImprintMismatch),
+        signer.unusable_time_stamps,
+        [Failure::TimeStampImprintMismatch],
         "{report:?}"
     );
+    assert_eq!(signer.time_stamped_at, None);
+    assert_eq!(signer.level, Some(Level::BB));
 }
 
 #[test]
@@ -259,7 +263,7 @@ fn tsa_certificate_without_the_eku() {
                 .unwrap(),
         },
         serial_number: der::asn1::Int::new(&[7]).unwrap(),
-        gen_time: der::asn1::GeneralizedTime::from_system_time(SystemTime::now()).unwrap(),
+        gen_time: ssa_cades::asn1::GenTime::from_system_time(SystemTime::now()).unwrap(),
         accuracy: None,
         ordering: false,
         nonce: None,
@@ -304,11 +308,13 @@ fn tsa_certificate_without_the_eku() {
     let token = std::fs::read(dir.path().join("token.der")).unwrap();
     let stamped = ssa_cades::embed_signature_time_stamp(&b_b, &token).unwrap();
     let report = check(&stamped, SystemTime::now());
+    let signer = &report.signers[0];
     assert_eq!(
-        report.signers[0].failure,
-        Some(Failure::TsaKeyPurpose),
+        signer.unusable_time_stamps,
+        [Failure::TsaKeyPurpose],
         "{report:?}"
     );
+    assert_eq!(signer.level, Some(Level::BB));
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! Enhanced Security Services: the signing-certificate-v2 attribute.
+//! Enhanced Security Services: the signing-certificate (v1, read for TSAs
+//! only) and signing-certificate-v2 attributes.
 
 use der::Sequence;
 use der::asn1::OctetString;
@@ -59,4 +60,37 @@ pub struct IssuerSerial {
     pub issuer: GeneralNames,
     /// The serial number.
     pub serial_number: SerialNumber,
+}
+
+/// The signing-certificate attribute value (RFC 2634 §5.4), which TSAs
+/// still write; read, never written.
+///
+/// ```text
+/// SigningCertificate ::= SEQUENCE {
+///     certs        SEQUENCE OF ESSCertID,
+///     policies     SEQUENCE OF PolicyInformation OPTIONAL }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Sequence)]
+pub struct SigningCertificate {
+    /// The signer's certificate first, then optionally others.
+    pub certs: Vec<EssCertId>,
+    /// Policies.
+    #[asn1(optional = "true")]
+    pub policies: Option<Vec<PolicyInformation>>,
+}
+
+/// One certificate reference (RFC 2634 §5.4.1).
+///
+/// ```text
+/// ESSCertID ::= SEQUENCE {
+///     certHash      Hash,  -- SHA-1 hash of the entire certificate
+///     issuerSerial  IssuerSerial OPTIONAL }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Sequence)]
+pub struct EssCertId {
+    /// The SHA-1 hash of the whole DER certificate.
+    pub cert_hash: OctetString,
+    /// Issuer and serial number of the certificate.
+    #[asn1(optional = "true")]
+    pub issuer_serial: Option<IssuerSerial>,
 }

@@ -6,6 +6,7 @@ mod attribute_certificate;
 mod content_hints;
 mod ess;
 mod ocsp;
+mod opaque;
 mod policy;
 mod signed_data;
 mod signer_attributes;
@@ -17,18 +18,23 @@ pub use attribute_certificate::{
     AttributeCertificateInfo, Holder, V2Form,
 };
 pub use content_hints::ContentHints;
-pub use ess::{EssCertIdV2, IssuerSerial, SigningCertificateV2};
+pub use ess::{EssCertId, EssCertIdV2, IssuerSerial, SigningCertificate, SigningCertificateV2};
 pub use ocsp::{
     BasicOcspResponse, CertId, CertStatus, OcspRequest, OcspResponse, OcspResponseStatus, Request,
     ResponderId, ResponseBytes, ResponseData, RevokedInfo, SingleResponse, TbsRequest,
 };
+pub use opaque::OpaqueSequence;
 pub use policy::{
     CommitmentTypeIndication, CommitmentTypeQualifier, OtherHashAlgAndValue,
     SigPolicyQualifierInfo, SignaturePolicyId, SignaturePolicyIdentifier,
 };
-pub use signed_data::{OtherRevocationInfoFormat, RevocationInfoChoice, SignedData};
+pub use signed_data::{
+    CertificateChoices, Crl, OtherRevocationInfoFormat, RevocationInfoChoice, SignedData,
+};
 pub use signer_attributes::{
     CertifiedAttributeChoice, OtherAttributeCertificate, RoleSyntax, SignedAssertion,
     SignerAttributesV2,
 };
-pub use tsp::{Accuracy, MessageImprint, PkiStatusInfo, TimeStampReq, TimeStampResp, TstInfo};
+pub use tsp::{
+    Accuracy, GenTime, MessageImprint, PkiStatusInfo, TimeStampReq, TimeStampResp, TstInfo,
+};
