@@ -45,8 +45,12 @@ pub enum SubIndication {
     HashFailure,
     /// The signature value does not verify.
     SigCryptoFailure,
-    /// The signing certificate is revoked.
-    Revoked,
+    /// The signing certificate is revoked and no proof of existence (a
+    /// signature time-stamp) shows the signature was made before that.
+    RevokedNoPoe,
+    /// A CA certificate of the signer's path is revoked, and no proof of
+    /// existence shows the signature was made before that.
+    RevokedCaNoPoe,
     /// The signing certificate is not valid yet at the validation time.
     NotYetValid,
     /// The signing certificate could not be identified or its ESS binding fails.
@@ -58,8 +62,6 @@ pub enum SubIndication {
     /// The signing certificate expired before the validation time and no
     /// proof of existence (time-stamp) shows the signature was made earlier.
     OutOfBoundsNoPoe,
-    /// A time-stamp is not usable (wrong imprint, bad TSA, bad signature).
-    TimestampFailure,
     /// The algorithms are not supported or inconsistent.
     CryptoConstraintsFailure,
 }
@@ -92,8 +94,11 @@ pub enum Failure {
     TimeStampImprintMismatch,
     /// A signature time-stamp's TSA certificate lacks the critical timeStamping EKU.
     TsaKeyPurpose,
-    /// A signature time-stamp does not verify (signature, ESS binding, TSA chain).
+    /// A signature time-stamp is not a well-formed token (what is wrong).
     TimeStampInvalid(&'static str),
+    /// A signature time-stamp token's own signer fails this check (its
+    /// signature, its ESS binding, the TSA's path at genTime).
+    TimeStamp(Box<Failure>),
 }
 
 /// What the verifier found about one SignerInfo.
@@ -561,10 +566,7 @@ fn check_time_stamp(
         &mut passed,
     ) {
         Ok(basic) => basic,
-        Err((Failure::SigningCertificateMissing, _)) => {
-            return Err(Failure::TimeStampInvalid("no ESS signing certificate"));
-        }
-        Err(_) => return Err(Failure::TimeStampInvalid("signature")),
+        Err((failure, _)) => return Err(Failure::TimeStamp(Box::new(failure))),
     };
     let _ = basic.attrs;
     let eku = basic
@@ -582,11 +584,21 @@ fn check_time_stamp(
         ocsp: &ocsp,
     };
     chain::validate(&basic.certificate, &pool, options.anchors, values, gen_time)
-        .map_err(|_| Failure::TimeStampInvalid("TSA certificate path"))?;
+        .map_err(|failure| Failure::TimeStamp(Box::new(Failure::Chain(failure))))?;
     Ok(gen_time)
 }
 
-fn indication_of(failure: &Failure) -> Indication {
+impl Failure {
+    /// The EN 319 102-1 indication this failure gives (for a signature
+    /// time-stamp, the indication of the time-stamp itself).
+    pub fn indication(&self) -> Indication {
+        indication_of(self, None)
+    }
+}
+
+/// The indication of `failure`; `signer` (the signer's subject) tells a
+/// revoked signing certificate from a revoked CA.
+fn indication_of(failure: &Failure, signer: Option<&str>) -> Indication {
     use SubIndication as S;
     match failure {
         Failure::Format(_) | Failure::ContentTypeMismatch => {
@@ -601,7 +613,15 @@ fn indication_of(failure: &Failure) -> Indication {
             Indication::Indeterminate(S::NoSigningCertificateFound)
         }
         Failure::KeyUsage => Indication::Indeterminate(S::ChainConstraintsFailure),
-        Failure::Chain(ChainFailure::Revoked { .. }) => Indication::TotalFailed(S::Revoked),
+        // The path is judged at the earliest proof of existence: revoked
+        // there means no proof that the signature came before.
+        Failure::Chain(ChainFailure::Revoked { subject }) => {
+            if signer.is_none_or(|signer| signer == subject) {
+                Indication::Indeterminate(S::RevokedNoPoe)
+            } else {
+                Indication::Indeterminate(S::RevokedCaNoPoe)
+            }
+        }
         Failure::Chain(ChainFailure::NotYetValid { .. }) => Indication::TotalFailed(S::NotYetValid),
         Failure::Chain(ChainFailure::Expired { .. }) => {
             Indication::Indeterminate(S::OutOfBoundsNoPoe)
@@ -610,9 +630,10 @@ fn indication_of(failure: &Failure) -> Indication {
             Indication::Indeterminate(S::ChainConstraintsFailure)
         }
         Failure::Chain(_) => Indication::Indeterminate(S::NoCertificateChainFound),
-        Failure::TimeStampImprintMismatch
-        | Failure::TsaKeyPurpose
-        | Failure::TimeStampInvalid(_) => Indication::Indeterminate(S::TimestampFailure),
+        Failure::TimeStampImprintMismatch => Indication::TotalFailed(S::HashFailure),
+        Failure::TsaKeyPurpose => Indication::Indeterminate(S::ChainConstraintsFailure),
+        Failure::TimeStampInvalid(_) => Indication::TotalFailed(S::FormatFailure),
+        Failure::TimeStamp(inner) => indication_of(inner, None),
     }
 }
 
@@ -813,7 +834,7 @@ fn verify_signer(
         delegations: Vec::new(),
     };
     let fail = |mut report: SignerReport, failure: Failure| {
-        report.indication = indication_of(&failure);
+        report.indication = indication_of(&failure, report.signer.as_deref());
         report.failure = Some(failure);
         report
     };
@@ -934,4 +955,31 @@ fn verify_signer(
         _ => Some(Level::BB),
     };
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_revoked_ca_is_told_from_a_revoked_signer() {
+        let revoked = |subject: &str| {
+            Failure::Chain(ChainFailure::Revoked {
+                subject: subject.to_owned(),
+            })
+        };
+        assert_eq!(
+            indication_of(&revoked("CN=signer"), Some("CN=signer")),
+            Indication::Indeterminate(SubIndication::RevokedNoPoe)
+        );
+        assert_eq!(
+            indication_of(&revoked("CN=CA"), Some("CN=signer")),
+            Indication::Indeterminate(SubIndication::RevokedCaNoPoe)
+        );
+        let path = Failure::TimeStamp(Box::new(Failure::Chain(ChainFailure::NoPath)));
+        assert_eq!(
+            path.indication(),
+            Indication::Indeterminate(SubIndication::NoCertificateChainFound)
+        );
+    }
 }

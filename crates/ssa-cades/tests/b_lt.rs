@@ -112,9 +112,11 @@ fn revoked_signer_fails_with_crl_and_with_ocsp() {
             ),
             "crl {use_crl} ocsp {use_ocsp}: {report:?}"
         );
+        // Revoked, and no time-stamp shows the signature came before:
+        // EN 319 102-1 INDETERMINATE/REVOKED_NO_POE.
         assert_eq!(
             report.indication(),
-            Indication::TotalFailed(SubIndication::Revoked)
+            Indication::Indeterminate(SubIndication::RevokedNoPoe)
         );
     }
 }

@@ -238,6 +238,11 @@ fn time_stamp_over_other_data() {
     );
     assert_eq!(signer.time_stamped_at, None);
     assert_eq!(signer.level, Some(Level::BB));
+    // The time-stamp's own indication, in the standard's terms.
+    assert_eq!(
+        signer.unusable_time_stamps[0].indication(),
+        Indication::TotalFailed(ssa_cades::SubIndication::HashFailure)
+    );
 }
 
 #[test]
@@ -313,6 +318,10 @@ fn tsa_certificate_without_the_eku() {
         signer.unusable_time_stamps,
         [Failure::TsaKeyPurpose],
         "{report:?}"
+    );
+    assert_eq!(
+        signer.unusable_time_stamps[0].indication(),
+        Indication::Indeterminate(ssa_cades::SubIndication::ChainConstraintsFailure)
     );
     assert_eq!(signer.level, Some(Level::BB));
 }
