@@ -3,7 +3,7 @@
 //! label, keys generated on it (sensitive, non-extractable).
 //!
 //! ```text
-//! cargo run --example softhsm [-- --out DIR] [--tsa URL]
+//! cargo run --example softhsm [-- --out DIR] [--tsa URL [--tsa-ca FILE]]
 //! ```
 
 #[path = "quickstart/flow.rs"]
@@ -16,11 +16,11 @@ use std::sync::Arc;
 use ssa::scdev::pkcs11::Pkcs11Scdev;
 
 fn main() -> std::process::ExitCode {
-    let (out, tsa) = flow::parse_args("softhsm", "softhsm-out");
-    support::exit("softhsm", run(&out, tsa.as_deref()))
+    let args = flow::parse_args("softhsm", "softhsm-out");
+    support::exit("softhsm", run(&args))
 }
 
-fn run(out: &std::path::Path, tsa: Option<&str>) -> Result<(), Box<dyn std::error::Error>> {
+fn run(args: &flow::Args) -> Result<(), Box<dyn std::error::Error>> {
     let token = ssa_testkit::softhsm().create_token("quickstart", false);
     let scdev = Arc::new(Pkcs11Scdev::open(&token.config())?);
     println!(
@@ -28,5 +28,5 @@ fn run(out: &std::path::Path, tsa: Option<&str>) -> Result<(), Box<dyn std::erro
         token.label,
         ssa_testkit::softhsm().dir().display()
     );
-    flow::run(scdev, out, tsa)
+    flow::run(scdev, args)
 }

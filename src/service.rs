@@ -66,6 +66,7 @@ pub struct SigningServiceBuilder {
     pub(crate) audit: Arc<AuditLog>,
     pub(crate) issuer: Option<SadIssuer>,
     pub(crate) anchors: Vec<Certificate>,
+    pub(crate) tsa_anchors: Option<Vec<Certificate>>,
     pub(crate) algorithms: AlgorithmPolicy,
     pub(crate) requests: RequestPolicy,
     pub(crate) tsa: Option<Box<dyn TimeStampAuthority>>,
@@ -96,6 +97,7 @@ impl SigningServiceBuilder {
             audit,
             issuer: None,
             anchors: Vec::new(),
+            tsa_anchors: None,
             algorithms: AlgorithmPolicy::default(),
             requests: RequestPolicy::default(),
             tsa: None,
@@ -128,6 +130,14 @@ impl SigningServiceBuilder {
     /// Trust anchors for certificate chains.
     pub fn anchors(mut self, anchors: Vec<Certificate>) -> Self {
         self.anchors = anchors;
+        self
+    }
+
+    /// Trust anchors for TSAs, apart from the signers' (by default a
+    /// time-stamp must chain to [`Self::anchors`]): a TSA from another
+    /// PKI is trusted for time-stamps only.
+    pub fn tsa_anchors(mut self, anchors: Vec<Certificate>) -> Self {
+        self.tsa_anchors = Some(anchors);
         self
     }
 

@@ -546,15 +546,19 @@ impl SigningService {
         )?)
     }
 
-    /// Verifies a signature against the service's trust anchors.
+    /// Verifies a signature against the service's trust anchors (its TSA
+    /// anchors for time-stamps, when it has them).
     pub fn verify(
         &self,
         signature: &[u8],
         document: Document<'_>,
         now: SystemTime,
     ) -> VerificationReport {
-        let options = VerifyOptions::new(&self.inner.anchors, now)
+        let mut options = VerifyOptions::new(&self.inner.anchors, now)
             .with_attribute_authorities(&self.inner.attribute_authorities);
+        if let Some(tsa_anchors) = &self.inner.tsa_anchors {
+            options = options.with_tsa_anchors(tsa_anchors);
+        }
         ssa_cades::verify(signature, document, &options)
     }
 }

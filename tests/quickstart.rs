@@ -58,3 +58,56 @@ fn check_example(name: &str) {
     let text = String::from_utf8(log).unwrap();
     assert!(!text.contains("482916"), "the PIN is in the audit log");
 }
+
+/// Item 18 of issue 14: a B-T from a TSA outside the signer PKI. With
+/// `--tsa-ca` the TSA is trusted for time-stamps only and both signatures
+/// verify at B-T; without it the run still completes (it aborted after the
+/// first document before), the time-stamps set aside and reported.
+#[test]
+fn quickstart_with_a_tsa_from_another_pki() {
+    let tsa = ssa_testkit::tsa::OpensslTsa::start();
+    let ca = &ssa_testkit::pki::pki().ca.cert_pem;
+    for trusted in [true, false] {
+        let out = tempfile::tempdir().unwrap();
+        let mut command = Command::new(example("quickstart"));
+        command
+            .arg("--out")
+            .arg(out.path())
+            .arg("--tsa")
+            .arg(tsa.url());
+        if trusted {
+            command.arg("--tsa-ca").arg(ca);
+        }
+        let run = command.output().unwrap();
+        let said = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            run.status.success(),
+            "trusted {trusted}: {said}{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let expected = if trusted { "B-T" } else { "B-B" };
+        for document in ["document-1.txt", "document-2.txt"] {
+            assert!(
+                said.contains(&format!(
+                    "{document}.p7s: CAdES {expected}, verified here: TOTAL-PASSED"
+                )),
+                "trusted {trusted}: {said}"
+            );
+            let signature = std::fs::read(out.path().join(format!("{document}.p7s"))).unwrap();
+            let bytes = std::fs::read(out.path().join(document)).unwrap();
+            let (ok, openssl) = ssa_testkit::openssl::cms_verify_cades(
+                &signature,
+                Some(&bytes),
+                &out.path().join("ca.pem"),
+                false,
+            );
+            assert!(ok, "{document}: {openssl}");
+        }
+        assert_eq!(
+            said.matches("a time-stamp was set aside").count(),
+            if trusted { 0 } else { 2 },
+            "{said}"
+        );
+    }
+    assert_eq!(tsa.served(), 4);
+}

@@ -7,7 +7,7 @@
 //! verified here, and the OpenSSL command that checks it independently.
 //!
 //! ```text
-//! cargo run --example quickstart [-- --out DIR] [--tsa http://tsa.example/]
+//! cargo run --example quickstart [-- --out DIR] [--tsa http://tsa.example/ [--tsa-ca tsa-ca.pem]]
 //! ```
 
 mod flow;
@@ -20,12 +20,12 @@ use ssa::scdev::KeyEncryptionKey;
 use ssa::scdev::soft::SoftScdev;
 
 fn main() -> std::process::ExitCode {
-    let (out, tsa) = flow::parse_args("quickstart", "quickstart-out");
-    support::exit("quickstart", run(&out, tsa.as_deref()))
+    let args = flow::parse_args("quickstart", "quickstart-out");
+    support::exit("quickstart", run(&args))
 }
 
-fn run(out: &std::path::Path, tsa: Option<&str>) -> Result<(), Box<dyn std::error::Error>> {
+fn run(args: &flow::Args) -> Result<(), Box<dyn std::error::Error>> {
     // The provider's key-encryption key would come from a KMS or an HSM.
     let scdev = Arc::new(SoftScdev::in_memory(KeyEncryptionKey::generate()?));
-    flow::run(scdev, out, tsa)
+    flow::run(scdev, args)
 }

@@ -192,8 +192,11 @@ pub enum Document<'a> {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct VerifyOptions<'a> {
-    /// Trust anchors, passed in (never global).
+    /// Trust anchors for signers, passed in (never global).
     pub anchors: &'a [Certificate],
+    /// Trust anchors for TSAs, apart from the signers': `None` trusts the
+    /// signer anchors for time-stamps too.
+    pub tsa_anchors: Option<&'a [Certificate]>,
     /// Certificates to use beyond those in the signature.
     pub extra_certificates: &'a [Certificate],
     /// CRLs to use beyond those in the signature.
@@ -211,12 +214,19 @@ impl<'a> VerifyOptions<'a> {
     pub fn new(anchors: &'a [Certificate], validation_time: SystemTime) -> Self {
         Self {
             anchors,
+            tsa_anchors: None,
             extra_certificates: &[],
             crls: &[],
             ocsp: &[],
             validation_time,
             attribute_authorities: &[],
         }
+    }
+
+    /// The same options, trusting `anchors` (only) for time-stamps.
+    pub fn with_tsa_anchors(mut self, anchors: &'a [Certificate]) -> Self {
+        self.tsa_anchors = Some(anchors);
+        self
     }
 
     /// The same options, trusting `authorities` for delegations.
@@ -583,7 +593,8 @@ fn check_time_stamp(
         crls: &crls,
         ocsp: &ocsp,
     };
-    chain::validate(&basic.certificate, &pool, options.anchors, values, gen_time)
+    let anchors = options.tsa_anchors.unwrap_or(options.anchors);
+    chain::validate(&basic.certificate, &pool, anchors, values, gen_time)
         .map_err(|failure| Failure::TimeStamp(Box::new(Failure::Chain(failure))))?;
     Ok(gen_time)
 }

@@ -208,3 +208,40 @@ fn vectors_re_encode_byte_for_byte() {
         }
     }
 }
+
+/// Item 18: TSA anchors are apart from signer anchors, both ways.
+#[test]
+fn tsa_anchors_are_apart_from_signer_anchors() {
+    use ssa_cades::SubIndication;
+    let root = [certificate("root")];
+    let other = [certificate("tsa-ca")];
+    let name = "fractional-gen-time.p7s";
+    // The TSA trusted through its own anchors: B-T.
+    let report = check_with(
+        name,
+        &VerifyOptions::new(&root, judged_at()).with_tsa_anchors(&root),
+    );
+    assert_eq!(report.signers[0].level, Some(Level::BT), "{report:#?}");
+    // TSA anchors that do not cover the TSA: the time-stamp is set aside
+    // (the signer anchors are not used for it), the signature is B-B.
+    let report = check_with(
+        name,
+        &VerifyOptions::new(&root, judged_at()).with_tsa_anchors(&other),
+    );
+    let signer = &report.signers[0];
+    assert_eq!(report.indication(), Indication::TotalPassed);
+    assert_eq!(signer.level, Some(Level::BB), "{report:#?}");
+    assert_eq!(
+        signer.unusable_time_stamps[0].indication(),
+        Indication::Indeterminate(SubIndication::NoCertificateChainFound)
+    );
+    // TSA anchors are not trusted for signers.
+    let report = check_with(
+        name,
+        &VerifyOptions::new(&other, judged_at()).with_tsa_anchors(&root),
+    );
+    assert_eq!(
+        report.indication(),
+        Indication::Indeterminate(SubIndication::NoCertificateChainFound)
+    );
+}
