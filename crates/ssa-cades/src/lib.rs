@@ -39,6 +39,6 @@ pub use tsa::{
     embed_signature_time_stamp, time_stamp_request,
 };
 pub use verify::{
-    Document, Failure, Indication, SignerReport, SubIndication, VerificationReport, VerifyOptions,
-    verify,
+    Document, Failure, Indication, KnownPolicy, PolicyDocument, SignerReport, SubIndication,
+    VerificationReport, VerifyOptions, verify,
 };

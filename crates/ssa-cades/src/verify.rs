@@ -64,6 +64,9 @@ pub enum SubIndication {
     OutOfBoundsNoPoe,
     /// The algorithms are not supported or inconsistent.
     CryptoConstraintsFailure,
+    /// The signature policy given for the signature's policy identifier
+    /// does not have the hash the signature names.
+    PolicyProcessingError,
 }
 
 /// One check and how it went.
@@ -92,6 +95,9 @@ pub enum Failure {
     Chain(ChainFailure),
     /// A signature time-stamp's imprint is not the hash of the signature value.
     TimeStampImprintMismatch,
+    /// The signature policy document given for the signature's policy
+    /// identifier does not hash to the signature's sigPolicyHash.
+    PolicyHashMismatch,
     /// A signature time-stamp's TSA certificate lacks the critical timeStamping EKU.
     TsaKeyPurpose,
     /// A signature time-stamp is not a well-formed token (what is wrong).
@@ -126,6 +132,10 @@ pub struct SignerReport {
     pub level: Option<Level>,
     /// The signature policy, if any.
     pub policy: Option<SignaturePolicyIdentifier>,
+    /// Whether the policy document given (`VerifyOptions::policies`) has
+    /// the signature's sigPolicyHash: `None` when the signature names no
+    /// explicit policy or the verifier was given none for its identifier.
+    pub policy_hash_matches: Option<bool>,
     /// The commitment type, if any.
     pub commitment: Option<CommitmentTypeIndication>,
     /// Signer attributes (roles, delegation attribute certificates), if any.
@@ -207,6 +217,36 @@ pub struct VerifyOptions<'a> {
     pub validation_time: SystemTime,
     /// Attribute authorities trusted for delegation attribute certificates.
     pub attribute_authorities: &'a [Certificate],
+    /// Signature policies known to the verifier, to check an EPES
+    /// signature's sigPolicyHash against.
+    pub policies: &'a [KnownPolicy<'a>],
+}
+
+/// A signature policy the verifier has, by identifier: the document, or
+/// its digest.
+#[derive(Clone, Copy, Debug)]
+pub struct KnownPolicy<'a> {
+    /// The policy's identifier (sigPolicyId).
+    pub id: ObjectIdentifier,
+    /// The policy.
+    pub document: PolicyDocument<'a>,
+}
+
+/// A signature policy document, or its digest (EN 319 122-1 §5.2.9:
+/// sigPolicyHash is the hash of the document as it is distributed; for
+/// an ASN.1 policy, TR 102 272 hashes its `signPolicyInfo`, so pass that
+/// digest).
+#[derive(Clone, Copy, Debug)]
+pub enum PolicyDocument<'a> {
+    /// The document's bytes, hashed with the signature's hash algorithm.
+    Bytes(&'a [u8]),
+    /// The document's digest.
+    Digest {
+        /// Its hash.
+        hash: HashAlgorithm,
+        /// The digest.
+        value: &'a [u8],
+    },
 }
 
 impl<'a> VerifyOptions<'a> {
@@ -220,12 +260,20 @@ impl<'a> VerifyOptions<'a> {
             ocsp: &[],
             validation_time,
             attribute_authorities: &[],
+            policies: &[],
         }
     }
 
     /// The same options, trusting `anchors` (only) for time-stamps.
     pub fn with_tsa_anchors(mut self, anchors: &'a [Certificate]) -> Self {
         self.tsa_anchors = Some(anchors);
+        self
+    }
+
+    /// The same options, checking the policy hash of signatures under one
+    /// of `policies`.
+    pub fn with_policies(mut self, policies: &'a [KnownPolicy<'a>]) -> Self {
+        self.policies = policies;
         self
     }
 
@@ -642,6 +690,7 @@ fn indication_of(failure: &Failure, signer: Option<&str>) -> Indication {
         }
         Failure::Chain(_) => Indication::Indeterminate(S::NoCertificateChainFound),
         Failure::TimeStampImprintMismatch => Indication::TotalFailed(S::HashFailure),
+        Failure::PolicyHashMismatch => Indication::Indeterminate(S::PolicyProcessingError),
         Failure::TsaKeyPurpose => Indication::Indeterminate(S::ChainConstraintsFailure),
         Failure::TimeStampInvalid(_) => Indication::TotalFailed(S::FormatFailure),
         Failure::TimeStamp(inner) => indication_of(inner, None),
@@ -838,6 +887,7 @@ fn verify_signer(
         unusable_time_stamps: Vec::new(),
         level: None,
         policy: None,
+        policy_hash_matches: None,
         commitment: None,
         signer_attributes: None,
         claimed_roles: Vec::new(),
@@ -891,6 +941,28 @@ fn verify_signer(
     report.commitment = commitment;
     report.signer_attributes = attributes;
     report.claimed_roles = roles;
+    if let Some(SignaturePolicyIdentifier::SignaturePolicyId(id)) = &report.policy
+        && let Some(known) = options.policies.iter().find(|k| k.id == id.sig_policy_id)
+    {
+        let stated = &id.sig_policy_hash;
+        // A digest under another hash, or a hash this crate does not
+        // know, cannot be compared: left unchecked (None), not failed.
+        let matches = match (hash_of(&stated.hash_algorithm), known.document) {
+            (Some(hash), PolicyDocument::Bytes(bytes)) => {
+                Some(hash.digest(bytes) == stated.hash_value.as_bytes())
+            }
+            (Some(hash), PolicyDocument::Digest { hash: given, value }) if hash == given => {
+                Some(value == stated.hash_value.as_bytes())
+            }
+            _ => None,
+        };
+        report.policy_hash_matches = matches;
+        match matches {
+            Some(false) => return fail(report, Failure::PolicyHashMismatch),
+            Some(true) => report.passed.push("signature-policy-hash"),
+            None => {}
+        }
+    }
 
     if let Some(attributes) = &report.signer_attributes {
         let at = report

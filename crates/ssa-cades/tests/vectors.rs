@@ -245,3 +245,58 @@ fn tsa_anchors_are_apart_from_signer_anchors() {
         Indication::Indeterminate(SubIndication::NoCertificateChainFound)
     );
 }
+
+/// Item 17: pyHanko's EPES signature; its sigPolicyHash checked against
+/// the policy document or its digest, a mismatch reported.
+#[test]
+fn epes_policy_hash_is_checked() {
+    use ssa_cades::{Failure, KnownPolicy, PolicyDocument, SubIndication};
+    use ssa_scdev::HashAlgorithm;
+    let root = [certificate("root")];
+    let id = der::asn1::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.99999.1.1");
+    let document = std::fs::read(dir().join("policy.txt")).unwrap();
+    let digest = HashAlgorithm::Sha256.digest(&document);
+    let name = "pyhanko-epes.p7s";
+    let with = |policy: PolicyDocument<'_>| {
+        let known = [KnownPolicy {
+            id,
+            document: policy,
+        }];
+        check_with(
+            name,
+            &VerifyOptions::new(&root, judged_at()).with_policies(&known),
+        )
+    };
+    // Not given the policy: reported, not checked.
+    let report = check(name);
+    assert_eq!(report.indication(), Indication::TotalPassed, "{report:#?}");
+    assert!(report.signers[0].policy.is_some());
+    assert_eq!(report.signers[0].policy_hash_matches, None);
+    // The document, and its digest: checked.
+    for policy in [
+        PolicyDocument::Bytes(&document),
+        PolicyDocument::Digest {
+            hash: HashAlgorithm::Sha256,
+            value: &digest,
+        },
+    ] {
+        let report = with(policy);
+        assert_eq!(report.indication(), Indication::TotalPassed, "{report:#?}");
+        assert_eq!(report.signers[0].policy_hash_matches, Some(true));
+    }
+    // Another document: a mismatch, INDETERMINATE/POLICY_PROCESSING_ERROR.
+    let report = with(PolicyDocument::Bytes(b"another policy"));
+    assert_eq!(report.signers[0].policy_hash_matches, Some(false));
+    assert_eq!(report.signers[0].failure, Some(Failure::PolicyHashMismatch));
+    assert_eq!(
+        report.indication(),
+        Indication::Indeterminate(SubIndication::PolicyProcessingError)
+    );
+    // A digest under another hash cannot be compared: left unchecked.
+    let report = with(PolicyDocument::Digest {
+        hash: HashAlgorithm::Sha384,
+        value: &HashAlgorithm::Sha384.digest(&document),
+    });
+    assert_eq!(report.indication(), Indication::TotalPassed);
+    assert_eq!(report.signers[0].policy_hash_matches, None);
+}

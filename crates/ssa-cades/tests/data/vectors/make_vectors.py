@@ -319,28 +319,55 @@ def attribute_certificate(holder):
     })
 
 
-def pyhanko_signer_attributes():
-    """pyHanko signs doc.txt with a claimed role and a certified one."""
+def pyhanko_sign(spec):
+    """pyHanko signs doc.txt (detached CAdES) with the CAdES attributes
+    `spec` (a function of the signer) asks for."""
     from pyhanko.sign import signers
-    from pyhanko.sign.ades.api import CAdESSignedAttrSpec, SignerAttrSpec
     from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 
     signer = signers.SimpleSigner.load(pki('signer.key'), pki('signer.pem'))
-    role = cms.AttCertAttribute({
-        'type': 'role',
-        'values': [{'role_name': x509.GeneralName(
-            {'uniform_resource_identifier': 'urn:example:role:accountant'})}],
-    })
-    spec = CAdESSignedAttrSpec(signer_attributes=SignerAttrSpec(
-        claimed_attrs=[role],
-        certified_attrs=[attribute_certificate(signer.signing_cert)],
-    ))
+    spec = spec(signer)
     with open(DOC, 'rb') as f:
         document = f.read()
     return asyncio.run(signer.async_sign_general_data(
         document, 'sha256', detached=True, use_cades=True,
         signed_attr_settings=PdfCMSSignedAttributes(cades_signed_attrs=spec),
     ))
+
+
+def signer_attributes_spec(signer):
+    """A claimed role and a certified one (an attribute certificate)."""
+    from pyhanko.sign.ades.api import CAdESSignedAttrSpec, SignerAttrSpec
+    role = cms.AttCertAttribute({
+        'type': 'role',
+        'values': [{'role_name': x509.GeneralName(
+            {'uniform_resource_identifier': 'urn:example:role:accountant'})}],
+    })
+    return CAdESSignedAttrSpec(signer_attributes=SignerAttrSpec(
+        claimed_attrs=[role],
+        certified_attrs=[attribute_certificate(signer.signing_cert)],
+    ))
+
+
+POLICY = os.path.join(HERE, 'policy.txt')
+
+
+def policy_spec(signer):
+    """An explicit signature policy (EPES): policy.txt's SHA-256."""
+    from pyhanko.sign.ades.api import CAdESSignedAttrSpec
+    from pyhanko.sign.ades.cades_asn1 import SignaturePolicyIdentifier
+    with open(POLICY, 'rb') as f:
+        digest = hashlib.sha256(f.read()).digest()
+    return CAdESSignedAttrSpec(
+        signature_policy_identifier=SignaturePolicyIdentifier({
+            'signature_policy_id': {
+                'sig_policy_id': '1.3.6.1.4.1.99999.1.1',
+                'sig_policy_hash': {
+                    'digest_algorithm': {'algorithm': 'sha256'},
+                    'digest': digest,
+                },
+            },
+        }))
 
 
 def ocsp_response(cert, digest):
@@ -372,7 +399,10 @@ def main():
     make_pki()
 
     # 1: pyHanko's signer-attributes-v2, a claimed and a certified role.
-    write('pyhanko-signer-attributes.p7s', pyhanko_signer_attributes())
+    write('pyhanko-signer-attributes.p7s', pyhanko_sign(signer_attributes_spec))
+
+    # 17: an EPES signature from pyHanko, its policy hash over policy.txt.
+    write('pyhanko-epes.p7s', pyhanko_sign(policy_spec))
 
     # 4: a time-stamp whose genTime has fractional seconds
     # (openssl ts with clock_precision_digits = 3).
