@@ -150,7 +150,7 @@ use der::Encode as _;
 
 /// The hash and salt length of RSASSA-PSS parameters (RFC 4055 §3.1) with
 /// MGF1 over the same hash; `None` for other parameters.
-fn pss_parameters(id: &AlgorithmIdentifierOwned) -> Option<(HashAlgorithm, usize)> {
+pub(crate) fn pss_parameters(id: &AlgorithmIdentifierOwned) -> Option<(HashAlgorithm, usize)> {
     let params = RsassaPssParams::from_der(&id.parameters.as_ref()?.to_der().ok()?).ok()?;
     let hash = hash_of(params.hash_algorithm.as_ref()?)?;
     let mgf = params.mask_gen_algorithm.as_ref()?;

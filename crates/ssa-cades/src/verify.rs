@@ -468,8 +468,17 @@ fn check_signer_info(
         .cloned()
         .collect();
     let hash = hash_of(&info.digest_alg).ok_or(no_cert(Failure::UnsupportedAlgorithm))?;
-    let algorithm = signature_from_id(&info.signature_algorithm, Some(hash))
-        .ok_or(no_cert(Failure::UnsupportedAlgorithm))?;
+    // RSASSA-PSS is verified with whatever salt its parameters state; the
+    // algorithm below only names its family and hash.
+    let pss = (info.signature_algorithm.oid == const_oid::db::rfc5912::ID_RSASSA_PSS)
+        .then(|| crate::algorithm::pss_parameters(&info.signature_algorithm))
+        .map(|parameters| parameters.ok_or(no_cert(Failure::UnsupportedAlgorithm)))
+        .transpose()?;
+    let algorithm = match pss {
+        Some((pss_hash, _)) => SignatureAlgorithm::RsaPss(pss_hash, ssa_types::PssSalt::Digest),
+        None => signature_from_id(&info.signature_algorithm, Some(hash))
+            .ok_or(no_cert(Failure::UnsupportedAlgorithm))?,
+    };
     let consistent = match algorithm {
         SignatureAlgorithm::Ed25519 => hash == HashAlgorithm::Sha512,
         other => other.hash() == Some(hash),
@@ -491,10 +500,13 @@ fn check_signer_info(
         single::<CmsAlgorithmProtection>(&attrs, oid::ID_AA_CMS_ALGORITHM_PROTECTION)
             .map_err(no_cert)?
     {
-        let signature_matches = protection
-            .signature_algorithm
-            .as_ref()
-            .is_none_or(|s| signature_from_id(s, Some(hash)) == Some(algorithm));
+        let signature_matches = protection.signature_algorithm.as_ref().is_none_or(|s| {
+            if s.oid == const_oid::db::rfc5912::ID_RSASSA_PSS {
+                pss.is_some() && crate::algorithm::pss_parameters(s) == pss
+            } else {
+                signature_from_id(s, Some(hash)) == Some(algorithm)
+            }
+        });
         if hash_of(&protection.digest_algorithm) != Some(hash)
             || !signature_matches
             || protection.mac_algorithm.is_some()
@@ -542,15 +554,16 @@ fn check_signer_info(
     }
     // Signed as received; failing that, signed over the DER-sorted set
     // (some signers sort when signing and send another order).
-    let verified = key
-        .verify(algorithm, &received, info.signature.as_bytes())
-        .is_ok()
-        || raw::sorted_set(&received).is_some_and(|sorted| {
-            sorted != received
-                && key
-                    .verify(algorithm, &sorted, info.signature.as_bytes())
-                    .is_ok()
-        });
+    let verify = |dtbs: &[u8]| match pss {
+        Some((pss_hash, salt)) => key
+            .verify_pss(pss_hash, salt, dtbs, info.signature.as_bytes())
+            .is_ok(),
+        None => key
+            .verify(algorithm, dtbs, info.signature.as_bytes())
+            .is_ok(),
+    };
+    let verified = verify(&received)
+        || raw::sorted_set(&received).is_some_and(|sorted| sorted != received && verify(&sorted));
     if !verified {
         return Err(with_cert(Failure::SignatureInvalid));
     }

@@ -300,3 +300,47 @@ fn epes_policy_hash_is_checked() {
     assert_eq!(report.indication(), Indication::TotalPassed);
     assert_eq!(report.signers[0].policy_hash_matches, None);
 }
+
+/// Item 15: RSA-PSS with a salt other than the hash length: the longest
+/// (OpenSSL's and pyHanko's default) and 20 bytes (RFC 4055's default).
+#[test]
+fn rsa_pss_with_any_salt_length_passes() {
+    use ssa_cades::{Failure, SubIndication};
+    for name in ["rsa-pss-salt-max.p7s", "rsa-pss-salt-20.p7s"] {
+        passes_at(name, Level::BB);
+        // The same signature value, one bit changed: refused.
+        let mut signature = std::fs::read(dir().join(name)).unwrap();
+        let info = cms::content_info::ContentInfo::from_der(&signature).unwrap();
+        let signed: ssa_cades::asn1::SignedData = info.content.decode_as().unwrap();
+        let value = signed
+            .signer_infos
+            .0
+            .iter()
+            .next()
+            .unwrap()
+            .signature
+            .as_bytes()
+            .to_vec();
+        let at = signature
+            .windows(value.len())
+            .position(|w| w == value.as_slice())
+            .unwrap();
+        signature[at + 17] ^= 0x01;
+        let document = std::fs::read(dir().join("doc.txt")).unwrap();
+        let anchors = [certificate("root")];
+        let report = verify(
+            &signature,
+            Document::Bytes(&document),
+            &VerifyOptions::new(&anchors, judged_at()),
+        );
+        assert_eq!(
+            report.signers[0].failure,
+            Some(Failure::SignatureInvalid),
+            "{name}"
+        );
+        assert_eq!(
+            report.indication(),
+            Indication::TotalFailed(SubIndication::SigCryptoFailure)
+        );
+    }
+}

@@ -167,11 +167,54 @@ impl PublicKey {
                 &rs::RSA_PSS_2048_8192_SHA512
             }
             // ring verifies PSS only with a salt as long as the digest.
-            (SignatureAlgorithm::RsaPss(_, PssSalt::Maximum), _) => return Err(InvalidSignature),
+            (SignatureAlgorithm::RsaPss(hash, PssSalt::Maximum), key) => {
+                let modulus_bytes = key.rsa_bits().ok_or(InvalidSignature)? / 8;
+                let salt = PssSalt::Maximum
+                    .len(modulus_bytes, hash)
+                    .ok_or(InvalidSignature)?;
+                return self.verify_pss(hash, salt, message, signature);
+            }
         };
         rs::UnparsedPublicKey::new(ring_alg, &self.key)
             .verify(message, signature)
             .map_err(|_| InvalidSignature)
+    }
+
+    /// Verifies an RSASSA-PSS signature (RFC 8017 §8.1.2, MGF1 with the
+    /// same hash) whose salt is `salt_len` bytes, whatever that length:
+    /// OpenSSL and pyHanko sign with the longest salt the key allows, other
+    /// products with 20 bytes or the hash's length.
+    pub fn verify_pss(
+        &self,
+        hash: HashAlgorithm,
+        salt_len: usize,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), InvalidSignature> {
+        use rsa::pkcs1::DecodeRsaPublicKey;
+        if !self.algorithm.is_rsa() {
+            return Err(InvalidSignature);
+        }
+        let key = rsa::PublicKey::from_pkcs1_der(&self.key).map_err(|_| InvalidSignature)?;
+        let digest = hash.digest(message);
+        let verified = match hash {
+            HashAlgorithm::Sha384 => key.verify(
+                rsa::pss::Pss::<sha2::Sha384>::new_with_salt(salt_len),
+                &digest,
+                signature,
+            ),
+            HashAlgorithm::Sha512 => key.verify(
+                rsa::pss::Pss::<sha2::Sha512>::new_with_salt(salt_len),
+                &digest,
+                signature,
+            ),
+            _ => key.verify(
+                rsa::pss::Pss::<sha2::Sha256>::new_with_salt(salt_len),
+                &digest,
+                signature,
+            ),
+        };
+        verified.map_err(|_| InvalidSignature)
     }
 
     /// The modulus and public exponent of an RSA key (big-endian, no

@@ -512,6 +512,9 @@ default_crl_days = 7000
     # rsa_pss_saltlen:max: 222 bytes for RSA-2048 and SHA-256).
     write('rsa-pss-salt-max.p7s', openssl_b_b('rsa-signer', (
         '-keyopt', 'rsa_padding_mode:pss', '-keyopt', 'rsa_pss_saltlen:max')))
+    # 15: RSA-PSS with a 20-byte salt (RFC 4055's default length).
+    write('rsa-pss-salt-20.p7s', openssl_b_b('rsa-signer', (
+        '-keyopt', 'rsa_padding_mode:pss', '-keyopt', 'rsa_pss_saltlen:20')))
 
     shutil.rmtree(WORK)
 
