@@ -1,5 +1,7 @@
 //! The verifier's parsing of untrusted CMS: any input gives a report,
-//! never a panic.
+//! never a panic. Archive time-stamps (B-LTA) are read before the
+//! certificate path is judged, so their tokens and ats-hash-index-v3
+//! values are reached without trust anchors.
 
 #![no_main]
 
@@ -16,4 +18,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = <ssa_cades::asn1::TstInfo as der::Decode>::from_der(data);
     let _ = <ssa_cades::asn1::SignedData as der::Decode>::from_der(data);
     let _ = <ssa_cades::asn1::OcspResponse as der::Decode>::from_der(data);
+    let _ = <ssa_cades::asn1::AtsHashIndexV3 as der::Decode>::from_der(data);
+    let _ = <ssa_cades::asn1::SignerAttributesV2 as der::Decode>::from_der(data);
 });

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod algorithm;
+mod archive;
 pub mod asn1;
 mod augment;
 pub mod ber;
@@ -21,6 +22,7 @@ mod template;
 mod tsa;
 mod verify;
 
+pub use archive::{SignedContent, add_archive_time_stamp};
 pub use augment::{Augmentation, augment, augment_all};
 pub use builder::{
     PreparedSignature, SignatureParameters, SignedAttributeOptions, digest_reader, ess_cert_id,

@@ -45,3 +45,9 @@ pub const ID_RI_OCSP_RESPONSE: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.16.2");
 /// `id-pkix-ocsp-basic` (RFC 6960): a BasicOCSPResponse.
 pub const ID_PKIX_OCSP_BASIC: ObjectIdentifier = const_oid::db::rfc6960::ID_PKIX_OCSP_BASIC;
+/// `id-aa-ets-archiveTimestampV3` (EN 319 122-1 §5.5.3).
+pub const ID_AA_ETS_ARCHIVE_TIMESTAMP_V3: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("0.4.0.1733.2.4");
+/// `id-aa-ATSHashIndex-v3` (EN 319 122-1 §5.5.2).
+pub const ID_AA_ATS_HASH_INDEX_V3: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("0.4.0.19122.1.5");

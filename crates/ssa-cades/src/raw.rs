@@ -83,3 +83,81 @@ pub(crate) fn sorted_set(set: &[u8]) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+/// What an archive time-stamp covers in a SignedData, as received: the
+/// `eContentType` TLV, and each `CertificateChoices` and
+/// `RevocationInfoChoice` TLV.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ArchiveParts {
+    pub(crate) e_content_type: Vec<u8>,
+    pub(crate) certificates: Vec<Vec<u8>>,
+    pub(crate) crls: Vec<Vec<u8>>,
+}
+
+/// [`ArchiveParts`] of a ContentInfo holding a SignedData.
+pub(crate) fn archive_parts(content_info: &[u8]) -> der::Result<ArchiveParts> {
+    let signed = signed_data(content_info)?;
+    let fields = elements(signed.value())?;
+    let encap = fields.get(2).ok_or_else(malformed)?;
+    let e_content_type = elements(encap.value())?
+        .first()
+        .ok_or_else(malformed)?
+        .to_der()?;
+    let context = |n: u32| Tag::ContextSpecific {
+        constructed: true,
+        number: TagNumber(n),
+    };
+    let mut parts = ArchiveParts {
+        e_content_type,
+        ..ArchiveParts::default()
+    };
+    for field in fields.iter().skip(3) {
+        let children = || -> der::Result<Vec<Vec<u8>>> {
+            elements(field.value())?
+                .iter()
+                .map(|e| e.to_der())
+                .collect()
+        };
+        if field.tag() == context(0) {
+            parts.certificates = children()?;
+        } else if field.tag() == context(1) {
+            parts.crls = children()?;
+        }
+    }
+    Ok(parts)
+}
+
+/// A SignerInfo as received: its fields before the unsigned attributes
+/// (version, sid, digestAlgorithm, signedAttrs, signatureAlgorithm,
+/// signature), concatenated; and each unsigned attribute as its `attrType`
+/// TLV with each of its `AttributeValue` TLVs.
+pub(crate) type UnsignedParts = Vec<(Vec<u8>, Vec<Vec<u8>>)>;
+
+/// See [`UnsignedParts`].
+pub(crate) fn signer_parts(signer_info: &[u8]) -> der::Result<(Vec<u8>, UnsignedParts)> {
+    let outer = AnyRef::from_der(signer_info)?;
+    let unsigned_tag = Tag::ContextSpecific {
+        constructed: true,
+        number: TagNumber(1),
+    };
+    let mut signed_fields = Vec::new();
+    let mut unsigned = Vec::new();
+    for field in elements(outer.value())? {
+        if field.tag() == unsigned_tag {
+            for attribute in elements(field.value())? {
+                let parts = elements(attribute.value())?;
+                let [attr_type, values] = parts.as_slice() else {
+                    return Err(malformed());
+                };
+                let values = elements(values.value())?
+                    .iter()
+                    .map(|v| v.to_der())
+                    .collect::<der::Result<Vec<_>>>()?;
+                unsigned.push((attr_type.to_der()?, values));
+            }
+        } else {
+            signed_fields.extend(field.to_der()?);
+        }
+    }
+    Ok((signed_fields, unsigned))
+}

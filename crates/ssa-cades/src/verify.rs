@@ -105,6 +105,13 @@ pub enum Failure {
     /// A signature time-stamp token's own signer fails this check (its
     /// signature, its ESS binding, the TSA's path at genTime).
     TimeStamp(Box<Failure>),
+    /// An archive time-stamp's ats-hash-index-v3 is missing or names
+    /// something the signature no longer holds (what).
+    ArchiveHashIndex(&'static str),
+    /// An archive time-stamp fails (its imprint, hash index, signature or
+    /// TSA path): what it protects was changed, or it is not this
+    /// signature's. Unlike a signature time-stamp it is not set aside.
+    ArchiveTimeStamp(Box<Failure>),
 }
 
 /// What the verifier found about one SignerInfo.
@@ -125,6 +132,9 @@ pub struct SignerReport {
     pub claimed_signing_time: Option<SystemTime>,
     /// The earliest valid signature time-stamp's genTime.
     pub time_stamped_at: Option<SystemTime>,
+    /// The latest archive time-stamp's genTime (B-LTA), every archive
+    /// time-stamp having held.
+    pub archived_at: Option<SystemTime>,
     /// Signature time-stamps that could not be used, each with why; they
     /// were set aside (the signature is judged on the others).
     pub unusable_time_stamps: Vec<Failure>,
@@ -583,11 +593,13 @@ fn parse_signed_data(bytes: &[u8]) -> Result<SignedData, &'static str> {
     info.content.decode_as().map_err(|_| "malformed SignedData")
 }
 
-/// Verifies a time-stamp token over `signature_value`; returns its genTime.
+/// Verifies a time-stamp token over `signature_value` (for an archive
+/// time-stamp, its imprint input); returns its genTime.
 fn check_time_stamp(
     token: &[u8],
     signature_value: &[u8],
     outer_pool: &[Certificate],
+    outer_values: chain::RevocationValues<'_>,
     options: &VerifyOptions<'_>,
 ) -> Result<SystemTime, Failure> {
     let signed =
@@ -649,7 +661,11 @@ fn check_time_stamp(
         _ => return Err(Failure::TsaKeyPurpose),
     }
     let gen_time = tst.gen_time.to_system_time();
-    let (crls, ocsp) = revocation_values(&signed, options);
+    // Revocation data from the token, and from the signature (B-LT keeps
+    // the TSA's there too).
+    let (mut crls, mut ocsp) = revocation_values(&signed, options);
+    crls.extend(outer_values.crls.iter().cloned());
+    ocsp.extend(outer_values.ocsp.iter().cloned());
     let values = chain::RevocationValues {
         crls: &crls,
         ocsp: &ocsp,
@@ -707,6 +723,8 @@ fn indication_of(failure: &Failure, signer: Option<&str>) -> Indication {
         Failure::TsaKeyPurpose => Indication::Indeterminate(S::ChainConstraintsFailure),
         Failure::TimeStampInvalid(_) => Indication::TotalFailed(S::FormatFailure),
         Failure::TimeStamp(inner) => indication_of(inner, None),
+        Failure::ArchiveHashIndex(_) => Indication::TotalFailed(S::HashFailure),
+        Failure::ArchiveTimeStamp(inner) => indication_of(inner, None),
     }
 }
 
@@ -788,6 +806,15 @@ pub fn verify(
         ocsp: &ocsp,
     };
 
+    let archive_parts = raw::archive_parts(signature).ok();
+    let shared = Shared {
+        signed: &signed,
+        pool: &pool,
+        values,
+        content_digest: &content_digest,
+        archive_parts: archive_parts.as_ref(),
+        options,
+    };
     // SET OF SignerInfo decodes sorted; pair each decoded one with its raw
     // bytes by re-encoding the decoded value's identity.
     let signers = signed
@@ -806,15 +833,7 @@ pub fn verify(
                         .cloned()
                 })
                 .unwrap_or_default();
-            verify_signer(
-                info,
-                &raw_info,
-                &signed,
-                &pool,
-                values,
-                &content_digest,
-                options,
-            )
+            verify_signer(info, &raw_info, &shared)
         })
         .collect();
     VerificationReport {
@@ -880,15 +899,25 @@ fn stream_digests(
         .collect())
 }
 
-fn verify_signer(
-    info: &SignerInfo,
-    raw_info: &[u8],
-    signed: &SignedData,
-    pool: &[Certificate],
-    values: chain::RevocationValues<'_>,
-    content_digest: &dyn Fn(HashAlgorithm) -> Option<Vec<u8>>,
-    options: &VerifyOptions<'_>,
-) -> SignerReport {
+/// What every SignerInfo of one signature is verified with.
+struct Shared<'a> {
+    signed: &'a SignedData,
+    pool: &'a [Certificate],
+    values: chain::RevocationValues<'a>,
+    content_digest: &'a dyn Fn(HashAlgorithm) -> Option<Vec<u8>>,
+    archive_parts: Option<&'a raw::ArchiveParts>,
+    options: &'a VerifyOptions<'a>,
+}
+
+fn verify_signer(info: &SignerInfo, raw_info: &[u8], shared: &Shared<'_>) -> SignerReport {
+    let Shared {
+        signed,
+        pool,
+        values,
+        content_digest,
+        archive_parts,
+        options,
+    } = *shared;
     let mut report = SignerReport {
         indication: Indication::TotalPassed,
         failure: None,
@@ -897,6 +926,7 @@ fn verify_signer(
         signer: None,
         claimed_signing_time: None,
         time_stamped_at: None,
+        archived_at: None,
         unusable_time_stamps: Vec::new(),
         level: None,
         policy: None,
@@ -1023,7 +1053,9 @@ fn verify_signer(
             let checked = value
                 .to_der()
                 .map_err(|_| Failure::TimeStampInvalid("token"))
-                .and_then(|token| check_time_stamp(&token, &basic.signature_value, pool, options));
+                .and_then(|token| {
+                    check_time_stamp(&token, &basic.signature_value, pool, values, options)
+                });
             match checked {
                 Ok(time) => stamped = Some(stamped.map_or(time, |t| t.min(time))),
                 Err(failure) => report.unusable_time_stamps.push(failure),
@@ -1032,6 +1064,40 @@ fn verify_signer(
     }
     if stamped.is_some() {
         report.passed.push("signature-time-stamp");
+    }
+    // Archive time-stamps (before the path, which they let be judged in
+    // the past): each must hold, over the signature as it is now.
+    let archives: Vec<&der::asn1::Any> = unsigned
+        .iter()
+        .filter(|a| a.oid == oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
+        .flat_map(|a| a.values.iter())
+        .collect();
+    if !archives.is_empty() {
+        let (Some(parts), Ok((signed_fields, unsigned_now))) =
+            (archive_parts, raw::signer_parts(raw_info))
+        else {
+            return fail(report, Failure::Format("SignedData"));
+        };
+        let now = Archived {
+            parts,
+            signed_fields: &signed_fields,
+            unsigned: &unsigned_now,
+        };
+        for token in archives {
+            let checked = token
+                .to_der()
+                .map_err(|_| Failure::TimeStampInvalid("token"))
+                .and_then(|token| {
+                    check_archive_time_stamp(&token, &now, content_digest, pool, values, options)
+                });
+            match checked {
+                Ok(time) => {
+                    report.archived_at = Some(report.archived_at.map_or(time, |t| t.max(time)));
+                }
+                Err(failure) => return fail(report, Failure::ArchiveTimeStamp(Box::new(failure))),
+            }
+        }
+        report.passed.push("archive-time-stamp");
     }
     report.time_stamped_at = stamped;
     let at = stamped.unwrap_or(options.validation_time);
@@ -1050,7 +1116,105 @@ fn verify_signer(
         (true, false) => Some(Level::BT),
         _ => Some(Level::BB),
     };
+
+    if report.archived_at.is_some() && report.level == Some(Level::BLt) {
+        report.level = Some(Level::BLta);
+    }
     report
+}
+
+/// The signature as an archive time-stamp sees it now.
+struct Archived<'a> {
+    parts: &'a raw::ArchiveParts,
+    signed_fields: &'a [u8],
+    unsigned: &'a raw::UnsignedParts,
+}
+
+/// Checks an archive-time-stamp-v3 token (EN 319 122-1 §5.5.3): its
+/// ats-hash-index-v3 names only what the signature still holds, its
+/// imprint is over the signature as the index describes it, and the token
+/// verifies (TSA signature, TSA path at genTime). Returns its genTime.
+fn check_archive_time_stamp(
+    token: &[u8],
+    now: &Archived<'_>,
+    content_digest: &dyn Fn(HashAlgorithm) -> Option<Vec<u8>>,
+    pool: &[Certificate],
+    values: chain::RevocationValues<'_>,
+    options: &VerifyOptions<'_>,
+) -> Result<SystemTime, Failure> {
+    let signed =
+        parse_signed_data(token).map_err(|_| Failure::TimeStampInvalid("not a SignedData"))?;
+    let tst = signed
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .and_then(|c| c.decode_as::<OctetString>().ok())
+        .and_then(|c| TstInfo::from_der(c.as_bytes()).ok())
+        .ok_or(Failure::TimeStampInvalid("TSTInfo"))?;
+    let hash = hash_of(&tst.message_imprint.hash_algorithm).ok_or(Failure::UnsupportedAlgorithm)?;
+    let tsa_info = signed
+        .signer_infos
+        .0
+        .iter()
+        .next()
+        .ok_or(Failure::TimeStampInvalid("no SignerInfo"))?;
+    let mut indexes = tsa_info
+        .unsigned_attrs
+        .iter()
+        .flat_map(|a| a.iter())
+        .filter(|a| a.oid == oid::ID_AA_ATS_HASH_INDEX_V3);
+    let index_attribute = indexes.next().ok_or(Failure::ArchiveHashIndex(
+        "the token has no ats-hash-index-v3",
+    ))?;
+    if indexes.next().is_some() || index_attribute.values.len() != 1 {
+        return Err(Failure::ArchiveHashIndex(
+            "the token has more than one ats-hash-index-v3",
+        ));
+    }
+    let index_der = index_attribute
+        .values
+        .iter()
+        .next()
+        .and_then(|v| v.to_der().ok())
+        .ok_or(Failure::ArchiveHashIndex("unreadable"))?;
+    let index = crate::asn1::AtsHashIndexV3::from_der(&index_der)
+        .map_err(|_| Failure::ArchiveHashIndex("not an ATSHashIndexV3"))?;
+    if hash_of(&index.hash_ind_algorithm) != Some(hash) {
+        return Err(Failure::ArchiveHashIndex(
+            "its hash is not the time-stamp imprint's",
+        ));
+    }
+    let present = crate::archive::hash_index(now.parts, now.unsigned, hash)
+        .map_err(|_| Failure::Format("SignedData"))?;
+    let all_found =
+        |listed: &[OctetString], here: &[OctetString]| listed.iter().all(|h| here.contains(h));
+    if !all_found(
+        &index.certificates_hash_index,
+        &present.certificates_hash_index,
+    ) {
+        return Err(Failure::ArchiveHashIndex(
+            "a certificate it covers is not in the signature",
+        ));
+    }
+    if !all_found(&index.crls_hash_index, &present.crls_hash_index) {
+        return Err(Failure::ArchiveHashIndex(
+            "a revocation value it covers is not in the signature",
+        ));
+    }
+    if !all_found(
+        &index.unsigned_attr_values_hash_index,
+        &present.unsigned_attr_values_hash_index,
+    ) {
+        return Err(Failure::ArchiveHashIndex(
+            "an unsigned attribute value it covers is not in the signature",
+        ));
+    }
+    let content_hash = content_digest(hash).ok_or(Failure::Format(
+        "the document's hash under the archive time-stamp's hash is not at hand",
+    ))?;
+    let input =
+        crate::archive::imprint_input(now.parts, &content_hash, now.signed_fields, &index_der);
+    check_time_stamp(token, &input, pool, values, options)
 }
 
 #[cfg(test)]

@@ -216,6 +216,21 @@ proptest! {
         })?;
     }
 
+    #[test]
+    fn ats_hash_index_v3(
+        hash in algorithm(),
+        certificates in proptest::collection::vec(octets(64), 0..4),
+        crls in proptest::collection::vec(octets(64), 0..4),
+        unsigned in proptest::collection::vec(octets(64), 0..4),
+    ) {
+        round_trip(&AtsHashIndexV3 {
+            hash_ind_algorithm: hash,
+            certificates_hash_index: certificates,
+            crls_hash_index: crls,
+            unsigned_attr_values_hash_index: unsigned,
+        })?;
+    }
+
     /// genTime with fractional seconds (RFC 3161 §2.4.2): read to the
     /// nanosecond, written back as received.
     #[test]

@@ -109,3 +109,51 @@ pub fn validate_cms(signature: &[u8], document: Option<&[u8]>, trust: &Trust<'_>
     assert!(out.status.success(), "validate_cms.py failed:\n{output}");
     CmsValidation { output }
 }
+
+/// One archive time-stamp of a signature, as `python/archive_imprints.py`
+/// rebuilds it from the raw bytes with asn1crypto alone.
+#[derive(Clone, Debug)]
+pub struct ArchiveImprint {
+    /// The archive-time-stamp-v3 token.
+    pub token: Vec<u8>,
+    /// What its imprint should be the hash of (EN 319 122-1 §5.5.3).
+    pub input: Vec<u8>,
+    /// Every hash of its ats-hash-index-v3 names something still present.
+    pub index_ok: bool,
+}
+
+/// The archive time-stamps of the first SignerInfo of `signature` over
+/// `document`, rebuilt independently of the library.
+pub fn archive_imprints(signature: &[u8], document: &[u8]) -> Vec<ArchiveImprint> {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let signature_path = dir.path().join("signature.p7s");
+    let document_path = dir.path().join("document");
+    std::fs::write(&signature_path, signature).expect("write the signature");
+    std::fs::write(&document_path, document).expect("write the document");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/archive_imprints.py");
+    let out = Command::new(python())
+        .arg(script)
+        .arg(&signature_path)
+        .arg(&document_path)
+        .arg(dir.path())
+        .output()
+        .expect("run python");
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "archive_imprints.py failed: {said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let count: usize = said
+        .lines()
+        .find_map(|l| l.strip_prefix("archive time-stamps: "))
+        .and_then(|n| n.parse().ok())
+        .expect("a count");
+    (0..count)
+        .map(|n| ArchiveImprint {
+            token: std::fs::read(dir.path().join(format!("token-{n}.der"))).expect("token"),
+            input: std::fs::read(dir.path().join(format!("input-{n}.bin"))).expect("input"),
+            index_ok: said.contains(&format!("archive {n} index: ok")),
+        })
+        .collect()
+}

@@ -4,7 +4,7 @@ use core::fmt;
 
 /// A CAdES baseline level (ETSI EN 319 122-1 §4): what a signature carries
 /// for whoever validates it. Ordered: a higher level contains the lower.
-/// More levels will come (B-LTA), so match with a wildcard arm.
+/// Match with a wildcard arm: more may come.
 ///
 /// ```
 /// use ssa_types::Level;
@@ -20,6 +20,9 @@ pub enum Level {
     BT,
     /// B-LT: with the certificates and revocation data to validate later.
     BLt,
+    /// B-LTA: B-LT with archive time-stamps (archive-time-stamp-v3) that
+    /// keep it verifiable after its algorithms or certificates age.
+    BLta,
 }
 
 impl fmt::Display for Level {
@@ -28,6 +31,7 @@ impl fmt::Display for Level {
             Self::BB => "B-B",
             Self::BT => "B-T",
             Self::BLt => "B-LT",
+            Self::BLta => "B-LTA",
         })
     }
 }

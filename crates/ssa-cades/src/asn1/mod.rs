@@ -2,6 +2,7 @@
 //! their definitions. Each doc comment quotes the ASN.1 and names its source.
 
 mod algorithm_protection;
+mod archive;
 mod attribute_certificate;
 mod content_hints;
 mod ess;
@@ -13,6 +14,7 @@ mod signer_attributes;
 mod tsp;
 
 pub use algorithm_protection::CmsAlgorithmProtection;
+pub use archive::AtsHashIndexV3;
 pub use attribute_certificate::{
     AcIssuerSerial, AttCertIssuer, AttCertValidityPeriod, AttributeCertificate,
     AttributeCertificateInfo, Holder, V2Form,

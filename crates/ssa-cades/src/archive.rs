@@ -1,0 +1,173 @@
+//! Archive time-stamps (CAdES B-LTA, EN 319 122-1 §5.5): the
+//! archive-time-stamp-v3 attribute, whose time-stamp token carries the
+//! ats-hash-index-v3 of what it covers.
+
+use cms::content_info::ContentInfo;
+use der::asn1::{Any, OctetString, SetOfVec};
+use der::{Decode, Encode};
+use ssa_types::HashAlgorithm;
+use x509_cert::attr::Attribute;
+
+use crate::algorithm::digest_algorithm;
+use crate::asn1::{AtsHashIndexV3, SignedData};
+use crate::raw::{ArchiveParts, UnsignedParts};
+use crate::tsa::TimeStampAuthority;
+use crate::{CadesError, extend, oid, raw};
+
+/// What a detached or enveloping signature signs, for the archive
+/// time-stamp's "hash of the signed data" (EN 319 122-1 §5.5.3, step 2).
+#[derive(Clone, Copy, Debug)]
+pub enum SignedContent<'a> {
+    /// The document.
+    Bytes(&'a [u8]),
+    /// The document's digest: its hash must be the archive time-stamp's.
+    Digest {
+        /// Its hash.
+        hash: HashAlgorithm,
+        /// The digest.
+        value: &'a [u8],
+    },
+    /// The document is in the signature (enveloping).
+    Enveloped,
+}
+
+impl SignedContent<'_> {
+    /// The content's digest under `hash`, `None` if it cannot be had
+    /// (a digest under another hash, no enveloped content).
+    pub(crate) fn digest(&self, hash: HashAlgorithm, signed: &SignedData) -> Option<Vec<u8>> {
+        match *self {
+            Self::Bytes(bytes) => Some(hash.digest(bytes)),
+            Self::Digest { hash: given, value } => (given == hash).then(|| value.to_vec()),
+            Self::Enveloped => {
+                let content = signed
+                    .encap_content_info
+                    .econtent
+                    .as_ref()?
+                    .decode_as::<OctetString>()
+                    .ok()?;
+                Some(hash.digest(content.as_bytes()))
+            }
+        }
+    }
+}
+
+/// The ats-hash-index-v3 of a SignerInfo as it is now (§5.5.2): every
+/// certificate, revocation value and unsigned attribute value, hashed
+/// whole, in the order they appear.
+pub(crate) fn hash_index(
+    parts: &ArchiveParts,
+    unsigned: &UnsignedParts,
+    hash: HashAlgorithm,
+) -> Result<AtsHashIndexV3, der::Error> {
+    let hashed =
+        |items: &mut dyn Iterator<Item = Vec<u8>>| -> Result<Vec<OctetString>, der::Error> {
+            items
+                .map(|item| OctetString::new(hash.digest(&item)))
+                .collect()
+        };
+    Ok(AtsHashIndexV3 {
+        hash_ind_algorithm: digest_algorithm(hash),
+        certificates_hash_index: hashed(&mut parts.certificates.iter().cloned())?,
+        crls_hash_index: hashed(&mut parts.crls.iter().cloned())?,
+        unsigned_attr_values_hash_index: hashed(&mut unsigned.iter().flat_map(
+            |(attr_type, values)| {
+                values
+                    .iter()
+                    .map(move |value| [attr_type.as_slice(), value].concat())
+            },
+        ))?,
+    })
+}
+
+/// The archive time-stamp's imprint input (§5.5.3): eContentType, the
+/// signed data's hash, the SignerInfo's fields up to its signature, and
+/// the ats-hash-index-v3 value, each as encoded.
+pub(crate) fn imprint_input(
+    parts: &ArchiveParts,
+    content_hash: &[u8],
+    signed_fields: &[u8],
+    index_der: &[u8],
+) -> Vec<u8> {
+    [
+        parts.e_content_type.as_slice(),
+        content_hash,
+        signed_fields,
+        index_der,
+    ]
+    .concat()
+}
+
+fn not(reason: &'static str) -> CadesError {
+    CadesError::NotExtendable { reason }
+}
+
+/// Adds an archive-time-stamp-v3 from `tsa` (imprint under `hash`) to
+/// every SignerInfo of `signature` (B-LT to B-LTA; again on a B-LTA, a
+/// further one that covers the earlier: renewal). What it covers is
+/// `signature` as it is: add the validation data first
+/// ([`crate::add_validation_data`]). Every byte already there stays.
+pub fn add_archive_time_stamp(
+    signature: &[u8],
+    content: SignedContent<'_>,
+    tsa: &dyn TimeStampAuthority,
+    hash: HashAlgorithm,
+) -> Result<Vec<u8>, CadesError> {
+    let mut signed = extend::parse(signature)?;
+    let parts = raw::archive_parts(signature).map_err(|_| not("malformed SignedData"))?;
+    let content_hash = content.digest(hash, &signed).ok_or(not(
+        "the signed content's hash under the archive hash is not at hand",
+    ))?;
+    let mut infos: Vec<cms::signed_data::SignerInfo> =
+        signed.signer_infos.0.iter().cloned().collect();
+    for raw_info in raw::signer_infos(signature)? {
+        let (signed_fields, unsigned) =
+            raw::signer_parts(&raw_info).map_err(|_| not("malformed SignerInfo"))?;
+        let index = hash_index(&parts, &unsigned, hash)?.to_der()?;
+        let input = imprint_input(&parts, &content_hash, &signed_fields, &index);
+        let token = tsa.time_stamp(hash, &hash.digest(&input))?;
+        let token = with_hash_index(&token, &index)?;
+        let info = infos
+            .iter_mut()
+            .find(|info| info.to_der().is_ok_and(|der| der == raw_info))
+            .ok_or(not("a SignerInfo is not DER"))?;
+        let mut attributes: Vec<Attribute> = info
+            .unsigned_attrs
+            .iter()
+            .flat_map(|a| a.iter().cloned())
+            .collect();
+        attributes.push(Attribute {
+            oid: oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3,
+            values: SetOfVec::try_from(vec![Any::from_der(&token)?])?,
+        });
+        info.unsigned_attrs = Some(SetOfVec::try_from(attributes)?);
+    }
+    signed.signer_infos.0 = SetOfVec::try_from(infos)?;
+    extend::reencode(signature, &signed)
+}
+
+/// `token` with the ats-hash-index-v3 attribute (`index`, DER) among its
+/// SignerInfo's unsigned attributes; its signed part byte for byte.
+fn with_hash_index(token: &[u8], index: &[u8]) -> Result<Vec<u8>, CadesError> {
+    let info = ContentInfo::from_der(token).map_err(|_| not("malformed time-stamp token"))?;
+    let mut signed: SignedData = info
+        .content
+        .decode_as()
+        .map_err(|_| not("malformed time-stamp token"))?;
+    let mut infos: Vec<cms::signed_data::SignerInfo> =
+        signed.signer_infos.0.iter().cloned().collect();
+    let [tsa_info] = infos.as_mut_slice() else {
+        return Err(not("a time-stamp token with other than one SignerInfo"));
+    };
+    let mut attributes: Vec<Attribute> = tsa_info
+        .unsigned_attrs
+        .iter()
+        .flat_map(|a| a.iter().cloned())
+        .collect();
+    attributes.push(Attribute {
+        oid: oid::ID_AA_ATS_HASH_INDEX_V3,
+        values: SetOfVec::try_from(vec![Any::from_der(index)?])?,
+    });
+    tsa_info.unsigned_attrs = Some(SetOfVec::try_from(attributes)?);
+    signed.signer_infos.0 = SetOfVec::try_from(infos)?;
+    extend::reencode(token, &signed)
+}

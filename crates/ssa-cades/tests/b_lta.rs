@@ -1,0 +1,369 @@
+//! B-LTA: archive-time-stamp-v3 with its ats-hash-index-v3 (EN 319 122-1
+//! §5.5), made over a B-LT from a real TSA and revocation sources, each
+//! token checked by `openssl ts -verify` over an imprint input that the
+//! test rebuilds from the raw bytes with asn1crypto (no library code).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use std::time::SystemTime;
+
+use common::*;
+use der::{Decode, Encode};
+use ssa_cades::TimeStampAuthority;
+use ssa_cades::{
+    Document, Failure, HttpRevocationSource, HttpTsa, Indication, Level, SignedContent,
+    SubIndication, TsaFailure, VerificationReport, VerifyOptions, add_archive_time_stamp,
+    add_validation_data, oid, verify,
+};
+use ssa_scdev::HashAlgorithm;
+use ssa_testkit::revocation::RevocationCa;
+use ssa_testkit::tsa::{OpensslTsa, ts_verify};
+use x509_cert::Certificate;
+
+const DOC: &[u8] = b"a contract to be kept for thirty years";
+
+fn anchors(ca: &RevocationCa) -> Vec<Certificate> {
+    vec![Certificate::from_der(&ca.ca.cert_der).unwrap()]
+}
+
+fn check(signature: &[u8], ca: &RevocationCa) -> VerificationReport {
+    verify(
+        signature,
+        Document::Bytes(DOC),
+        &VerifyOptions::new(&anchors(ca), SystemTime::now()),
+    )
+}
+
+struct Made {
+    ca: RevocationCa,
+    tsa: OpensslTsa,
+    b_lt: Vec<u8>,
+}
+
+fn b_lt() -> Made {
+    let ca = RevocationCa::start("B-LTA CA");
+    let signer = signer_for(&ca.issue("Hanako Yamada", "signer"));
+    let tsa = OpensslTsa::start_with(&ca.issue("B-LTA TSA", "tsa"));
+    let b_t = ssa_cades::add_signature_time_stamp(
+        &signer.sign(DOC),
+        &HttpTsa::new(&tsa.url()).unwrap(),
+        HashAlgorithm::Sha256,
+        TsaFailure::Fail,
+    )
+    .unwrap()
+    .signature;
+    let b_lt = add_validation_data(
+        &b_t,
+        &anchors(&ca),
+        &HttpRevocationSource::default(),
+        SystemTime::now(),
+    )
+    .unwrap();
+    Made { ca, tsa, b_lt }
+}
+
+fn archive(made: &Made, signature: &[u8]) -> Vec<u8> {
+    add_archive_time_stamp(
+        signature,
+        SignedContent::Bytes(DOC),
+        &HttpTsa::new(&made.tsa.url()).unwrap(),
+        HashAlgorithm::Sha256,
+    )
+    .unwrap()
+}
+
+/// Checks every archive time-stamp with OpenSSL over the independently
+/// rebuilt imprint input; returns how many there were.
+fn openssl_checks_every_archive_time_stamp(signature: &[u8], ca: &RevocationCa) -> usize {
+    let imprints = ssa_testkit::pyhanko::archive_imprints(signature, DOC);
+    for (n, imprint) in imprints.iter().enumerate() {
+        assert!(
+            imprint.index_ok,
+            "archive {n}: its hash index names what is gone"
+        );
+        let (ok, said) = ts_verify(&imprint.token, &imprint.input, &ca.ca_pem());
+        assert!(ok, "archive {n}: openssl ts -verify refused: {said}");
+        let (ok, _) = ts_verify(&imprint.token, &imprint.input[1..], &ca.ca_pem());
+        assert!(!ok, "openssl accepted other data");
+    }
+    imprints.len()
+}
+
+#[test]
+fn b_lta_is_made_verified_and_renewed() {
+    let made = b_lt();
+    let b_lta = archive(&made, &made.b_lt);
+    let report = check(&b_lta, &made.ca);
+    assert_eq!(report.indication(), Indication::TotalPassed, "{report:#?}");
+    let signer = &report.signers[0];
+    assert_eq!(signer.level, Some(Level::BLta));
+    assert!(signer.archived_at.is_some());
+    assert_eq!(openssl_checks_every_archive_time_stamp(&b_lta, &made.ca), 1);
+    // Everything of the B-LT is still there, byte for byte: the
+    // certificates, the revocation values, the SignerInfo's unsigned
+    // attributes; one attribute was added.
+    assert!(ssa_testkit::pyhanko::archive_imprints(&made.b_lt, DOC).is_empty());
+    let (before, after) = (signed_data(&made.b_lt), signed_data(&b_lta));
+    assert_eq!(before.certificates, after.certificates);
+    assert_eq!(before.crls, after.crls);
+    let unsigned = |s: &ssa_cades::asn1::SignedData| -> Vec<Vec<u8>> {
+        s.signer_infos
+            .0
+            .iter()
+            .flat_map(|i| i.unsigned_attrs.iter().flat_map(|a| a.iter()))
+            .map(|a| a.to_der().unwrap())
+            .collect()
+    };
+    let (was, is) = (unsigned(&before), unsigned(&after));
+    assert_eq!(is.len(), was.len() + 1);
+    assert!(was.iter().all(|a| is.contains(a)));
+    // OpenSSL still accepts the CMS signature itself.
+    let (ok, said) =
+        ssa_testkit::openssl::cms_verify_cades(&b_lta, Some(DOC), &made.ca.ca_pem(), false);
+    assert!(ok, "{said}");
+
+    // Renewal: a second archive time-stamp covers the first.
+    let renewed = archive(&made, &b_lta);
+    let report = check(&renewed, &made.ca);
+    assert_eq!(report.indication(), Indication::TotalPassed, "{report:#?}");
+    assert_eq!(report.signers[0].level, Some(Level::BLta));
+    assert_eq!(
+        openssl_checks_every_archive_time_stamp(&renewed, &made.ca),
+        2
+    );
+    // The second index covers the first archive time-stamp's value.
+    let imprints = ssa_testkit::pyhanko::archive_imprints(&renewed, DOC);
+    let first = imprints.iter().map(|i| i.token.clone()).collect::<Vec<_>>();
+    assert_eq!(first.len(), 2);
+    // Its TSA: the token the library wrote carries ats-hash-index-v3 as an
+    // unsigned attribute of its own SignerInfo.
+    for token in first {
+        let signed: ssa_cades::asn1::SignedData = cms::content_info::ContentInfo::from_der(&token)
+            .unwrap()
+            .content
+            .decode_as()
+            .unwrap();
+        let info = signed.signer_infos.0.iter().next().unwrap();
+        assert!(
+            info.unsigned_attrs
+                .iter()
+                .flat_map(|a| a.iter())
+                .any(|a| a.oid == oid::ID_AA_ATS_HASH_INDEX_V3)
+        );
+    }
+}
+
+/// The signature's parts, to tamper with.
+fn signed_data(signature: &[u8]) -> ssa_cades::asn1::SignedData {
+    cms::content_info::ContentInfo::from_der(signature)
+        .unwrap()
+        .content
+        .decode_as()
+        .unwrap()
+}
+
+fn encode(signed: &ssa_cades::asn1::SignedData) -> Vec<u8> {
+    cms::content_info::ContentInfo {
+        content_type: oid::ID_SIGNED_DATA,
+        content: der::asn1::Any::encode_from(signed).unwrap(),
+    }
+    .to_der()
+    .unwrap()
+}
+
+fn archive_failure(report: &VerificationReport) -> Failure {
+    match report.signers[0].failure.clone() {
+        Some(Failure::ArchiveTimeStamp(inner)) => *inner,
+        other => panic!("not an archive time-stamp failure: {other:?} in {report:#?}"),
+    }
+}
+
+#[test]
+fn tampering_after_the_archive_time_stamp_fails_each_with_its_reason() {
+    let made = b_lt();
+    let b_lta = archive(&made, &made.b_lt);
+
+    // A removed OCSP response.
+    let mut signed = signed_data(&b_lta);
+    let crls: Vec<_> = signed.crls.as_ref().unwrap().iter().cloned().collect();
+    let without_ocsp: Vec<_> = crls
+        .iter()
+        .filter(|c| !matches!(c, ssa_cades::asn1::RevocationInfoChoice::Other(_)))
+        .cloned()
+        .collect();
+    assert!(
+        without_ocsp.len() < crls.len(),
+        "the B-LT has no OCSP response"
+    );
+    signed.crls = Some(der::asn1::SetOfVec::try_from(without_ocsp).unwrap());
+    let report = check(&encode(&signed), &made.ca);
+    assert_eq!(
+        archive_failure(&report),
+        Failure::ArchiveHashIndex("a revocation value it covers is not in the signature")
+    );
+    assert_eq!(
+        report.indication(),
+        Indication::TotalFailed(SubIndication::HashFailure)
+    );
+
+    // A modified unsigned attribute: the signature time-stamp replaced by
+    // another token over the same signature value.
+    let mut signed = signed_data(&b_lta);
+    let mut infos: Vec<_> = signed.signer_infos.0.iter().cloned().collect();
+    let value = infos[0].signature.as_bytes().to_vec();
+    let fresh = HttpTsa::new(&made.tsa.url())
+        .unwrap()
+        .time_stamp(HashAlgorithm::Sha256, &HashAlgorithm::Sha256.digest(&value))
+        .unwrap();
+    let attrs: Vec<_> = infos[0]
+        .unsigned_attrs
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            if a.oid == oid::ID_AA_TIME_STAMP_TOKEN {
+                x509_cert::attr::Attribute {
+                    oid: a.oid,
+                    values: der::asn1::SetOfVec::try_from(vec![
+                        der::asn1::Any::from_der(&fresh).unwrap(),
+                    ])
+                    .unwrap(),
+                }
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    infos[0].unsigned_attrs = Some(der::asn1::SetOfVec::try_from(attrs).unwrap());
+    signed.signer_infos.0 = der::asn1::SetOfVec::try_from(infos).unwrap();
+    let report = check(&encode(&signed), &made.ca);
+    assert_eq!(
+        archive_failure(&report),
+        Failure::ArchiveHashIndex("an unsigned attribute value it covers is not in the signature")
+    );
+
+    // An archive time-stamp copied from another signature (same signer,
+    // same document, its own B-LTA).
+    let other = archive(&made, &b_lt_again(&made));
+    let other_ats = signed_data(&other)
+        .signer_infos
+        .0
+        .iter()
+        .next()
+        .unwrap()
+        .unsigned_attrs
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|a| a.oid == oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
+        .unwrap()
+        .clone();
+    let mut signed = signed_data(&made.b_lt);
+    let mut infos: Vec<_> = signed.signer_infos.0.iter().cloned().collect();
+    let mut attrs: Vec<_> = infos[0]
+        .unsigned_attrs
+        .as_ref()
+        .unwrap()
+        .iter()
+        .cloned()
+        .collect();
+    attrs.push(other_ats);
+    infos[0].unsigned_attrs = Some(der::asn1::SetOfVec::try_from(attrs).unwrap());
+    signed.signer_infos.0 = der::asn1::SetOfVec::try_from(infos).unwrap();
+    let report = check(&encode(&signed), &made.ca);
+    // Its index names the other signature's certificate.
+    assert_eq!(
+        archive_failure(&report),
+        Failure::ArchiveHashIndex("a certificate it covers is not in the signature")
+    );
+    assert_eq!(
+        report.indication(),
+        Indication::TotalFailed(SubIndication::HashFailure)
+    );
+
+    // An edited index (one of its own hashes listed twice: everything it
+    // names is still there) no longer matches the time-stamped imprint.
+    let mut signed = signed_data(&b_lta);
+    let mut infos: Vec<_> = signed.signer_infos.0.iter().cloned().collect();
+    let attrs: Vec<_> = infos[0]
+        .unsigned_attrs
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            if a.oid != oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3 {
+                return a.clone();
+            }
+            let token = a.values.iter().next().unwrap().to_der().unwrap();
+            let edited = with_edited_index(&token);
+            x509_cert::attr::Attribute {
+                oid: a.oid,
+                values: der::asn1::SetOfVec::try_from(vec![
+                    der::asn1::Any::from_der(&edited).unwrap(),
+                ])
+                .unwrap(),
+            }
+        })
+        .collect();
+    infos[0].unsigned_attrs = Some(der::asn1::SetOfVec::try_from(attrs).unwrap());
+    signed.signer_infos.0 = der::asn1::SetOfVec::try_from(infos).unwrap();
+    let report = check(&encode(&signed), &made.ca);
+    assert_eq!(archive_failure(&report), Failure::TimeStampImprintMismatch);
+    assert_eq!(
+        report.indication(),
+        Indication::TotalFailed(SubIndication::HashFailure)
+    );
+}
+
+/// `token` with its ats-hash-index-v3's first certificate hash listed twice.
+fn with_edited_index(token: &[u8]) -> Vec<u8> {
+    let mut signed = signed_data(token);
+    let mut infos: Vec<_> = signed.signer_infos.0.iter().cloned().collect();
+    let attrs: Vec<_> = infos[0]
+        .unsigned_attrs
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            if a.oid != oid::ID_AA_ATS_HASH_INDEX_V3 {
+                return a.clone();
+            }
+            let mut index: ssa_cades::asn1::AtsHashIndexV3 =
+                a.values.iter().next().unwrap().decode_as().unwrap();
+            let first = index.certificates_hash_index[0].clone();
+            index.certificates_hash_index.push(first);
+            x509_cert::attr::Attribute {
+                oid: a.oid,
+                values: der::asn1::SetOfVec::try_from(vec![
+                    der::asn1::Any::encode_from(&index).unwrap(),
+                ])
+                .unwrap(),
+            }
+        })
+        .collect();
+    infos[0].unsigned_attrs = Some(der::asn1::SetOfVec::try_from(attrs).unwrap());
+    signed.signer_infos.0 = der::asn1::SetOfVec::try_from(infos).unwrap();
+    encode(&signed)
+}
+
+/// Another B-LT by the same signer over the same document.
+fn b_lt_again(made: &Made) -> Vec<u8> {
+    let signer = signer_for(&made.ca.issue("Hanako Yamada", "signer"));
+    let b_t = ssa_cades::add_signature_time_stamp(
+        &signer.sign(DOC),
+        &HttpTsa::new(&made.tsa.url()).unwrap(),
+        HashAlgorithm::Sha256,
+        TsaFailure::Fail,
+    )
+    .unwrap()
+    .signature;
+    add_validation_data(
+        &b_t,
+        &anchors(&made.ca),
+        &HttpRevocationSource::default(),
+        SystemTime::now(),
+    )
+    .unwrap()
+}
