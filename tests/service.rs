@@ -1342,3 +1342,60 @@ fn a_failed_enrolment_leaves_no_key_behind() {
         )
         .unwrap();
 }
+
+/// The facade signs at B-LTA: with a TSA and a revocation source, each
+/// signature of a batch is time-stamped, gets its validation data (its
+/// signer's and its TSA's) and an archive time-stamp; every archive token
+/// passes `openssl ts -verify` over an imprint rebuilt by asn1crypto.
+#[test]
+fn the_facade_signs_at_b_lta() {
+    let ca = ssa_testkit::revocation::RevocationCa::start("facade B-LTA CA");
+    let tsa = ssa_testkit::tsa::OpensslTsa::start_with(&ca.issue("facade B-LTA TSA", "tsa"));
+    let anchor = Certificate::from_der(&ca.ca.cert_der).unwrap();
+    let f = fixture_built(|builder| {
+        builder
+            .anchors(vec![
+                Certificate::from_der(&pki().ca.cert_der).unwrap(),
+                anchor.clone(),
+            ])
+            .tsa(Box::new(ssa::cades::HttpTsa::new(&tsa.url()).unwrap()))
+            .revocation(Box::new(ssa::cades::HttpRevocationSource::default()))
+            .requests(RequestPolicy {
+                allowed_levels: vec![ssa::policy::Level::BLta],
+                ..RequestPolicy::default()
+            })
+    });
+    let csr = f.enroll_only("alice/2");
+    let cert = Certificate::from_der(&ca.issue_from_csr(&csr)).unwrap();
+    f.service
+        .install_certificate("alice/2", &[cert], now())
+        .unwrap();
+    let (digests, docs) = digests();
+    let sad = f.authorize("alice/2", &digests, PIN, now()).unwrap();
+    let options = SignOptions {
+        level: ssa::policy::Level::BLta,
+        ..SignOptions::default()
+    };
+    let signatures = f
+        .service
+        .sign_documents("alice/2", &sad, &digests, &options, now())
+        .unwrap();
+    assert_eq!(signatures.len(), docs.len());
+    for (signature, doc) in signatures.iter().zip(&docs) {
+        let report = f.service.verify(signature, Document::Bytes(doc), now());
+        assert_eq!(
+            report.indication(),
+            ssa::cades::Indication::TotalPassed,
+            "{report:#?}"
+        );
+        assert_eq!(report.signers[0].level, Some(ssa::policy::Level::BLta));
+        let imprints = ssa_testkit::pyhanko::archive_imprints(signature, doc);
+        assert_eq!(imprints.len(), 1);
+        for imprint in imprints {
+            assert!(imprint.index_ok);
+            let (ok, said) =
+                ssa_testkit::tsa::ts_verify(&imprint.token, &imprint.input, &ca.ca_pem());
+            assert!(ok, "{said}");
+        }
+    }
+}

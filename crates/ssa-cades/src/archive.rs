@@ -29,6 +29,11 @@ pub enum SignedContent<'a> {
     },
     /// The document is in the signature (enveloping).
     Enveloped,
+    /// Each SignerInfo's own message-digest attribute: the hash of the
+    /// content it signed, under its digest algorithm, which each archive
+    /// time-stamp then uses. For augmenting a signature whose document is
+    /// not at hand (a batch of detached signatures).
+    SignersDigest,
 }
 
 impl SignedContent<'_> {
@@ -47,6 +52,7 @@ impl SignedContent<'_> {
                     .ok()?;
                 Some(hash.digest(content.as_bytes()))
             }
+            Self::SignersDigest => None,
         }
     }
 }
@@ -101,8 +107,9 @@ fn not(reason: &'static str) -> CadesError {
     CadesError::NotExtendable { reason }
 }
 
-/// Adds an archive-time-stamp-v3 from `tsa` (imprint under `hash`) to
-/// every SignerInfo of `signature` (B-LT to B-LTA; again on a B-LTA, a
+/// Adds an archive-time-stamp-v3 from `tsa` (imprint under `hash`, or
+/// under each signer's digest algorithm with [`SignedContent::SignersDigest`])
+/// to every SignerInfo of `signature` (B-LT to B-LTA; again on a B-LTA, a
 /// further one that covers the earlier: renewal). What it covers is
 /// `signature` as it is: add the validation data first
 /// ([`crate::add_validation_data`]). Every byte already there stays.
@@ -114,22 +121,28 @@ pub fn add_archive_time_stamp(
 ) -> Result<Vec<u8>, CadesError> {
     let mut signed = extend::parse(signature)?;
     let parts = raw::archive_parts(signature).map_err(|_| not("malformed SignedData"))?;
-    let content_hash = content.digest(hash, &signed).ok_or(not(
-        "the signed content's hash under the archive hash is not at hand",
-    ))?;
     let mut infos: Vec<cms::signed_data::SignerInfo> =
         signed.signer_infos.0.iter().cloned().collect();
     for raw_info in raw::signer_infos(signature)? {
         let (signed_fields, unsigned) =
             raw::signer_parts(&raw_info).map_err(|_| not("malformed SignerInfo"))?;
-        let index = hash_index(&parts, &unsigned, hash)?.to_der()?;
-        let input = imprint_input(&parts, &content_hash, &signed_fields, &index);
-        let token = tsa.time_stamp(hash, &hash.digest(&input))?;
-        let token = with_hash_index(&token, &index)?;
         let info = infos
             .iter_mut()
             .find(|info| info.to_der().is_ok_and(|der| der == raw_info))
             .ok_or(not("a SignerInfo is not DER"))?;
+        let (hash, content_hash) = match content {
+            SignedContent::SignersDigest => signers_digest(info)?,
+            _ => (
+                hash,
+                content.digest(hash, &signed).ok_or(not(
+                    "the signed content's hash under the archive hash is not at hand",
+                ))?,
+            ),
+        };
+        let index = hash_index(&parts, &unsigned, hash)?.to_der()?;
+        let input = imprint_input(&parts, &content_hash, &signed_fields, &index);
+        let token = tsa.time_stamp(hash, &hash.digest(&input))?;
+        let token = with_hash_index(&token, &index)?;
         let mut attributes: Vec<Attribute> = info
             .unsigned_attrs
             .iter()
@@ -143,6 +156,23 @@ pub fn add_archive_time_stamp(
     }
     signed.signer_infos.0 = SetOfVec::try_from(infos)?;
     extend::reencode(signature, &signed)
+}
+
+/// A SignerInfo's digest algorithm and message-digest attribute value.
+fn signers_digest(
+    info: &cms::signed_data::SignerInfo,
+) -> Result<(HashAlgorithm, Vec<u8>), CadesError> {
+    let hash = crate::algorithm::hash_of(&info.digest_alg)
+        .ok_or(not("a SignerInfo's digest algorithm is unknown"))?;
+    let digest = info
+        .signed_attrs
+        .iter()
+        .flat_map(|attrs| attrs.iter())
+        .find(|a| a.oid == oid::ID_MESSAGE_DIGEST && a.values.len() == 1)
+        .and_then(|a| a.values.iter().next())
+        .and_then(|v| v.decode_as::<OctetString>().ok())
+        .ok_or(not("a SignerInfo has no message-digest"))?;
+    Ok((hash, digest.as_bytes().to_vec()))
 }
 
 /// `token` with the ats-hash-index-v3 attribute (`index`, DER) among its

@@ -50,7 +50,7 @@ impl Augmentation<'_> {
                 missing: "a revocation source",
             });
         }
-        if level > Level::BLt {
+        if level > Level::BLta {
             return Err(CadesError::LevelUnavailable {
                 level,
                 missing: "support for this level",
@@ -60,9 +60,12 @@ impl Augmentation<'_> {
     }
 }
 
-/// Raises the B-B `signature` to `level`: a signature time-stamp (SHA-256
-/// imprint) for B-T, then the validation data for B-LT; at B-B it comes
-/// back as it is. A TSA failure fails the call (a caller that wants to
+/// Raises `signature` to `level`: a signature time-stamp (SHA-256
+/// imprint) for B-T on every signer without one, then the validation data
+/// of the signers and their TSAs for B-LT, then an archive time-stamp for
+/// B-LTA (over each signer's message-digest, so the document need not be
+/// at hand; on a B-LTA, a further one: renewal). At B-B it comes back as
+/// it is. Signatures made by other products are raised the same way. A TSA failure fails the call (a caller that wants to
 /// downgrade uses [`add_signature_time_stamp`] with
 /// [`TsaFailure::DowngradeToBB`]).
 pub fn augment(
@@ -82,6 +85,16 @@ pub fn augment(
         && let Some(source) = with.revocation
     {
         out = add_validation_data(&out, with.anchors, source, with.at)?;
+    }
+    if level >= Level::BLta
+        && let Some(tsa) = with.tsa
+    {
+        out = crate::archive::add_archive_time_stamp(
+            &out,
+            crate::archive::SignedContent::SignersDigest,
+            tsa,
+            HashAlgorithm::Sha256,
+        )?;
     }
     Ok(out)
 }

@@ -29,8 +29,8 @@ fn certificates(signed: &SignedData) -> Vec<Certificate> {
         .collect()
 }
 
-/// Adds the validation data of every signer (and of every signature
-/// time-stamp's TSA) to `signature`: each path to `anchors` (judged at
+/// Adds the validation data of every signer (and of the TSA of every
+/// signature and archive time-stamp) to `signature`: each path to `anchors` (judged at
 /// `at`), and revocation data from `source` for every certificate on it
 /// except the anchor. Fails, changing nothing, if a path or revocation
 /// data cannot be had.
@@ -53,7 +53,9 @@ pub fn add_validation_data(
             })?;
         paths.push(path);
         for attr in info.unsigned_attrs.iter().flat_map(|a| a.iter()) {
-            if attr.oid != oid::ID_AA_TIME_STAMP_TOKEN {
+            if attr.oid != oid::ID_AA_TIME_STAMP_TOKEN
+                && attr.oid != oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3
+            {
                 continue;
             }
             for value in attr.values.iter() {

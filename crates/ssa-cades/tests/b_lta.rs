@@ -367,3 +367,60 @@ fn b_lt_again(made: &Made) -> Vec<u8> {
     )
     .unwrap()
 }
+
+/// `augment` raises a B-B to B-LTA in one call: ours, and one made by
+/// `openssl cms -sign -cades` (the document is not needed: each archive
+/// time-stamp is over the signer's own message-digest).
+#[test]
+fn augment_raises_b_b_to_b_lta_for_ours_and_openssls() {
+    let made = b_lt();
+    let identity = made.ca.issue("Taro Suzuki", "signer");
+    let tsa = HttpTsa::new(&made.tsa.url()).unwrap();
+    let source = HttpRevocationSource::default();
+    let anchors = anchors(&made.ca);
+    let with = ssa_cades::Augmentation {
+        tsa: Some(&tsa),
+        revocation: Some(&source),
+        anchors: &anchors,
+        at: SystemTime::now(),
+    };
+    let ours = signer_for(&identity).sign(DOC);
+    let theirs = ssa_testkit::openssl::cms_sign(&identity, DOC, &["-cades"]);
+    for (who, b_b) in [("ours", ours), ("OpenSSL's", theirs)] {
+        let b_lta = ssa_cades::augment(b_b.clone(), Level::BLta, &with).unwrap();
+        let report = check(&b_lta, &made.ca);
+        assert_eq!(
+            report.indication(),
+            Indication::TotalPassed,
+            "{who}: {report:#?}"
+        );
+        assert_eq!(report.signers[0].level, Some(Level::BLta), "{who}");
+        assert_eq!(
+            openssl_checks_every_archive_time_stamp(&b_lta, &made.ca),
+            1,
+            "{who}"
+        );
+        let (ok, said) =
+            ssa_testkit::openssl::cms_verify_cades(&b_lta, Some(DOC), &made.ca.ca_pem(), false);
+        assert!(ok, "{who}: {said}");
+        // The signed part of the SignerInfo is the signer's, byte for byte.
+        let before = signed_data(&b_b);
+        let after = signed_data(&b_lta);
+        let signed_part = |s: &ssa_cades::asn1::SignedData| {
+            let info = s.signer_infos.0.iter().next().unwrap();
+            (info.signed_attrs.to_der().unwrap(), info.signature.clone())
+        };
+        assert_eq!(signed_part(&before), signed_part(&after), "{who}");
+        // Raising again renews.
+        let renewed = ssa_cades::augment(b_lta, Level::BLta, &with).unwrap();
+        assert_eq!(
+            openssl_checks_every_archive_time_stamp(&renewed, &made.ca),
+            2,
+            "{who}"
+        );
+        assert_eq!(
+            check(&renewed, &made.ca).indication(),
+            Indication::TotalPassed
+        );
+    }
+}

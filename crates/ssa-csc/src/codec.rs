@@ -121,10 +121,11 @@ pub fn key_curve(key: KeyAlgorithm) -> Option<&'static str> {
 
 /// The conformance levels `signatures/signDoc` takes (CSC spells them
 /// `Ades-B-B` in its table and `AdES-B-B` in its samples: both are taken).
-pub const CONFORMANCE_LEVELS: [(&str, Level); 3] = [
+pub const CONFORMANCE_LEVELS: [(&str, Level); 4] = [
     ("Ades-B-B", Level::BB),
     ("Ades-B-T", Level::BT),
     ("Ades-B-LT", Level::BLt),
+    ("Ades-B-LTA", Level::BLta),
 ];
 
 /// The level a `conformance_level` names.

@@ -22,7 +22,7 @@ pub struct RequestPolicy {
 impl Default for RequestPolicy {
     fn default() -> Self {
         Self {
-            allowed_levels: vec![Level::BB, Level::BT, Level::BLt],
+            allowed_levels: vec![Level::BB, Level::BT, Level::BLt, Level::BLta],
             max_digests_per_sad: 100,
             default_scal: Scal::Scal2,
             scal: HashMap::new(),

@@ -128,6 +128,56 @@ impl RevocationCa {
         identity(d, &name)
     }
 
+    /// Issues a signer certificate (DER) naming this CA's CRL and OCSP URLs
+    /// for the key of `csr_der` (a PKCS#10 request, DER).
+    pub fn issue_from_csr(&self, csr_der: &[u8]) -> Vec<u8> {
+        let _one = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let d = self.dir.path();
+        let name = format!("csr{}", self.counter.fetch_add(1, Ordering::Relaxed));
+        std::fs::write(d.join(format!("{name}.der")), csr_der).expect("write the CSR");
+        run(
+            d,
+            &[
+                "req",
+                "-inform",
+                "DER",
+                "-in",
+                &format!("{name}.der"),
+                "-out",
+                &format!("{name}.csr"),
+            ],
+        );
+        run(
+            d,
+            &[
+                "ca",
+                "-batch",
+                "-config",
+                "ca.cnf",
+                "-extensions",
+                "signer",
+                "-notext",
+                "-in",
+                &format!("{name}.csr"),
+                "-out",
+                &format!("{name}.pem"),
+            ],
+        );
+        run(
+            d,
+            &[
+                "x509",
+                "-in",
+                &format!("{name}.pem"),
+                "-outform",
+                "DER",
+                "-out",
+                &format!("{name}.cert.der"),
+            ],
+        );
+        std::fs::read(d.join(format!("{name}.cert.der"))).expect("the certificate")
+    }
+
     /// Revokes `identity` and publishes a new CRL.
     pub fn revoke(&self, identity: &Identity) {
         {

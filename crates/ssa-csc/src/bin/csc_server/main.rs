@@ -78,7 +78,7 @@ struct ProviderArgs {
     #[arg(long)]
     tsa: Option<String>,
     /// Fetch CRLs and OCSP responses where the certificates say (HTTP), for
-    /// Ades-B-LT (with --tsa); the demo CA's certificates name no such place.
+    /// Ades-B-LT and Ades-B-LTA (with --tsa); the demo CA's certificates name no such place.
     #[arg(long)]
     revocation: bool,
     /// Seconds a bearer token is valid.
