@@ -6,6 +6,8 @@
 //! cargo run --example softhsm [-- --out DIR] [--tsa URL [--tsa-ca FILE]]
 //! ```
 
+#[path = "support/certificate.rs"]
+mod certificate;
 #[path = "quickstart/flow.rs"]
 mod flow;
 #[path = "support/exit.rs"]

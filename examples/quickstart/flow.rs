@@ -1,6 +1,6 @@
 //! The quickstart's story, on any SCDev (shared by `quickstart` and `softhsm`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -58,29 +58,6 @@ pub(crate) fn parse_args(program: &'static str, default_out: &'static str) -> Ar
         },
         Err(error) => error.exit(),
     }
-}
-
-/// A certificate from a PEM or DER file.
-fn read_certificate(path: &Path) -> Result<x509_cert::Certificate, Box<dyn std::error::Error>> {
-    let bytes = std::fs::read(path)?;
-    let der = match std::str::from_utf8(&bytes) {
-        Ok(text) if text.contains("-----BEGIN CERTIFICATE-----") => {
-            let body: String = text
-                .lines()
-                .skip_while(|line| !line.starts_with("-----BEGIN CERTIFICATE-----"))
-                .skip(1)
-                .take_while(|line| !line.starts_with("-----END"))
-                .map(str::trim)
-                .collect();
-            <base64ct::Base64 as base64ct::Encoding>::decode_vec(&body)
-                .map_err(|_| format!("{}: not a PEM certificate", path.display()))?
-        }
-        _ => bytes,
-    };
-    Ok(
-        der::Decode::from_der(&der)
-            .map_err(|_| format!("{}: not a certificate", path.display()))?,
-    )
 }
 
 /// Runs the whole story with `scdev` holding every key, writing into
@@ -149,7 +126,7 @@ pub(crate) fn run(scdev: Arc<dyn Scdev>, args: &Args) -> Result<(), Box<dyn std:
         builder = builder.tsa(Box::new(HttpTsa::new(url)?));
     }
     if let Some(path) = &args.tsa_ca {
-        builder = builder.tsa_anchors(vec![read_certificate(path)?]);
+        builder = builder.tsa_anchors(vec![crate::certificate::read(path)?]);
     }
     let service = builder.build()?;
 

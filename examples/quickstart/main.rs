@@ -10,6 +10,8 @@
 //! cargo run --example quickstart [-- --out DIR] [--tsa http://tsa.example/ [--tsa-ca tsa-ca.pem]]
 //! ```
 
+#[path = "../support/certificate.rs"]
+mod certificate;
 mod flow;
 #[path = "../support/exit.rs"]
 mod support;

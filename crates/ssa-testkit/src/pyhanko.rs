@@ -157,3 +157,28 @@ pub fn archive_imprints(signature: &[u8], document: &[u8]) -> Vec<ArchiveImprint
         })
         .collect()
 }
+
+/// A detached CAdES B-B signature of `document` made by pyHanko with
+/// `identity`'s key (`python/sign_cms.py`).
+pub fn sign_detached(identity: &crate::pki::Identity, document: &[u8]) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let document_path = dir.path().join("document");
+    let out_path = dir.path().join("signature.p7s");
+    std::fs::write(&document_path, document).expect("write the document");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/sign_cms.py");
+    let out = Command::new(python())
+        .arg(script)
+        .arg(&identity.key_pem)
+        .arg(&identity.cert_pem)
+        .arg(&document_path)
+        .arg(&out_path)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "sign_cms.py failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(out_path).expect("the signature")
+}
