@@ -109,8 +109,9 @@ fn not(reason: &'static str) -> CadesError {
 
 /// Adds an archive-time-stamp-v3 from `tsa` (imprint under `hash`, or
 /// under each signer's digest algorithm with [`SignedContent::SignersDigest`])
-/// to every SignerInfo of `signature` (B-LT to B-LTA; again on a B-LTA, a
-/// further one that covers the earlier: renewal). What it covers is
+/// to every SignerInfo of `signature` that has none (B-LT to B-LTA; the
+/// others keep their bytes), or, when all have one, a further one to each
+/// that covers the earlier (renewal). What it covers is
 /// `signature` as it is: add the validation data first
 /// ([`crate::add_validation_data`]). Every byte already there stays.
 pub fn add_archive_time_stamp(
@@ -123,7 +124,21 @@ pub fn add_archive_time_stamp(
     let parts = raw::archive_parts(signature).map_err(|_| not("malformed SignedData"))?;
     let mut infos: Vec<cms::signed_data::SignerInfo> =
         signed.signer_infos.0.iter().cloned().collect();
+    // Signers without an archive time-stamp get one, the others stay byte
+    // for byte; when every signer has one, every signer gets a further one.
+    let archived = |info: &cms::signed_data::SignerInfo| {
+        info.unsigned_attrs
+            .iter()
+            .flat_map(|a| a.iter())
+            .any(|a| a.oid == oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
+    };
+    let renewal = infos.iter().all(archived);
     for raw_info in raw::signer_infos(signature)? {
+        let current = cms::signed_data::SignerInfo::from_der(&raw_info)
+            .map_err(|_| not("malformed SignerInfo"))?;
+        if !renewal && archived(&current) {
+            continue;
+        }
         let (signed_fields, unsigned) =
             raw::signer_parts(&raw_info).map_err(|_| not("malformed SignerInfo"))?;
         let info = infos

@@ -39,12 +39,14 @@ fn check(signature: &[u8], ca: &RevocationCa) -> VerificationReport {
 struct Made {
     ca: RevocationCa,
     tsa: OpensslTsa,
+    identity: ssa_testkit::pki::Identity,
     b_lt: Vec<u8>,
 }
 
 fn b_lt() -> Made {
     let ca = RevocationCa::start("B-LTA CA");
-    let signer = signer_for(&ca.issue("Hanako Yamada", "signer"));
+    let identity = ca.issue("Hanako Yamada", "signer");
+    let signer = signer_for(&identity);
     let tsa = OpensslTsa::start_with(&ca.issue("B-LTA TSA", "tsa"));
     let b_t = ssa_cades::add_signature_time_stamp(
         &signer.sign(DOC),
@@ -61,7 +63,12 @@ fn b_lt() -> Made {
         SystemTime::now(),
     )
     .unwrap();
-    Made { ca, tsa, b_lt }
+    Made {
+        ca,
+        tsa,
+        identity,
+        b_lt,
+    }
 }
 
 fn archive(made: &Made, signature: &[u8]) -> Vec<u8> {
@@ -423,4 +430,118 @@ fn augment_raises_b_b_to_b_lta_for_ours_and_openssls() {
             Indication::TotalPassed
         );
     }
+}
+
+/// A B-LTA is judged at the times its time-stamps prove: the signer's
+/// certificate expired since, or revoked since, still passes; revoked
+/// before the signature time-stamp, it fails.
+#[test]
+fn b_lta_is_judged_at_the_time_its_time_stamps_prove() {
+    use std::time::Duration;
+    let made = b_lt();
+    let b_lta = archive(&made, &made.b_lt);
+    let anchors = anchors(&made.ca);
+
+    // Eleven years on, every certificate has expired (3650 days).
+    let later = SystemTime::now() + Duration::from_secs(11 * 365 * 86_400);
+    let report = verify(
+        &b_lta,
+        Document::Bytes(DOC),
+        &VerifyOptions::new(&anchors, later),
+    );
+    assert_eq!(report.indication(), Indication::TotalPassed, "{report:#?}");
+    assert_eq!(report.signers[0].level, Some(Level::BLta));
+    // Without its time-stamps the same signature is out of bounds.
+    let b_b = signer_for(&made.identity).sign(DOC);
+    assert_eq!(
+        verify(
+            &b_b,
+            Document::Bytes(DOC),
+            &VerifyOptions::new(&anchors, later)
+        )
+        .indication(),
+        Indication::Indeterminate(SubIndication::OutOfBoundsNoPoe)
+    );
+
+    // Revoked after the time-stamps: the fresh CRL and OCSP answer that
+    // say so are added (an archive time-stamp allows that); it passes.
+    std::thread::sleep(Duration::from_secs(2));
+    made.ca.revoke(&made.identity);
+    let with_news = add_validation_data(
+        &b_lta,
+        &anchors,
+        &HttpRevocationSource::default(),
+        SystemTime::now(),
+    )
+    .unwrap();
+    assert_ne!(with_news, b_lta, "no new revocation data was added");
+    let report = check(&with_news, &made.ca);
+    assert_eq!(report.indication(), Indication::TotalPassed, "{report:#?}");
+    assert_eq!(report.signers[0].level, Some(Level::BLta));
+
+    // Revoked before the signature time-stamp: it fails.
+    let tsa = HttpTsa::new(&made.tsa.url()).unwrap();
+    let source = HttpRevocationSource::default();
+    let after_revocation = ssa_cades::augment(
+        signer_for(&made.identity).sign(DOC),
+        Level::BLta,
+        &ssa_cades::Augmentation {
+            tsa: Some(&tsa),
+            revocation: Some(&source),
+            anchors: &anchors,
+            at: SystemTime::now(),
+        },
+    )
+    .unwrap();
+    let report = check(&after_revocation, &made.ca);
+    assert_eq!(
+        report.indication(),
+        Indication::Indeterminate(SubIndication::RevokedNoPoe),
+        "{report:#?}"
+    );
+}
+
+/// A B-LTA co-signed later (連署) and raised to B-LTA again: only the new
+/// signer gets a time-stamp and an archive time-stamp; the first signer's
+/// SignerInfo stays byte for byte, and both pass.
+#[test]
+fn co_signing_a_b_lta_leaves_the_first_signer_byte_for_byte() {
+    let made = b_lt();
+    let b_lta = archive(&made, &made.b_lt);
+    let second = signer_for(&made.ca.issue("Taro Suzuki", "signer"));
+    let digest = HashAlgorithm::Sha256.digest(DOC);
+    let prepared = ssa_cades::prepare(&second.params(&digest, None)).unwrap();
+    let value = ssa_cades::DtbsSigner::sign_dtbs(&second.scdev_signer(), prepared.dtbs()).unwrap();
+    let co_signed = prepared.complete_into(&b_lta, value).unwrap();
+    let tsa = HttpTsa::new(&made.tsa.url()).unwrap();
+    let source = HttpRevocationSource::default();
+    let anchors = anchors(&made.ca);
+    let raised = ssa_cades::augment(
+        co_signed,
+        Level::BLta,
+        &ssa_cades::Augmentation {
+            tsa: Some(&tsa),
+            revocation: Some(&source),
+            anchors: &anchors,
+            at: SystemTime::now(),
+        },
+    )
+    .unwrap();
+    let infos = |signature: &[u8]| -> Vec<Vec<u8>> {
+        signed_data(signature)
+            .signer_infos
+            .0
+            .iter()
+            .map(|i| i.to_der().unwrap())
+            .collect()
+    };
+    let first = infos(&b_lta).remove(0);
+    assert!(infos(&raised).contains(&first), "the first signer changed");
+    let report = check(&raised, &made.ca);
+    assert_eq!(report.signers.len(), 2);
+    assert_eq!(report.indication(), Indication::TotalPassed, "{report:#?}");
+    assert!(
+        report.signers.iter().all(|s| s.level == Some(Level::BLta)),
+        "{report:#?}"
+    );
 }
