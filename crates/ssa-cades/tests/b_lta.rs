@@ -101,6 +101,16 @@ fn openssl_checks_every_archive_time_stamp(signature: &[u8], ca: &RevocationCa) 
 #[test]
 fn b_lta_is_made_verified_and_renewed() {
     let made = b_lt();
+    // Before the first archive time-stamp, the validation data of the
+    // signer's path and of the signature time-stamp's TSA are in: an OCSP
+    // answer for each of the two certificates.
+    let ocsp_answers = signed_data(&made.b_lt)
+        .crls
+        .iter()
+        .flat_map(|s| s.iter())
+        .filter(|c| matches!(c, ssa_cades::asn1::RevocationInfoChoice::Other(_)))
+        .count();
+    assert!(ocsp_answers >= 2, "{ocsp_answers} OCSP answers");
     let b_lta = archive(&made, &made.b_lt);
     let report = check(&b_lta, &made.ca);
     assert_eq!(report.indication(), Indication::TotalPassed, "{report:#?}");
@@ -544,4 +554,76 @@ fn co_signing_a_b_lta_leaves_the_first_signer_byte_for_byte() {
         report.signers.iter().all(|s| s.level == Some(Level::BLta)),
         "{report:#?}"
     );
+}
+
+/// The signed content's hash for the archive time-stamp, three ways: an
+/// enveloping signature's own content, a detached one's document digest,
+/// and a digest under another hash (refused, nothing made).
+#[test]
+fn archive_content_enveloped_digest_and_refused() {
+    let made = b_lt();
+    let tsa = HttpTsa::new(&made.tsa.url()).unwrap();
+    let source = HttpRevocationSource::default();
+    let anchors = anchors(&made.ca);
+    let signer = signer_for(&made.identity);
+    let digest = HashAlgorithm::Sha256.digest(DOC);
+    let enveloping =
+        ssa_cades::sign(&signer.params(&digest, Some(DOC)), &signer.scdev_signer()).unwrap();
+    let with = ssa_cades::Augmentation {
+        tsa: Some(&tsa),
+        revocation: Some(&source),
+        anchors: &anchors,
+        at: SystemTime::now(),
+    };
+    let b_lt = ssa_cades::augment(enveloping, Level::BLt, &with).unwrap();
+    let b_lta =
+        add_archive_time_stamp(&b_lt, SignedContent::Enveloped, &tsa, HashAlgorithm::Sha256)
+            .unwrap();
+    let report = verify(
+        &b_lta,
+        Document::Enveloped,
+        &VerifyOptions::new(&anchors, SystemTime::now()),
+    );
+    assert_eq!(report.indication(), Indication::TotalPassed, "{report:#?}");
+    assert_eq!(report.signers[0].level, Some(Level::BLta));
+
+    // Detached, from the document's digest only; verified from the digest.
+    let b_lta = add_archive_time_stamp(
+        &made.b_lt,
+        SignedContent::Digest {
+            hash: HashAlgorithm::Sha256,
+            value: &digest,
+        },
+        &tsa,
+        HashAlgorithm::Sha256,
+    )
+    .unwrap();
+    let report = verify(
+        &b_lta,
+        Document::Digest {
+            hash: HashAlgorithm::Sha256,
+            value: &digest,
+        },
+        &VerifyOptions::new(&anchors, SystemTime::now()),
+    );
+    assert_eq!(report.indication(), Indication::TotalPassed, "{report:#?}");
+    assert_eq!(report.signers[0].level, Some(Level::BLta));
+    assert_eq!(openssl_checks_every_archive_time_stamp(&b_lta, &made.ca), 1);
+
+    // A SHA-256 digest for a SHA-384 archive time-stamp: refused.
+    let served = made.tsa.served();
+    let refused = add_archive_time_stamp(
+        &made.b_lt,
+        SignedContent::Digest {
+            hash: HashAlgorithm::Sha256,
+            value: &digest,
+        },
+        &tsa,
+        HashAlgorithm::Sha384,
+    );
+    assert!(
+        matches!(refused, Err(ssa_cades::CadesError::NotExtendable { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(made.tsa.served(), served, "the TSA was asked for nothing");
 }
