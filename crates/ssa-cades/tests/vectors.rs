@@ -344,3 +344,45 @@ fn rsa_pss_with_any_salt_length_passes() {
         );
     }
 }
+
+/// `PublicKey::verify_pss` takes exactly the salt length the signature
+/// was made with: 222 for the max-salt vector, not the hash's 32 nor 221.
+#[test]
+fn pss_verification_needs_the_stated_salt_length() {
+    use der::Encode;
+    let bytes = std::fs::read(dir().join("rsa-pss-salt-max.p7s")).unwrap();
+    let info = cms::content_info::ContentInfo::from_der(&bytes).unwrap();
+    let signed: ssa_cades::asn1::SignedData = info.content.decode_as().unwrap();
+    let signer = signed.signer_infos.0.iter().next().unwrap();
+    let mut dtbs = signer.signed_attrs.as_ref().unwrap().to_der().unwrap();
+    dtbs[0] = 0x31;
+    let cert = certificate("rsa-signer");
+    let key = ssa_cades::PublicKey::from_spki_der(
+        &cert
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .unwrap(),
+    )
+    .unwrap();
+    let value = signer.signature.as_bytes();
+    let sha256 = ssa_scdev::HashAlgorithm::Sha256;
+    assert!(key.verify_pss(sha256, 222, &dtbs, value).is_ok());
+    for wrong in [32, 221, 0, 223, 10_000] {
+        assert!(
+            key.verify_pss(sha256, wrong, &dtbs, value).is_err(),
+            "salt {wrong}"
+        );
+    }
+    assert!(
+        key.verify_pss(ssa_scdev::HashAlgorithm::Sha384, 222, &dtbs, value)
+            .is_err()
+    );
+    assert!(key.verify_pss(sha256, 222, b"other", value).is_err());
+    // A value of the wrong length, or not below the modulus: refused.
+    assert!(key.verify_pss(sha256, 222, &dtbs, &value[1..]).is_err());
+    assert!(
+        key.verify_pss(sha256, 222, &dtbs, &vec![0xff; value.len()])
+            .is_err()
+    );
+}

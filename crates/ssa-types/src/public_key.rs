@@ -183,7 +183,8 @@ impl PublicKey {
     /// Verifies an RSASSA-PSS signature (RFC 8017 §8.1.2, MGF1 with the
     /// same hash) whose salt is `salt_len` bytes, whatever that length:
     /// OpenSSL and pyHanko sign with the longest salt the key allows, other
-    /// products with 20 bytes or the hash's length.
+    /// products with 20 bytes or the hash's length. Only public values are
+    /// computed with (RSAVP1 and EMSA-PSS-VERIFY, §5.2.2 and §9.1.2).
     pub fn verify_pss(
         &self,
         hash: HashAlgorithm,
@@ -191,30 +192,37 @@ impl PublicKey {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), InvalidSignature> {
-        use rsa::pkcs1::DecodeRsaPublicKey;
-        if !self.algorithm.is_rsa() {
+        use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
+        use crypto_bigint::{BoxedUint, Odd};
+        let (modulus, exponent) = self.rsa_components().ok_or(InvalidSignature)?;
+        let k = modulus.len();
+        if signature.len() != k || k == 0 {
             return Err(InvalidSignature);
         }
-        let key = rsa::PublicKey::from_pkcs1_der(&self.key).map_err(|_| InvalidSignature)?;
-        let digest = hash.digest(message);
-        let verified = match hash {
-            HashAlgorithm::Sha384 => key.verify(
-                rsa::pss::Pss::<sha2::Sha384>::new_with_salt(salt_len),
-                &digest,
-                signature,
-            ),
-            HashAlgorithm::Sha512 => key.verify(
-                rsa::pss::Pss::<sha2::Sha512>::new_with_salt(salt_len),
-                &digest,
-                signature,
-            ),
-            _ => key.verify(
-                rsa::pss::Pss::<sha2::Sha256>::new_with_salt(salt_len),
-                &digest,
-                signature,
-            ),
-        };
-        verified.map_err(|_| InvalidSignature)
+        let mod_bits = k * 8 - modulus[0].leading_zeros() as usize;
+        if mod_bits < 2 * 8 {
+            return Err(InvalidSignature);
+        }
+        // Precision in whole 64-bit limbs, enough for the modulus.
+        let precision = u32::try_from(k.div_ceil(8) * 64).map_err(|_| InvalidSignature)?;
+        let n = BoxedUint::from_be_slice(&modulus, precision).map_err(|_| InvalidSignature)?;
+        let s = BoxedUint::from_be_slice(signature, precision).map_err(|_| InvalidSignature)?;
+        if s >= n {
+            return Err(InvalidSignature);
+        }
+        let e = BoxedUint::from_be_slice_vartime(&exponent);
+        let n = Option::<Odd<BoxedUint>>::from(Odd::new(n)).ok_or(InvalidSignature)?;
+        let params = BoxedMontyParams::new(n);
+        let m = BoxedMontyForm::new(s, &params).pow(&e).retrieve();
+        let m = m.to_be_bytes();
+        // I2OSP(m, emLen), emBits = modBits - 1.
+        let em_bits = mod_bits - 1;
+        let em_len = em_bits.div_ceil(8);
+        let (leading, em) = m.split_at(m.len() - em_len);
+        if leading.iter().any(|b| *b != 0) {
+            return Err(InvalidSignature);
+        }
+        emsa_pss_verify(hash, &hash.digest(message), em, em_bits, salt_len)
     }
 
     /// The modulus and public exponent of an RSA key (big-endian, no
@@ -272,6 +280,62 @@ fn verify_ecdsa_prehash(
         }
         _ => Err(InvalidSignature),
     }
+}
+
+/// EMSA-PSS-VERIFY (RFC 8017 §9.1.2) of `em` (emBits `em_bits`) for the
+/// message hash `m_hash`, MGF1 over `hash`, a `salt_len`-byte salt.
+fn emsa_pss_verify(
+    hash: HashAlgorithm,
+    m_hash: &[u8],
+    em: &[u8],
+    em_bits: usize,
+    salt_len: usize,
+) -> Result<(), InvalidSignature> {
+    let h_len = hash.digest_len();
+    let em_len = em.len();
+    if em_len < h_len + salt_len + 2 || em.last() != Some(&0xbc) {
+        return Err(InvalidSignature);
+    }
+    let (masked_db, rest) = em.split_at(em_len - h_len - 1);
+    let h = &rest[..h_len];
+    let unused_bits = 8 * em_len - em_bits;
+    let top_mask = 0xffu8.checked_shr(unused_bits as u32).unwrap_or(0);
+    if masked_db[0] & !top_mask != 0 {
+        return Err(InvalidSignature);
+    }
+    let mut db: Vec<u8> = masked_db
+        .iter()
+        .zip(mgf1(hash, h, masked_db.len()))
+        .map(|(a, b)| a ^ b)
+        .collect();
+    db[0] &= top_mask;
+    let padding = em_len - h_len - salt_len - 2;
+    if db[..padding].iter().any(|b| *b != 0) || db[padding] != 0x01 {
+        return Err(InvalidSignature);
+    }
+    let salt = &db[db.len() - salt_len..];
+    let mut m_prime = vec![0u8; 8];
+    m_prime.extend_from_slice(m_hash);
+    m_prime.extend_from_slice(salt);
+    if hash.digest(&m_prime) == h {
+        Ok(())
+    } else {
+        Err(InvalidSignature)
+    }
+}
+
+/// MGF1 (RFC 8017 §B.2.1) over `hash`: `len` bytes from `seed`.
+fn mgf1(hash: HashAlgorithm, seed: &[u8], len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + hash.digest_len());
+    let mut counter: u32 = 0;
+    while out.len() < len {
+        let mut block = seed.to_vec();
+        block.extend_from_slice(&counter.to_be_bytes());
+        out.extend(hash.digest(&block));
+        counter = counter.wrapping_add(1);
+    }
+    out.truncate(len);
+    out
 }
 
 #[cfg(test)]
