@@ -3,10 +3,9 @@
 //! ats-hash-index-v3 of what it covers.
 
 use cms::content_info::ContentInfo;
-use der::asn1::{Any, OctetString, SetOfVec};
+use der::asn1::{OctetString, SetOfVec};
 use der::{Decode, Encode};
 use ssa_types::HashAlgorithm;
-use x509_cert::attr::Attribute;
 
 use crate::algorithm::digest_algorithm;
 use crate::asn1::{AtsHashIndexV3, SignedData};
@@ -65,23 +64,28 @@ pub(crate) fn hash_index(
     unsigned: &UnsignedParts,
     hash: HashAlgorithm,
 ) -> Result<AtsHashIndexV3, der::Error> {
-    let hashed =
-        |items: &mut dyn Iterator<Item = Vec<u8>>| -> Result<Vec<OctetString>, der::Error> {
-            items
-                .map(|item| OctetString::new(hash.digest(&item)))
-                .collect()
-        };
+    let hashed = |items: &mut dyn Iterator<Item = &[u8]>| -> Result<Vec<OctetString>, der::Error> {
+        items
+            .map(|item| OctetString::new(hash.digest(item)))
+            .collect()
+    };
+    // attrType followed by one value: hashed as one stream, not copied.
+    let attribute_value = |attr_type: &[u8], value: &[u8]| -> Result<OctetString, der::Error> {
+        let mut context = ring::digest::Context::new(hash.ring_algorithm());
+        context.update(attr_type);
+        context.update(value);
+        OctetString::new(context.finish().as_ref())
+    };
     Ok(AtsHashIndexV3 {
         hash_ind_algorithm: digest_algorithm(hash),
-        certificates_hash_index: hashed(&mut parts.certificates.iter().cloned())?,
-        crls_hash_index: hashed(&mut parts.crls.iter().cloned())?,
-        unsigned_attr_values_hash_index: hashed(&mut unsigned.iter().flat_map(
-            |(attr_type, values)| {
-                values
-                    .iter()
-                    .map(move |value| [attr_type.as_slice(), value].concat())
-            },
-        ))?,
+        certificates_hash_index: hashed(&mut parts.certificates.iter().map(Vec::as_slice))?,
+        crls_hash_index: hashed(&mut parts.crls.iter().map(Vec::as_slice))?,
+        unsigned_attr_values_hash_index: unsigned
+            .iter()
+            .flat_map(|(attr_type, values)| {
+                values.iter().map(move |v| attribute_value(attr_type, v))
+            })
+            .collect::<Result<_, _>>()?,
     })
 }
 
@@ -127,24 +131,19 @@ pub fn add_archive_time_stamp(
     // Signers without an archive time-stamp get one, the others stay byte
     // for byte; when every signer has one, every signer gets a further one.
     let archived = |info: &cms::signed_data::SignerInfo| {
-        info.unsigned_attrs
-            .iter()
-            .flat_map(|a| a.iter())
-            .any(|a| a.oid == oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
+        extend::has_unsigned(info, oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
     };
     let renewal = infos.iter().all(archived);
     for raw_info in raw::signer_infos(signature)? {
-        let current = cms::signed_data::SignerInfo::from_der(&raw_info)
-            .map_err(|_| not("malformed SignerInfo"))?;
-        if !renewal && archived(&current) {
-            continue;
-        }
-        let (signed_fields, unsigned) =
-            raw::signer_parts(&raw_info).map_err(|_| not("malformed SignerInfo"))?;
         let info = infos
             .iter_mut()
             .find(|info| info.to_der().is_ok_and(|der| der == raw_info))
             .ok_or(not("a SignerInfo is not DER"))?;
+        if !renewal && archived(info) {
+            continue;
+        }
+        let (signed_fields, unsigned) =
+            raw::signer_parts(&raw_info).map_err(|_| not("malformed SignerInfo"))?;
         let (hash, content_hash) = match content {
             SignedContent::SignersDigest => signers_digest(info)?,
             _ => (
@@ -158,16 +157,7 @@ pub fn add_archive_time_stamp(
         let input = imprint_input(&parts, &content_hash, &signed_fields, &index);
         let token = tsa.time_stamp(hash, &hash.digest(&input))?;
         let token = with_hash_index(&token, &index)?;
-        let mut attributes: Vec<Attribute> = info
-            .unsigned_attrs
-            .iter()
-            .flat_map(|a| a.iter().cloned())
-            .collect();
-        attributes.push(Attribute {
-            oid: oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3,
-            values: SetOfVec::try_from(vec![Any::from_der(&token)?])?,
-        });
-        info.unsigned_attrs = Some(SetOfVec::try_from(attributes)?);
+        extend::push_unsigned(info, oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3, &token)?;
     }
     signed.signer_infos.0 = SetOfVec::try_from(infos)?;
     extend::reencode(signature, &signed)
@@ -203,16 +193,7 @@ fn with_hash_index(token: &[u8], index: &[u8]) -> Result<Vec<u8>, CadesError> {
     let [tsa_info] = infos.as_mut_slice() else {
         return Err(not("a time-stamp token with other than one SignerInfo"));
     };
-    let mut attributes: Vec<Attribute> = tsa_info
-        .unsigned_attrs
-        .iter()
-        .flat_map(|a| a.iter().cloned())
-        .collect();
-    attributes.push(Attribute {
-        oid: oid::ID_AA_ATS_HASH_INDEX_V3,
-        values: SetOfVec::try_from(vec![Any::from_der(index)?])?,
-    });
-    tsa_info.unsigned_attrs = Some(SetOfVec::try_from(attributes)?);
+    extend::push_unsigned(tsa_info, oid::ID_AA_ATS_HASH_INDEX_V3, index)?;
     signed.signer_infos.0 = SetOfVec::try_from(infos)?;
     extend::reencode(token, &signed)
 }

@@ -98,12 +98,7 @@ pub fn digest_reader(
     hash: HashAlgorithm,
     reader: &mut dyn std::io::Read,
 ) -> std::io::Result<Vec<u8>> {
-    let algorithm = match hash {
-        HashAlgorithm::Sha384 => &ring::digest::SHA384,
-        HashAlgorithm::Sha512 => &ring::digest::SHA512,
-        _ => &ring::digest::SHA256,
-    };
-    let mut context = ring::digest::Context::new(algorithm);
+    let mut context = ring::digest::Context::new(hash.ring_algorithm());
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
         let n = reader.read(&mut buffer)?;

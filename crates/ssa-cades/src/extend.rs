@@ -2,8 +2,10 @@
 //! without disturbing what is signed.
 
 use cms::content_info::ContentInfo;
-use der::asn1::Any;
+use cms::signed_data::SignerInfo;
+use der::asn1::{Any, ObjectIdentifier, SetOfVec};
 use der::{Decode, Encode};
+use x509_cert::attr::Attribute;
 
 use crate::asn1::SignedData;
 use crate::{CadesError, oid, raw};
@@ -45,4 +47,32 @@ pub(crate) fn reencode(original: &[u8], signed: &SignedData) -> Result<Vec<u8>, 
         ));
     }
     Ok(out)
+}
+
+/// Whether `info` has an unsigned attribute `oid`.
+pub(crate) fn has_unsigned(info: &SignerInfo, oid: ObjectIdentifier) -> bool {
+    info.unsigned_attrs
+        .iter()
+        .flat_map(|attrs| attrs.iter())
+        .any(|a| a.oid == oid)
+}
+
+/// Adds the unsigned attribute `oid` with the one value `value` (DER) to
+/// `info`, the attributes already there kept as they are.
+pub(crate) fn push_unsigned(
+    info: &mut SignerInfo,
+    oid: ObjectIdentifier,
+    value: &[u8],
+) -> Result<(), CadesError> {
+    let mut attributes: Vec<Attribute> = info
+        .unsigned_attrs
+        .iter()
+        .flat_map(|a| a.iter().cloned())
+        .collect();
+    attributes.push(Attribute {
+        oid,
+        values: SetOfVec::try_from(vec![Any::from_der(value)?])?,
+    });
+    info.unsigned_attrs = Some(SetOfVec::try_from(attributes)?);
+    Ok(())
 }

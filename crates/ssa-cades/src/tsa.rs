@@ -4,10 +4,9 @@
 
 use crate::asn1::SignedData;
 use cms::content_info::ContentInfo;
-use der::asn1::{Any, Int, OctetString, SetOfVec};
+use der::asn1::{Int, OctetString, SetOfVec};
 use der::{Decode, Encode};
 use ssa_types::HashAlgorithm;
-use x509_cert::attr::Attribute;
 use x509_cert::ext::pkix::ExtendedKeyUsage;
 
 use crate::algorithm::{digest_algorithm, hash_of};
@@ -190,13 +189,11 @@ pub fn add_signature_time_stamp(
             reason: "not a SignedData",
         })?;
     let mut tokens = Vec::new();
-    let unstamped = signed.signer_infos.0.iter().filter(|info| {
-        !info
-            .unsigned_attrs
-            .iter()
-            .flat_map(|attrs| attrs.iter())
-            .any(|a| a.oid == oid::ID_AA_TIME_STAMP_TOKEN)
-    });
+    let unstamped = signed
+        .signer_infos
+        .0
+        .iter()
+        .filter(|info| !extend::has_unsigned(info, oid::ID_AA_TIME_STAMP_TOKEN));
     for signer_info in unstamped {
         let digest = hash.digest(signer_info.signature.as_bytes());
         match tsa.time_stamp(hash, &digest) {
@@ -240,16 +237,7 @@ pub fn embed_signature_time_stamp(signature: &[u8], token: &[u8]) -> Result<Vec<
         .ok_or(CadesError::NotExtendable {
             reason: "the token stamps no signature value here",
         })?;
-    let mut unsigned: Vec<Attribute> = target
-        .unsigned_attrs
-        .iter()
-        .flat_map(|a| a.iter().cloned())
-        .collect();
-    unsigned.push(Attribute {
-        oid: oid::ID_AA_TIME_STAMP_TOKEN,
-        values: SetOfVec::try_from(vec![Any::from_der(token)?])?,
-    });
-    target.unsigned_attrs = Some(SetOfVec::try_from(unsigned)?);
+    extend::push_unsigned(target, oid::ID_AA_TIME_STAMP_TOKEN, token)?;
     signed.signer_infos.0 = SetOfVec::try_from(infos)?;
     extend::reencode(signature, &signed)
 }

@@ -762,13 +762,24 @@ pub fn verify(
     if raw_infos.len() != signed.signer_infos.0.len() {
         return VerificationReport::broken("malformed SignerInfos");
     }
-    // Hash the document once per digest algorithm used.
-    let mut hashes: Vec<HashAlgorithm> = signed
+    // Hash the document once per digest algorithm used; an archive
+    // time-stamp's imprint may use another, so with one present, under
+    // every hash this crate knows.
+    let archived = signed
         .signer_infos
         .0
         .iter()
-        .filter_map(|i| hash_of(&i.digest_alg))
-        .collect();
+        .any(|info| crate::extend::has_unsigned(info, oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3));
+    let mut hashes: Vec<HashAlgorithm> = if archived {
+        HashAlgorithm::ALL.to_vec()
+    } else {
+        signed
+            .signer_infos
+            .0
+            .iter()
+            .filter_map(|i| hash_of(&i.digest_alg))
+            .collect()
+    };
     hashes.sort();
     hashes.dedup();
     let content_digests: Vec<(HashAlgorithm, Vec<u8>)> = match document {
@@ -875,13 +886,10 @@ fn stream_digests(
     reader: &mut dyn Read,
     hashes: &[HashAlgorithm],
 ) -> std::io::Result<Vec<(HashAlgorithm, Vec<u8>)>> {
-    let algorithms = hashes.iter().map(|h| match h {
-        HashAlgorithm::Sha384 => &ring::digest::SHA384,
-        HashAlgorithm::Sha512 => &ring::digest::SHA512,
-        _ => &ring::digest::SHA256,
-    });
-    let mut contexts: Vec<ring::digest::Context> =
-        algorithms.map(ring::digest::Context::new).collect();
+    let mut contexts: Vec<ring::digest::Context> = hashes
+        .iter()
+        .map(|h| ring::digest::Context::new(h.ring_algorithm()))
+        .collect();
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
         let n = reader.read(&mut buffer)?;

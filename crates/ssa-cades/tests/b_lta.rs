@@ -197,6 +197,50 @@ fn archive_failure(report: &VerificationReport) -> Failure {
     }
 }
 
+/// `signature` with its first SignerInfo's unsigned attributes edited.
+fn edit_unsigned(
+    signature: &[u8],
+    edit: impl FnOnce(Vec<x509_cert::attr::Attribute>) -> Vec<x509_cert::attr::Attribute>,
+) -> Vec<u8> {
+    let mut signed = signed_data(signature);
+    let mut infos: Vec<_> = signed.signer_infos.0.iter().cloned().collect();
+    let attrs = infos[0]
+        .unsigned_attrs
+        .as_ref()
+        .unwrap()
+        .iter()
+        .cloned()
+        .collect();
+    infos[0].unsigned_attrs = Some(der::asn1::SetOfVec::try_from(edit(attrs)).unwrap());
+    signed.signer_infos.0 = der::asn1::SetOfVec::try_from(infos).unwrap();
+    encode(&signed)
+}
+
+/// `attrs` with the (single) value of every `oid` attribute replaced by
+/// `replace(value)`.
+fn replace_value(
+    attrs: Vec<x509_cert::attr::Attribute>,
+    oid: der::asn1::ObjectIdentifier,
+    replace: impl Fn(&[u8]) -> Vec<u8>,
+) -> Vec<x509_cert::attr::Attribute> {
+    attrs
+        .into_iter()
+        .map(|a| {
+            if a.oid != oid {
+                return a;
+            }
+            let value = replace(&a.values.iter().next().unwrap().to_der().unwrap());
+            x509_cert::attr::Attribute {
+                oid,
+                values: der::asn1::SetOfVec::try_from(vec![
+                    der::asn1::Any::from_der(&value).unwrap(),
+                ])
+                .unwrap(),
+            }
+        })
+        .collect()
+}
+
 #[test]
 fn tampering_after_the_archive_time_stamp_fails_each_with_its_reason() {
     let made = b_lt();
@@ -227,35 +271,23 @@ fn tampering_after_the_archive_time_stamp_fails_each_with_its_reason() {
 
     // A modified unsigned attribute: the signature time-stamp replaced by
     // another token over the same signature value.
-    let mut signed = signed_data(&b_lta);
-    let mut infos: Vec<_> = signed.signer_infos.0.iter().cloned().collect();
-    let value = infos[0].signature.as_bytes().to_vec();
+    let value = signed_data(&b_lta)
+        .signer_infos
+        .0
+        .iter()
+        .next()
+        .unwrap()
+        .signature
+        .as_bytes()
+        .to_vec();
     let fresh = HttpTsa::new(&made.tsa.url())
         .unwrap()
         .time_stamp(HashAlgorithm::Sha256, &HashAlgorithm::Sha256.digest(&value))
         .unwrap();
-    let attrs: Vec<_> = infos[0]
-        .unsigned_attrs
-        .as_ref()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            if a.oid == oid::ID_AA_TIME_STAMP_TOKEN {
-                x509_cert::attr::Attribute {
-                    oid: a.oid,
-                    values: der::asn1::SetOfVec::try_from(vec![
-                        der::asn1::Any::from_der(&fresh).unwrap(),
-                    ])
-                    .unwrap(),
-                }
-            } else {
-                a.clone()
-            }
-        })
-        .collect();
-    infos[0].unsigned_attrs = Some(der::asn1::SetOfVec::try_from(attrs).unwrap());
-    signed.signer_infos.0 = der::asn1::SetOfVec::try_from(infos).unwrap();
-    let report = check(&encode(&signed), &made.ca);
+    let replaced = edit_unsigned(&b_lta, |attrs| {
+        replace_value(attrs, oid::ID_AA_TIME_STAMP_TOKEN, |_| fresh.clone())
+    });
+    let report = check(&replaced, &made.ca);
     assert_eq!(
         archive_failure(&report),
         Failure::ArchiveHashIndex("an unsigned attribute value it covers is not in the signature")
@@ -277,19 +309,11 @@ fn tampering_after_the_archive_time_stamp_fails_each_with_its_reason() {
         .find(|a| a.oid == oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
         .unwrap()
         .clone();
-    let mut signed = signed_data(&made.b_lt);
-    let mut infos: Vec<_> = signed.signer_infos.0.iter().cloned().collect();
-    let mut attrs: Vec<_> = infos[0]
-        .unsigned_attrs
-        .as_ref()
-        .unwrap()
-        .iter()
-        .cloned()
-        .collect();
-    attrs.push(other_ats);
-    infos[0].unsigned_attrs = Some(der::asn1::SetOfVec::try_from(attrs).unwrap());
-    signed.signer_infos.0 = der::asn1::SetOfVec::try_from(infos).unwrap();
-    let report = check(&encode(&signed), &made.ca);
+    let copied = edit_unsigned(&made.b_lt, |mut attrs| {
+        attrs.push(other_ats);
+        attrs
+    });
+    let report = check(&copied, &made.ca);
     // Its index names the other signature's certificate.
     assert_eq!(
         archive_failure(&report),
@@ -302,31 +326,14 @@ fn tampering_after_the_archive_time_stamp_fails_each_with_its_reason() {
 
     // An edited index (one of its own hashes listed twice: everything it
     // names is still there) no longer matches the time-stamped imprint.
-    let mut signed = signed_data(&b_lta);
-    let mut infos: Vec<_> = signed.signer_infos.0.iter().cloned().collect();
-    let attrs: Vec<_> = infos[0]
-        .unsigned_attrs
-        .as_ref()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            if a.oid != oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3 {
-                return a.clone();
-            }
-            let token = a.values.iter().next().unwrap().to_der().unwrap();
-            let edited = with_edited_index(&token);
-            x509_cert::attr::Attribute {
-                oid: a.oid,
-                values: der::asn1::SetOfVec::try_from(vec![
-                    der::asn1::Any::from_der(&edited).unwrap(),
-                ])
-                .unwrap(),
-            }
-        })
-        .collect();
-    infos[0].unsigned_attrs = Some(der::asn1::SetOfVec::try_from(attrs).unwrap());
-    signed.signer_infos.0 = der::asn1::SetOfVec::try_from(infos).unwrap();
-    let report = check(&encode(&signed), &made.ca);
+    let edited = edit_unsigned(&b_lta, |attrs| {
+        replace_value(
+            attrs,
+            oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3,
+            with_edited_index,
+        )
+    });
+    let report = check(&edited, &made.ca);
     assert_eq!(archive_failure(&report), Failure::TimeStampImprintMismatch);
     assert_eq!(
         report.indication(),
@@ -336,33 +343,14 @@ fn tampering_after_the_archive_time_stamp_fails_each_with_its_reason() {
 
 /// `token` with its ats-hash-index-v3's first certificate hash listed twice.
 fn with_edited_index(token: &[u8]) -> Vec<u8> {
-    let mut signed = signed_data(token);
-    let mut infos: Vec<_> = signed.signer_infos.0.iter().cloned().collect();
-    let attrs: Vec<_> = infos[0]
-        .unsigned_attrs
-        .as_ref()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            if a.oid != oid::ID_AA_ATS_HASH_INDEX_V3 {
-                return a.clone();
-            }
-            let mut index: ssa_cades::asn1::AtsHashIndexV3 =
-                a.values.iter().next().unwrap().decode_as().unwrap();
+    edit_unsigned(token, |attrs| {
+        replace_value(attrs, oid::ID_AA_ATS_HASH_INDEX_V3, |value| {
+            let mut index = ssa_cades::asn1::AtsHashIndexV3::from_der(value).unwrap();
             let first = index.certificates_hash_index[0].clone();
             index.certificates_hash_index.push(first);
-            x509_cert::attr::Attribute {
-                oid: a.oid,
-                values: der::asn1::SetOfVec::try_from(vec![
-                    der::asn1::Any::encode_from(&index).unwrap(),
-                ])
-                .unwrap(),
-            }
+            index.to_der().unwrap()
         })
-        .collect();
-    infos[0].unsigned_attrs = Some(der::asn1::SetOfVec::try_from(attrs).unwrap());
-    signed.signer_infos.0 = der::asn1::SetOfVec::try_from(infos).unwrap();
-    encode(&signed)
+    })
 }
 
 /// Another B-LT by the same signer over the same document.
@@ -606,6 +594,21 @@ fn archive_content_enveloped_digest_and_refused() {
         },
         &VerifyOptions::new(&anchors, SystemTime::now()),
     );
+    assert_eq!(report.indication(), Indication::TotalPassed, "{report:#?}");
+    assert_eq!(report.signers[0].level, Some(Level::BLta));
+    assert_eq!(openssl_checks_every_archive_time_stamp(&b_lta, &made.ca), 1);
+
+    // An archive time-stamp under another hash than the signer's digest
+    // (SHA-384 over a SHA-256 signature): the verifier hashes the document
+    // under that hash too.
+    let b_lta = add_archive_time_stamp(
+        &made.b_lt,
+        SignedContent::Bytes(DOC),
+        &tsa,
+        HashAlgorithm::Sha384,
+    )
+    .unwrap();
+    let report = check(&b_lta, &made.ca);
     assert_eq!(report.indication(), Indication::TotalPassed, "{report:#?}");
     assert_eq!(report.signers[0].level, Some(Level::BLta));
     assert_eq!(openssl_checks_every_archive_time_stamp(&b_lta, &made.ca), 1);
