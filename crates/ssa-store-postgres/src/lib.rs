@@ -21,7 +21,7 @@ pub use audit::PgAuditSink;
 pub use ledger::PgLedger;
 pub use stores::{
     PgAccountStore, PgBearerTokenStore, PgChallengeStore, PgCredentialStore, PgEnrolmentStore,
-    PgLockoutStore,
+    PgGrantStore, PgLockoutStore,
 };
 
 /// The schema versions this crate knows, in order: each one's SQL runs once,
@@ -29,10 +29,11 @@ pub use stores::{
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_stores.sql")),
     (2, include_str!("../migrations/0002_ledger_functions.sql")),
+    (3, include_str!("../migrations/0003_grants.sql")),
 ];
 
 /// The newest schema version this crate writes and reads.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// Taken (as a transaction-scoped advisory lock) by every migration, so
 /// nodes starting together migrate one after another.
@@ -154,6 +155,7 @@ impl Database {
             audit: Arc::new(PgAuditSink::new(self.clone())),
             accounts: Arc::new(PgAccountStore::new(self.clone())),
             bearer_tokens: Arc::new(PgBearerTokenStore::new(self.clone())),
+            grants: Arc::new(PgGrantStore::new(self.clone())),
         }
     }
 

@@ -1,5 +1,5 @@
 //! The keyed stores: lockout, challenges, enrolments, credentials, bearer
-//! sessions, accounts. Each change is one statement, or one transaction
+//! sessions, OAuth2 grants, accounts. Each change is one statement, or one transaction
 //! that first locks the row it changes (`SELECT … FOR UPDATE`), so no
 //! change is lost whatever node makes it.
 
@@ -7,8 +7,8 @@ use postgres::Row;
 use postgres::types::Type;
 use ssa_store::{
     AccountStore, AuthState, BearerSession, BearerTokenStore, ChallengeStore, CredentialStore,
-    EnrolmentStore, Inserted, LockoutStore, PendingChallenge, RecordChange, StateChange,
-    StoreError, StoredCredential,
+    EnrolmentStore, Grant, GrantStore, Inserted, LockoutStore, PendingChallenge, RecordChange,
+    StateChange, StoreError, StoredCredential,
 };
 
 use crate::{Database, Fail, Mark, check_key, holdable, int, uint};
@@ -367,6 +367,69 @@ impl BearerTokenStore for PgBearerTokenStore {
                 .execute("DELETE FROM ssa_bearer_session WHERE key = $1", &[&key])
                 .unknown()?;
             Ok(n == 1)
+        })
+    }
+}
+
+store!(
+    /// [`GrantStore`] on PostgreSQL: `take` is one `DELETE … RETURNING`,
+    /// so of every node asking for a grant (a code exchanged twice at
+    /// once), one gets it.
+    PgGrantStore
+);
+
+fn grant(row: &Row) -> Grant {
+    Grant {
+        kind: row.get(0),
+        expires: uint(row.get(1)),
+        sealed: row.get(2),
+    }
+}
+
+impl GrantStore for PgGrantStore {
+    fn put(&self, key: &str, grant: &Grant, now: u64) -> Result<(), StoreError> {
+        check_key(key)?;
+        self.db.run("store grant", |c| {
+            let mut tx = c.transaction().before()?;
+            tx.execute("DELETE FROM ssa_grant WHERE expires <= $1", &[&int(now)])
+                .before()?;
+            tx.execute(
+                "INSERT INTO ssa_grant (key, kind, expires, sealed) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (key) DO UPDATE SET kind = $2, expires = $3, sealed = $4",
+                &[&key, &grant.kind, &int(grant.expires), &grant.sealed],
+            )
+            .before()?;
+            tx.commit().unknown()
+        })
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Grant>, StoreError> {
+        if !holdable(key) {
+            return Ok(None);
+        }
+        self.db.run("read grant", |c| {
+            let row = c
+                .query_opt(
+                    "SELECT kind, expires, sealed FROM ssa_grant WHERE key = $1",
+                    &[&key],
+                )
+                .before()?;
+            Ok(row.as_ref().map(grant))
+        })
+    }
+
+    fn take(&self, key: &str) -> Result<Option<Grant>, StoreError> {
+        if !holdable(key) {
+            return Ok(None);
+        }
+        self.db.run("take grant", |c| {
+            let row = c
+                .query_opt(
+                    "DELETE FROM ssa_grant WHERE key = $1 RETURNING kind, expires, sealed",
+                    &[&key],
+                )
+                .unknown()?;
+            Ok(row.as_ref().map(grant))
         })
     }
 }

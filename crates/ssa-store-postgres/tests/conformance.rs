@@ -8,11 +8,11 @@ use std::sync::{Arc, OnceLock};
 use ssa_store::conformance::{self, Pair};
 use ssa_store::{
     AccountStore, AuditSink, BearerTokenStore, ChallengeStore, ConsumptionLedger, CredentialStore,
-    EnrolmentStore, LockoutStore,
+    EnrolmentStore, GrantStore, LockoutStore,
 };
 use ssa_store_postgres::{
     Database, PgAccountStore, PgAuditSink, PgBearerTokenStore, PgChallengeStore, PgCredentialStore,
-    PgEnrolmentStore, PgLedger, PgLockoutStore,
+    PgEnrolmentStore, PgGrantStore, PgLedger, PgLockoutStore,
 };
 use ssa_testkit::postgres::Cluster;
 
@@ -86,6 +86,7 @@ suite!(
     BearerTokenStore,
     PgBearerTokenStore::new
 );
+suite!(grant_store, grant_store, GrantStore, PgGrantStore::new);
 suite!(
     account_store,
     account_store,

@@ -312,7 +312,7 @@ fn a_database_of_version_1_is_upgraded_with_a_reservation_in_flight() {
             &name,
             "SELECT string_agg(version::text, ',' ORDER BY version) FROM ssa_schema"
         ),
-        "1,2"
+        "1,2,3"
     );
     // The new functions end the old reservation: spent, and no more.
     ledger.commit(&Reservation::new("sad", "7")).unwrap();

@@ -7,10 +7,10 @@ use crate::conformance::{self, Pair};
 use crate::{
     AccountStore, AuditSink, BearerTokenStore, ChallengeStore, ConsumptionLedger, CredentialStore,
     Durability, EnrolmentStore, FileAccountStore, FileAuditSink, FileBearerTokenStore,
-    FileChallengeStore, FileCredentialStore, FileEnrolmentStore, FileLedger, FileLockoutStore,
-    LockoutStore, MemoryAccountStore, MemoryAuditSink, MemoryBearerTokenStore,
-    MemoryChallengeStore, MemoryCredentialStore, MemoryEnrolmentStore, MemoryLedger,
-    MemoryLockoutStore,
+    FileChallengeStore, FileCredentialStore, FileEnrolmentStore, FileGrantStore, FileLedger,
+    FileLockoutStore, GrantStore, LockoutStore, MemoryAccountStore, MemoryAuditSink,
+    MemoryBearerTokenStore, MemoryChallengeStore, MemoryCredentialStore, MemoryEnrolmentStore,
+    MemoryGrantStore, MemoryLedger, MemoryLockoutStore,
 };
 
 #[test]
@@ -213,6 +213,30 @@ fn file_bearer_token_store() {
         Pair {
             a: Arc::new(FileBearerTokenStore::open(dir.path()).unwrap()),
             b: Arc::new(FileBearerTokenStore::open(dir.path()).unwrap()),
+            guard: Box::new(dir),
+        }
+    });
+}
+
+#[test]
+fn memory_grant_store() {
+    conformance::grant_store(&|| {
+        let store: Arc<dyn GrantStore> = Arc::new(MemoryGrantStore::new());
+        Pair {
+            a: Arc::clone(&store),
+            b: store,
+            guard: Box::new(()),
+        }
+    });
+}
+
+#[test]
+fn file_grant_store() {
+    conformance::grant_store(&|| {
+        let dir = tempfile::tempdir().unwrap();
+        Pair {
+            a: Arc::new(FileGrantStore::open(dir.path()).unwrap()),
+            b: Arc::new(FileGrantStore::open(dir.path()).unwrap()),
             guard: Box::new(dir),
         }
     });

@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use crate::{
     AccountStore, Appended, AuditSink, AuthState, BearerSession, BearerTokenStore, ChallengeStore,
-    ConsumptionLedger, CredentialStore, EnrolmentStore, Inserted, LedgerError, LockoutStore,
-    PendingChallenge, StoreError, StoredCredential, UseRequest,
+    ConsumptionLedger, CredentialStore, EnrolmentStore, Grant, GrantStore, Inserted, LedgerError,
+    LockoutStore, PendingChallenge, StoreError, StoredCredential, UseRequest,
 };
 
 /// Two handles on one fresh, empty store, and whatever must live as long
@@ -929,6 +929,80 @@ fn keys_no_store_could_hold_are_unknown(pair: &Pair<dyn BearerTokenStore>) {
 fn expired_sessions_are_forgotten_on_put(pair: &Pair<dyn BearerTokenStore>) {
     pair.a.put("old", &session("alice", 100), 50).unwrap();
     pair.a.put("new", &session("alice", 1_000), 200).unwrap();
+    assert_eq!(pair.b.get("old").unwrap(), None);
+    assert!(pair.b.get("new").unwrap().is_some());
+}
+
+/// Runs every grant-store case on stores from `fresh`.
+pub fn grant_store(fresh: &dyn Fn() -> Pair<dyn GrantStore>) {
+    a_grant_is_read_until_taken_once(&fresh());
+    racing_takers_get_a_grant_once(&fresh());
+    grant_keys_no_store_could_hold_are_unknown(&fresh());
+    expired_grants_are_forgotten_on_put(&fresh());
+}
+
+fn grant(kind: &str, expires: u64) -> Grant {
+    Grant {
+        kind: kind.into(),
+        expires,
+        sealed: format!("{kind}-{expires}").into_bytes(),
+    }
+}
+
+fn a_grant_is_read_until_taken_once(pair: &Pair<dyn GrantStore>) {
+    let g = grant("code", 1_000);
+    pair.a.put("k1", &g, 10).unwrap();
+    pair.a.put("k2", &grant("page", 1_000), 10).unwrap();
+    assert_eq!(pair.b.get("k1").unwrap(), Some(g.clone()));
+    assert_eq!(
+        pair.b.get("k1").unwrap(),
+        Some(g.clone()),
+        "get takes nothing"
+    );
+    assert_eq!(pair.b.take("k1").unwrap(), Some(g));
+    assert_eq!(pair.a.take("k1").unwrap(), None, "taken twice");
+    assert_eq!(pair.a.get("k1").unwrap(), None);
+    assert_eq!(pair.a.get("k2").unwrap().unwrap().kind, "page");
+}
+
+fn racing_takers_get_a_grant_once(pair: &Pair<dyn GrantStore>) {
+    const KEYS: usize = 100;
+    const TAKERS: usize = 4;
+    for i in 0..KEYS {
+        pair.a
+            .put(&format!("race-{i}"), &grant("code", 1_000), 10)
+            .unwrap();
+    }
+    let won = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for t in 0..TAKERS {
+            let store = if t % 2 == 0 { &pair.a } else { &pair.b };
+            let won = &won;
+            scope.spawn(move || {
+                for i in 0..KEYS {
+                    if store.take(&format!("race-{i}")).unwrap().is_some() {
+                        won.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(won.into_inner(), KEYS, "a grant was taken twice, or lost");
+}
+
+fn grant_keys_no_store_could_hold_are_unknown(pair: &Pair<dyn GrantStore>) {
+    assert_eq!(pair.a.get("").unwrap(), None);
+    assert_eq!(pair.a.get(&"x".repeat(4096)).unwrap(), None);
+    assert_eq!(pair.a.take(&"x".repeat(4096)).unwrap(), None);
+    assert!(matches!(
+        pair.a.put("", &grant("code", 1_000), 10),
+        Err(StoreError::InvalidKey { .. })
+    ));
+}
+
+fn expired_grants_are_forgotten_on_put(pair: &Pair<dyn GrantStore>) {
+    pair.a.put("old", &grant("code", 100), 50).unwrap();
+    pair.a.put("new", &grant("code", 1_000), 200).unwrap();
     assert_eq!(pair.b.get("old").unwrap(), None);
     assert!(pair.b.get("new").unwrap().is_some());
 }

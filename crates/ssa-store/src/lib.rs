@@ -9,6 +9,7 @@ mod credential;
 pub mod durable;
 mod enrolment;
 mod error;
+mod grant;
 mod ledger;
 mod ledger_file;
 mod lockout;
@@ -40,6 +41,7 @@ pub use credential::{
 };
 pub use enrolment::{EnrolmentStore, FileEnrolmentStore, Inserted, MemoryEnrolmentStore};
 pub use error::{StoreError, io};
+pub use grant::{FileGrantStore, Grant, GrantStore, MemoryGrantStore};
 pub use ledger::{
     ConsumptionLedger, Forgotten, LedgerError, MemoryLedger, Reservation, UseRequest,
 };

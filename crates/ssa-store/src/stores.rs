@@ -8,7 +8,8 @@ use std::sync::Arc;
 use crate::{
     AccountStore, AuditSink, BearerTokenStore, ChallengeStore, ConsumptionLedger, CredentialStore,
     Durability, FileAccountStore, FileAuditSink, FileBearerTokenStore, FileChallengeStore,
-    FileCredentialStore, FileLedger, FileLockoutStore, LockoutStore, StoreError, io,
+    FileCredentialStore, FileGrantStore, FileLedger, FileLockoutStore, GrantStore, LockoutStore,
+    StoreError, io,
 };
 
 /// Every store, opened together.
@@ -28,12 +29,14 @@ pub struct Stores {
     pub accounts: Arc<dyn AccountStore>,
     /// A server's bearer sessions.
     pub bearer_tokens: Arc<dyn BearerTokenStore>,
+    /// A server's OAuth2 grants: consent-page sessions, codes, tokens.
+    pub grants: Arc<dyn GrantStore>,
 }
 
 impl Stores {
     /// The file stores in `dir` (made on first use): `ledger.journal`,
     /// `lockout/`, `challenges/`, `registry/`, `audit.log` (with
-    /// `durability`), `accounts/`, `tokens/`. Processes on one machine may
+    /// `durability`), `accounts/`, `tokens/`, `grants/`. Processes on one machine may
     /// share the directory. `now` (seconds since the Unix epoch, less the
     /// SAM's clock skew): the file ledger may drop SADs expired before it.
     pub fn files(dir: &Path, now: u64, durability: Durability) -> Result<Self, StoreError> {
@@ -46,6 +49,7 @@ impl Stores {
             audit: Arc::new(FileAuditSink::open(dir.join("audit.log"), durability)?),
             accounts: Arc::new(FileAccountStore::open(dir.join("accounts"))?),
             bearer_tokens: Arc::new(FileBearerTokenStore::open(dir.join("tokens"))?),
+            grants: Arc::new(FileGrantStore::open(dir.join("grants"))?),
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The file backends shared by two real processes (a property that spans
 //! processes gets a test with processes): credential updates are all kept,
-//! of racing enrolments one is stored per id, and a SAD yields `num` uses.
+//! of racing enrolments one is stored per id, a SAD yields `num` uses, and
+//! each OAuth2 grant (an authorization code) is taken by one process.
 //!
 //! Own harness: the binary is the parent (no arguments) and a worker
 //! (`worker DIR TAG`).
@@ -12,13 +13,15 @@ use std::process::Command;
 
 use ssa_store::{
     ConsumptionLedger, CredentialStore, EnrolmentStore, FileCredentialStore, FileEnrolmentStore,
-    FileLedger, Inserted, LedgerError, StoredCredential, UseRequest,
+    FileGrantStore, FileLedger, Grant, GrantStore, Inserted, LedgerError, StoredCredential,
+    UseRequest,
 };
 
 const UPDATES: usize = 100;
 const IDS: usize = 100;
 const ATTEMPTS: u32 = 300;
 const NUM: u32 = 40;
+const GRANTS: usize = 100;
 
 /// Waits until both workers have opened their stores, so the races overlap.
 fn both_ready(dir: &Path, tag: &str) {
@@ -38,6 +41,7 @@ fn worker(dir: &Path, tag: &str) {
     let credentials = FileCredentialStore::open(dir.join("credentials")).unwrap();
     let enrolments = FileEnrolmentStore::open(dir.join("enrolments")).unwrap();
     let ledger = FileLedger::open(dir.join("ledger.journal"), 0).unwrap();
+    let grants = FileGrantStore::open(dir.join("grants")).unwrap();
     both_ready(dir, tag);
     let mut stored = 0;
     for i in 0..UPDATES.max(IDS) {
@@ -78,7 +82,13 @@ fn worker(dir: &Path, tag: &str) {
             Err(e) => panic!("{e:?}"),
         }
     }
-    println!("{stored} {used}");
+    let mut taken = 0;
+    for i in 0..GRANTS {
+        if grants.take(&format!("code-{i}")).unwrap().is_some() {
+            taken += 1;
+        }
+    }
+    println!("{stored} {used} {taken}");
 }
 
 fn parent() -> Result<(), String> {
@@ -96,6 +106,17 @@ fn parent() -> Result<(), String> {
     if created != Inserted::Stored {
         return Err("a fresh store had the credential".into());
     }
+    let grants = FileGrantStore::open(d.join("grants")).map_err(|e| e.to_string())?;
+    for i in 0..GRANTS {
+        let grant = Grant {
+            kind: "code".into(),
+            expires: u64::MAX,
+            sealed: vec![1, 2, 3],
+        };
+        grants
+            .put(&format!("code-{i}"), &grant, 0)
+            .map_err(|e| e.to_string())?;
+    }
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let children: Vec<_> = ["a", "b"]
         .iter()
@@ -109,7 +130,7 @@ fn parent() -> Result<(), String> {
         })
         .collect::<Result<_, _>>()
         .map_err(|e| e.to_string())?;
-    let (mut stored, mut used) = (0, 0);
+    let (mut stored, mut used, mut taken) = (0, 0, 0);
     for child in children {
         let output = child.wait_with_output().map_err(|e| e.to_string())?;
         if !output.status.success() {
@@ -119,6 +140,7 @@ fn parent() -> Result<(), String> {
         let mut numbers = text.split_whitespace().map(str::parse::<usize>);
         stored += numbers.next().and_then(Result::ok).ok_or("no count")?;
         used += numbers.next().and_then(Result::ok).ok_or("no count")?;
+        taken += numbers.next().and_then(Result::ok).ok_or("no count")?;
     }
     let record = FileCredentialStore::open(d.join("credentials"))
         .and_then(|store| store.get("shared"))
@@ -126,11 +148,11 @@ fn parent() -> Result<(), String> {
         .ok_or("the credential vanished")?
         .record;
     println!(
-        "processes: {} of {} credential updates kept, {stored} enrolments stored for {IDS} ids, {used} uses of a SAD of {NUM}",
+        "processes: {} of {} credential updates kept, {stored} enrolments stored for {IDS} ids, {used} uses of a SAD of {NUM}, {taken} of {GRANTS} grants taken",
         record.len(),
         2 * UPDATES
     );
-    if record.len() == 2 * UPDATES && stored == IDS && used == NUM as usize {
+    if record.len() == 2 * UPDATES && stored == IDS && used == NUM as usize && taken == GRANTS {
         Ok(())
     } else {
         Err("a store lost or doubled something across processes".into())
