@@ -53,6 +53,19 @@ impl SigningService {
         Ok(ids)
     }
 
+    /// The signer who owns `credential`, for a server that meets the
+    /// signer through the credential (a consent page opened for it): an
+    /// unknown credential is [`ServiceError::UnknownCredential`].
+    pub fn owner_of(&self, credential: &str) -> Result<String, ServiceError> {
+        self.inner
+            .registry
+            .get(credential)?
+            .map(|record| record.signer)
+            .ok_or_else(|| ServiceError::UnknownCredential {
+                credential: credential.to_owned(),
+            })
+    }
+
     /// What `credential` offers, told to `signer`. Another signer's
     /// credential is [`ServiceError::UnknownCredential`], as one that does
     /// not exist. A disabled credential is still described (`disabled`).

@@ -99,6 +99,15 @@ impl CscError {
         )
     }
 
+    /// An OAuth2 error (RFC 6749 §5.2) with its status.
+    pub(crate) fn oauth(status: u16, code: &'static str, description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            code,
+            description,
+        )
+    }
+
     /// 413: the request body is over the limit.
     pub fn too_large(limit: usize) -> Self {
         Self::new(

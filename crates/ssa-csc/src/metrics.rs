@@ -24,7 +24,7 @@ pub struct Metrics {
 
 /// The endpoints a label may name; anything else is `other` (a client
 /// cannot grow the label set).
-pub(crate) const ENDPOINTS: [&str; 17] = [
+pub(crate) const ENDPOINTS: [&str; 23] = [
     "/csc/v1/info",
     "/csc/v1/auth/login",
     "/csc/v1/auth/revoke",
@@ -32,6 +32,9 @@ pub(crate) const ENDPOINTS: [&str; 17] = [
     "/csc/v1/credentials/info",
     "/csc/v1/credentials/authorize",
     "/csc/v1/signatures/signHash",
+    "/csc/v1/oauth2/authorize",
+    "/csc/v1/oauth2/token",
+    "/csc/v1/oauth2/revoke",
     "/csc/v2/info",
     "/csc/v2/auth/login",
     "/csc/v2/auth/revoke",
@@ -40,6 +43,9 @@ pub(crate) const ENDPOINTS: [&str; 17] = [
     "/csc/v2/credentials/authorize",
     "/csc/v2/signatures/signHash",
     "/csc/v2/signatures/signDoc",
+    "/csc/v2/oauth2/authorize",
+    "/csc/v2/oauth2/token",
+    "/csc/v2/oauth2/revoke",
     "/healthz",
     "/readyz",
 ];

@@ -384,7 +384,10 @@ impl Provider {
         let tokens = BearerTokens::new(Arc::clone(&stores.bearer_tokens), options.token_lifetime);
         let mut settings = options.settings;
         settings.recover_audit |= options.database.is_some();
-        let csc = Arc::new(CscService::new(signing, accounts, tokens, settings)?);
+        let csc = Arc::new(
+            CscService::new(signing, accounts, tokens, settings)?
+                .with_grants(Arc::clone(&stores.grants)),
+        );
         Ok(Self {
             csc,
             scdev,

@@ -13,9 +13,10 @@ use tower::ServiceBuilder;
 use crate::error::{Cause, CscError, Refused};
 use crate::handler::{RequestId, Signed};
 use crate::service::CscService;
-use crate::{v1, v2};
+use crate::{oauth, v1, v2};
 
-/// The CSC API over `csc`: v1.0.4 under `/csc/v1`, v2 under `/csc/v2`,
+/// The CSC API over `csc`: v1.0.4 under `/csc/v1`, v2 under `/csc/v2`
+/// (each with `oauth2/authorize`, `oauth2/token`, `oauth2/revoke`),
 /// `/healthz` and `/readyz`. Mount it in an application's own router, or
 /// serve it as it is. Requests beyond the in-flight bound are refused at
 /// once (503) and those over the time bound fail (503); bodies over the
@@ -29,7 +30,13 @@ pub fn router(csc: Arc<CscService>) -> Router {
         .route("/credentials/list", post(v1::list))
         .route("/credentials/info", post(v1::credential_info))
         .route("/credentials/authorize", post(v1::authorize))
-        .route("/signatures/signHash", post(v1::sign_hash));
+        .route("/signatures/signHash", post(v1::sign_hash))
+        .route(
+            "/oauth2/authorize",
+            get(oauth::http::authorize).post(oauth::http::answer),
+        )
+        .route("/oauth2/token", post(oauth::http::token))
+        .route("/oauth2/revoke", post(oauth::http::revoke));
     let v2 = Router::new()
         .route("/info", post(v2::info).get(v2::info))
         .route("/auth/login", post(v1::login))
@@ -38,7 +45,13 @@ pub fn router(csc: Arc<CscService>) -> Router {
         .route("/credentials/info", post(v2::credential_info))
         .route("/credentials/authorize", post(v2::authorize))
         .route("/signatures/signHash", post(v2::sign_hash))
-        .route("/signatures/signDoc", post(v2::sign_doc));
+        .route("/signatures/signDoc", post(v2::sign_doc))
+        .route(
+            "/oauth2/authorize",
+            get(oauth::http::authorize).post(oauth::http::answer),
+        )
+        .route("/oauth2/token", post(oauth::http::token))
+        .route("/oauth2/revoke", post(oauth::http::revoke));
     Router::new()
         .nest("/csc/v1", v1)
         .nest("/csc/v2", v2)

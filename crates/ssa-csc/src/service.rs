@@ -65,6 +65,8 @@ pub struct CscSettings {
     /// unconfirmed; off for files, where an operator fixes the disk first
     /// (docs/operations.md). The provider turns it on with a database.
     pub recover_audit: bool,
+    /// The OAuth2 flow (`oauth2/authorize`, the consent page).
+    pub oauth: crate::oauth::OAuthSettings,
 }
 
 impl Default for CscSettings {
@@ -75,6 +77,7 @@ impl Default for CscSettings {
             sad_lifetime: 300,
             limits: Limits::default(),
             recover_audit: false,
+            oauth: crate::oauth::OAuthSettings::default(),
         }
     }
 }
@@ -108,6 +111,7 @@ pub struct CscService {
     tokens: BearerTokens,
     settings: CscSettings,
     metrics: Metrics,
+    grants: crate::oauth::Grants,
 }
 
 /// Seconds since the Unix epoch.
@@ -131,7 +135,21 @@ impl CscService {
             tokens,
             settings,
             metrics: Metrics::new()?,
+            grants: crate::oauth::Grants::new(Arc::new(ssa::store::MemoryGrantStore::new())),
         })
+    }
+
+    /// Keeps the OAuth2 flow's grants (consent sessions, codes, tokens) in
+    /// `store` (by default in memory: one process only). Nodes that share
+    /// a database share it, so a flow begun on one completes on another.
+    #[must_use]
+    pub fn with_grants(mut self, store: Arc<dyn ssa::store::GrantStore>) -> Self {
+        self.grants = crate::oauth::Grants::new(store);
+        self
+    }
+
+    pub(crate) fn grants(&self) -> &crate::oauth::Grants {
+        &self.grants
     }
 
     /// The metrics.
@@ -187,7 +205,32 @@ impl CscService {
         let (signer, password) = basic.and_then(parse_basic).ok_or_else(|| {
             CscError::authentication_error("HTTP Basic credentials are required", false)
         })?;
-        match self.accounts.login(&signer, &Pin::new(password.as_str())) {
+        self.sign_in(&signer, &Pin::new(password.as_str()))?;
+        self.issue_bearer(&signer, now)
+    }
+
+    /// A new bearer token for `signer`.
+    pub(crate) fn issue_bearer(
+        &self,
+        signer: &str,
+        now: SystemTime,
+    ) -> Result<BearerToken, CscError> {
+        self.tokens
+            .issue(signer, secs(now))
+            .map_err(|e| CscError::unavailable(format!("bearer token store: {e}")))
+    }
+
+    /// Revokes a bearer token (unknown: nothing happens).
+    pub(crate) fn revoke_bearer(&self, token: &str) -> Result<(), CscError> {
+        self.tokens
+            .revoke(token)
+            .map(|_| ())
+            .map_err(|e| CscError::unavailable(format!("bearer token store: {e}")))
+    }
+
+    /// Checks an account's password (failures count toward its lockout).
+    pub(crate) fn sign_in(&self, signer: &str, password: &Pin) -> Result<(), CscError> {
+        match self.accounts.login(signer, password) {
             Ok(()) => {}
             Err(e @ AccountError::Refused { locked, .. }) => {
                 return Err(CscError::authentication_error(e.to_string(), locked));
@@ -197,9 +240,7 @@ impl CscService {
             }
             Err(e) => return Err(CscError::unavailable(e.to_string())),
         }
-        self.tokens
-            .issue(&signer, secs(now))
-            .map_err(|e| CscError::unavailable(format!("bearer token store: {e}")))
+        Ok(())
     }
 
     /// `auth/revoke`: the bearer's own token (or, with `token` given,
@@ -353,7 +394,7 @@ impl CscService {
 }
 
 /// The user name and password of an `Authorization: Basic …` value.
-fn parse_basic(value: &str) -> Option<(String, Zeroizing<String>)> {
+pub(crate) fn parse_basic(value: &str) -> Option<(String, Zeroizing<String>)> {
     use base64ct::{Base64, Encoding};
     let (scheme, encoded) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {

@@ -238,8 +238,8 @@ pub(crate) async fn authorize(
 struct SignHashRequest {
     #[serde(rename = "credentialID", alias = "credential_id")]
     credential: String,
-    #[serde(rename = "SAD", alias = "sad")]
-    sad: SecretText,
+    #[serde(rename = "SAD", alias = "sad", default)]
+    sad: Option<SecretText>,
     hash: Vec<String>,
     #[serde(rename = "hashAlgo", alias = "hash_algo", default)]
     hash_algo: Option<String>,
@@ -260,14 +260,15 @@ pub(crate) async fn sign_hash(
     let bearer = bearer(&headers);
     blocking(&csc, move |csc| {
         let now = SystemTime::now();
-        let signer = csc.signer(bearer.as_deref(), now)?;
+        let authority = csc.signing_bearer(bearer.as_deref(), now)?;
         let request = request?;
+        let (signer, sad) = authority.authority(request.sad.as_ref(), &request.credential)?;
         sign_hash_answer(
             csc,
             &signer,
             SignHashArgs {
                 credential: &request.credential,
-                sad: &request.sad,
+                sad: &sad,
                 hashes: &request.hash,
                 hashes_name: "hash",
                 hash_oid: request.hash_algo.as_deref(),
@@ -286,7 +287,7 @@ pub(crate) async fn sign_hash(
 /// for errors, differ).
 pub(crate) struct SignHashArgs<'a> {
     pub(crate) credential: &'a str,
-    pub(crate) sad: &'a SecretText,
+    pub(crate) sad: &'a Sad,
     pub(crate) hashes: &'a [String],
     pub(crate) hashes_name: &'static str,
     pub(crate) hash_oid: Option<&'a str>,
@@ -314,7 +315,7 @@ pub(crate) fn sign_hash_answer(
     let signatures = csc.sign_hash(
         signer,
         args.credential,
-        &Sad::new(args.sad.expose()),
+        args.sad,
         &hashes,
         algorithm,
         Some(request_id),

@@ -9,7 +9,7 @@ use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use ssa::sad::{Amr, Otp, Sad, SigningMode};
+use ssa::sad::{Amr, Otp, SigningMode};
 use ssa::{CredentialInfo, Pin, SignatureAlgorithm};
 
 use crate::codec::{self, SecretText};
@@ -33,10 +33,12 @@ pub(crate) async fn info(State(csc): State<Arc<CscService>>) -> Json<Value> {
         "region": "",
         "lang": "en-US",
         "description": settings.description,
-        "authType": ["basic"],
+        "authType": ["basic", "oauth2code"],
+        "oauth2": "",
         "methods": [
             "auth/login", "auth/revoke", "credentials/list", "credentials/info",
-            "credentials/authorize", "signatures/signHash", "signatures/signDoc"
+            "credentials/authorize", "signatures/signHash", "signatures/signDoc",
+            "oauth2/authorize", "oauth2/token", "oauth2/revoke"
         ],
         "asynchronousOperationMode": false,
         "validationInfo": false,
@@ -251,8 +253,8 @@ pub(crate) async fn authorize(
 struct SignHashRequest {
     #[serde(rename = "credentialID", alias = "credential_id")]
     credential: String,
-    #[serde(rename = "SAD", alias = "sad")]
-    sad: SecretText,
+    #[serde(rename = "SAD", alias = "sad", default)]
+    sad: Option<SecretText>,
     hashes: Vec<String>,
     #[serde(rename = "hashAlgorithmOID", alias = "hash_algorithm_oid", default)]
     hash_algorithm: Option<String>,
@@ -284,15 +286,16 @@ pub(crate) async fn sign_hash(
     let bearer = bearer(&headers);
     blocking(&csc, move |csc| {
         let now = SystemTime::now();
-        let signer = csc.signer(bearer.as_deref(), now)?;
+        let authority = csc.signing_bearer(bearer.as_deref(), now)?;
         let request = request?;
         synchronous(request.operation_mode.as_deref())?;
+        let (signer, sad) = authority.authority(request.sad.as_ref(), &request.credential)?;
         sign_hash_answer(
             csc,
             &signer,
             SignHashArgs {
                 credential: &request.credential,
-                sad: &request.sad,
+                sad: &sad,
                 hashes: &request.hashes,
                 hashes_name: "hashes",
                 hash_oid: request.hash_algorithm.as_deref(),
@@ -326,8 +329,8 @@ struct DocumentDigests {
 struct SignDocRequest {
     #[serde(rename = "credentialID", alias = "credential_id")]
     credential: String,
-    #[serde(rename = "SAD", alias = "sad")]
-    sad: SecretText,
+    #[serde(rename = "SAD", alias = "sad", default)]
+    sad: Option<SecretText>,
     #[serde(rename = "documentDigests", alias = "document_digests", default)]
     document_digests: Vec<DocumentDigests>,
     #[serde(default)]
@@ -348,15 +351,15 @@ pub(crate) async fn sign_doc(
     let bearer = bearer(&headers);
     blocking(&csc, move |csc| {
         let now = SystemTime::now();
-        let signer = csc.signer(bearer.as_deref(), now)?;
+        let authority = csc.signing_bearer(bearer.as_deref(), now)?;
         let request = request?;
         synchronous(request.operation_mode.as_deref())?;
+        let (signer, sad) = authority.authority(request.sad.as_ref(), &request.credential)?;
         if request.documents.is_some() {
             return Err(CscError::invalid_request(
                 "Invalid parameter documents: only documentDigests are signed (the document stays with the client)",
             ));
         }
-        let sad = Sad::new(request.sad.expose());
         let [group] = request.document_digests.as_slice() else {
             return Err(CscError::invalid_request(
                 "Invalid parameter documentDigests: one group of digests per request",

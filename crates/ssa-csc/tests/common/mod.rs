@@ -2,6 +2,8 @@
 //! a small blocking client for it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
+pub mod oauth;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -47,6 +47,11 @@ pub(crate) struct ServeArgs {
     /// Most requests in progress at once (above: 503).
     #[arg(long, default_value_t = Limits::default().in_flight)]
     max_in_flight: usize,
+    /// The client applications allowed to use the OAuth2 flow (the consent
+    /// page): a JSON array of {"id", "name", "secret_sha256"?,
+    /// "redirect_uris"}. Without it, `oauth2/authorize` knows no client.
+    #[arg(long, value_name = "FILE")]
+    oauth_clients: Option<PathBuf>,
 }
 
 fn init_logs(json: bool) {
@@ -88,6 +93,14 @@ pub(crate) fn run(
         request_time: Duration::from_secs(args.request_timeout),
         in_flight: args.max_in_flight.max(1),
     };
+    if let Some(path) = &args.oauth_clients {
+        let bytes = std::fs::read(path)
+            .map_err(|e| format!("reading the OAuth2 clients {}: {e}", path.display()))?;
+        options.settings.oauth.clients = ssa_csc::OAuthSettings::clients_from_json(&bytes)
+            .map_err(|e| format!("the OAuth2 clients {}: {e}", path.display()))?;
+    }
+    // The page session's cookie is Secure when the server speaks HTTPS.
+    options.settings.oauth.secure_cookies = tls.is_some();
     let provider = Provider::open(options)?;
     let csc = provider.csc();
     if args.demo {

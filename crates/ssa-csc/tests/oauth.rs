@@ -1,0 +1,647 @@
+//! The OAuth2 flow over HTTP (the browser's part done by hand): the code
+//! and the token it yields sign exactly what the signer approved, and
+//! every attack is refused with nothing signed. The browser itself is in
+//! `browser.rs`; two nodes sharing PostgreSQL in `nodes.rs`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::oauth::{
+    Ask, CLIENT, REDIRECT, SECRET, approve, authorize_endpoint, exchange, get, pkce, post_form,
+    token,
+};
+use common::{Server, b64, client_at, otp};
+use der::{Decode, Encode};
+use serde_json::{Value, json};
+use ssa::{HashAlgorithm, KeyAlgorithm, Scal, SignatureAlgorithm};
+use ssa_csc::provider::{EnrolledSigner, SignerSpec};
+
+fn server() -> Server {
+    Server::start(|options| {
+        options.settings.oauth.clients = vec![common::oauth::client()];
+    })
+}
+
+/// A server that allows SCAL 1 (PIN only): many approvals in a row,
+/// where a SCAL 2 one would wait for each next TOTP step.
+fn server_pin_only() -> Server {
+    Server::start(|options| {
+        options.settings.oauth.clients = vec![common::oauth::client()];
+        options.requests.default_scal = Scal::Scal1;
+    })
+}
+
+fn hashes(tag: &str, n: usize) -> Vec<Vec<u8>> {
+    (0..n)
+        .map(|i| HashAlgorithm::Sha256.digest(format!("{tag} {i}").as_bytes()))
+        .collect()
+}
+
+/// signHash with a bearer token (credential token) and no SAD.
+fn sign_with(base: &str, token: &str, credential: &str, hashes: &[Vec<u8>]) -> (u16, Value) {
+    let mut client = client_at(base, "v2");
+    client.token = Some(token.to_owned());
+    client.post(
+        "signatures/signHash",
+        &json!({
+            "credentialID": credential,
+            "hashes": hashes.iter().map(|h| b64(h)).collect::<Vec<_>>(),
+            "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1",
+            "signAlgo": "1.2.840.10045.4.3.2",
+        }),
+    )
+}
+
+/// The credential's public key (SPKI DER).
+fn spki(server: &Server, enrolled: &EnrolledSigner) -> Vec<u8> {
+    let info = server
+        .provider
+        .csc()
+        .info(
+            &enrolled.signer,
+            &enrolled.credential,
+            std::time::SystemTime::now(),
+        )
+        .unwrap();
+    x509_cert::Certificate::from_der(&info.chain[0])
+        .unwrap()
+        .tbs_certificate()
+        .subject_public_key_info()
+        .to_der()
+        .unwrap()
+}
+
+/// The signatures counted by the server's metrics.
+fn signatures_made(server: &Server) -> f64 {
+    server
+        .provider
+        .csc()
+        .metrics()
+        .render()
+        .lines()
+        .filter(|l| l.starts_with("csc_signatures_total"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// A code for `alice` over `approved` (PIN and OTP right).
+fn code_for(
+    server: &Server,
+    alice: &EnrolledSigner,
+    approved: &[Vec<u8>],
+    challenge: &str,
+) -> String {
+    let ask = Ask::new(&alice.credential, approved, challenge);
+    let code = if server_scal1(alice) {
+        String::new()
+    } else {
+        otp(alice)
+    };
+    let back = approve(&server.url, &ask, &alice.pin, &code);
+    assert_eq!(back.get("state").map(String::as_str), Some("xyz"));
+    back["code"].clone()
+}
+
+#[test]
+fn the_token_signs_exactly_what_the_signer_approved() {
+    let server = server();
+    let alice = server.enrol("alice", KeyAlgorithm::EcP256, Scal::Scal2);
+    let bob = server.enrol("bob", KeyAlgorithm::EcP256, Scal::Scal2);
+    let alice2 = server
+        .provider
+        .enrol(
+            &SignerSpec {
+                signer: "alice".into(),
+                credential: "alice/2".into(),
+                key: KeyAlgorithm::EcP256,
+                scal: Scal::Scal2,
+                subject: "CN=alice,O=csc test".into(),
+            },
+            std::time::SystemTime::now(),
+        )
+        .unwrap();
+    let approved = hashes("approved", 2);
+    let pkce = pkce();
+    let code = code_for(&server, &alice, &approved, &pkce.challenge);
+    let (status, answer) = exchange(&server.url, &code, &pkce.verifier);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["token_type"], "Bearer");
+    assert_eq!(answer["credentialID"], "alice/1");
+    assert!(answer["expires_in"].as_u64().unwrap() > 0);
+    let access = answer["access_token"].as_str().unwrap().to_owned();
+
+    // Refused, nothing signed: another hash, a hash added, another
+    // credential of the signer or of another, a SAD sent along, an
+    // endpoint that is not signing.
+    let before = signatures_made(&server);
+    let changed = vec![approved[0].clone(), hashes("changed", 1)[0].clone()];
+    let added = [approved.clone(), hashes("added", 1)].concat();
+    for (what, credential, asked) in [
+        ("a changed hash", "alice/1", &changed),
+        ("a hash added", "alice/1", &added),
+        ("another credential of the signer", "alice/2", &approved),
+        ("another signer's credential", "bob/1", &approved),
+    ] {
+        let (status, body) = sign_with(&server.url, &access, credential, asked);
+        assert_eq!(status, 400, "{what}: {body}");
+    }
+    let mut with_sad = client_at(&server.url, "v2");
+    with_sad.token = Some(access.clone());
+    let (status, body) = with_sad.post(
+        "signatures/signHash",
+        &json!({
+            "credentialID": "alice/1", "SAD": "anything",
+            "hashes": approved.iter().map(|h| b64(h)).collect::<Vec<_>>(),
+            "signAlgo": "1.2.840.10045.4.3.2",
+        }),
+    );
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = with_sad.post("credentials/list", &json!({}));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_token")),
+        "a credential token is not a service token"
+    );
+    assert_eq!(signatures_made(&server), before, "nothing was signed");
+
+    // The approved hashes sign, and verify with OpenSSL.
+    let (status, signed) = sign_with(&server.url, &access, "alice/1", &approved);
+    assert_eq!(status, 200, "{signed}");
+    let key = spki(&server, &alice);
+    for (hash, signature) in approved
+        .iter()
+        .zip(signed["signatures"].as_array().unwrap())
+    {
+        assert!(ssa_testkit::openssl::verify_digest(
+            &key,
+            SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256),
+            hash,
+            &common::unb64(signature.as_str().unwrap()),
+        ));
+    }
+    // numSignatures (2) is spent: no third signature, even of an approved hash.
+    let (status, body) = sign_with(&server.url, &access, "alice/1", &approved[..1]);
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(signatures_made(&server), before + 2.0);
+    drop((bob, alice2));
+}
+
+#[test]
+fn codes_are_single_use_and_bound_to_client_redirect_verifier_and_hashes() {
+    let server = server_pin_only();
+    let alice = server.enrol("carol", KeyAlgorithm::EcP256, Scal::Scal1);
+    let approved = hashes("approved", 2);
+    let base = server.url.as_str();
+    let other_hash = b64(&hashes("other", 1)[0]);
+    let approved_list = approved
+        .iter()
+        .map(|h| {
+            use base64ct::{Base64UrlUnpadded, Encoding};
+            Base64UrlUnpadded::encode_string(h)
+        })
+        .collect::<Vec<_>>();
+    let added = format!("{},{other_hash}", approved_list.join(","));
+    let changed = format!("{},{other_hash}", approved_list[0]);
+    // Each case on a fresh code; every one is refused, and the code is
+    // spent by the refused attempt (the right verifier then fails too).
+    let wrong = pkce();
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, u16, &'a str);
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "wrong PKCE verifier",
+            vec![("code_verifier", wrong.verifier.clone())],
+            400,
+            "invalid_grant",
+        ),
+        ("missing PKCE verifier", vec![], 400, "invalid_grant"),
+        (
+            "changed redirect URI",
+            vec![("redirect_uri", "http://127.0.0.1:9/other".into())],
+            400,
+            "invalid_grant",
+        ),
+        (
+            "a hash added",
+            vec![("hashes", added.clone())],
+            400,
+            "invalid_grant",
+        ),
+        (
+            "a hash changed",
+            vec![("hashes", changed.clone())],
+            400,
+            "invalid_grant",
+        ),
+    ];
+    for (what, fields, status, error) in cases {
+        let pair = pkce();
+        let code = code_for(&server, &alice, &approved, &pair.challenge);
+        let mut all: Vec<(&str, &str)> = vec![
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ];
+        let verifier_given = fields.iter().any(|(k, _)| *k == "code_verifier");
+        let missing = what == "missing PKCE verifier";
+        if !verifier_given && !missing {
+            all.push(("code_verifier", &pair.verifier));
+        }
+        for (k, v) in &fields {
+            if let Some(slot) = all.iter_mut().find(|(name, _)| name == k) {
+                slot.1 = v;
+            } else {
+                all.push((k, v));
+            }
+        }
+        let (got, body) = token(base, "v2", &all);
+        assert_eq!(
+            (got, body["error"].as_str()),
+            (status, Some(error)),
+            "{what}: {body}"
+        );
+        let (got, body) = exchange(base, &code, &pair.verifier);
+        assert_eq!(
+            (got, body["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{what}: the code is spent: {body}"
+        );
+    }
+
+    // Replayed: the second exchange of a good code is refused.
+    let pair = pkce();
+    let code = code_for(&server, &alice, &approved, &pair.challenge);
+    let (status, first) = exchange(base, &code, &pair.verifier);
+    assert_eq!(status, 200, "{first}");
+    let (status, again) = exchange(base, &code, &pair.verifier);
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+
+    // The client must prove itself: no secret, a wrong one.
+    let pair = pkce();
+    let code = code_for(&server, &alice, &approved, &pair.challenge);
+    let fields = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", pair.verifier.as_str()),
+    ];
+    let bare = post_form(&format!("{base}/csc/v2/oauth2/token"), None, &fields);
+    assert_eq!(bare.status, 401, "{}", bare.body);
+    let mut wrong_secret = vec![("client_id", CLIENT), ("client_secret", "not-it")];
+    wrong_secret.extend_from_slice(&fields);
+    let answered = post_form(&format!("{base}/csc/v2/oauth2/token"), None, &wrong_secret);
+    assert_eq!(answered.status, 401, "{}", answered.body);
+    // Those did not reach the code: it still works, once.
+    let (status, body) = exchange(base, &code, &pair.verifier);
+    assert_eq!(status, 200, "{body}");
+    let _ = SECRET;
+}
+
+/// Whether `enrolled` is this file's SCAL 1 signer (PIN only).
+fn server_scal1(enrolled: &EnrolledSigner) -> bool {
+    enrolled.signer == "carol"
+}
+
+#[test]
+fn an_unregistered_redirect_uri_gets_an_error_page_and_no_redirect() {
+    let server = server();
+    let alice = server.enrol("alice", KeyAlgorithm::EcP256, Scal::Scal2);
+    let approved = hashes("approved", 1);
+    let pair = pkce();
+    for redirect in [
+        "http://127.0.0.1:9/callback/../evil",
+        "http://evil.example/callback",
+        "http://127.0.0.1:9/callback?x=1",
+    ] {
+        let mut ask = Ask::new(&alice.credential, &approved, &pair.challenge);
+        ask.redirect = redirect;
+        let page = get(&ask.url(&server.url), None);
+        assert_eq!(page.status, 400, "{redirect}");
+        assert!(page.header("location").is_none(), "{redirect}");
+        assert!(
+            page.header("set-cookie").is_none(),
+            "no session: {redirect}"
+        );
+        assert!(page.body.contains("redirect_uri"), "{}", page.body);
+    }
+    // An unknown client: the same.
+    let ask = Ask::new(&alice.credential, &approved, &pair.challenge);
+    let url = ask
+        .url(&server.url)
+        .replace("client_id=test-app", "client_id=other");
+    let page = get(&url, None);
+    assert_eq!(page.status, 400);
+    assert!(page.header("location").is_none());
+    // A registered URI, a bad request: back to the client with the error.
+    let url = ask
+        .url(&server.url)
+        .replace("code_challenge_method=S256", "code_challenge_method=plain");
+    let page = get(&url, None);
+    let back = page.redirected();
+    assert_eq!(back["error"], "invalid_request");
+    assert_eq!(back["state"], "xyz");
+    let url = ask
+        .url(&server.url)
+        .replace("code_challenge=", "code_challengx=");
+    let back = get(&url, None).redirected();
+    assert_eq!(back["error"], "invalid_request", "PKCE is required");
+}
+
+#[test]
+fn the_page_is_strict_and_escapes_what_the_request_carries() {
+    let server = server();
+    let alice = server.enrol("alice", KeyAlgorithm::EcP256, Scal::Scal2);
+    let approved = hashes("approved", 2);
+    let pair = pkce();
+    let labels = ["<script>alert(1)</script>", "\"><b id=x>契約書</b>"];
+    let mut ask = Ask::new(&alice.credential, &approved, &pair.challenge);
+    ask.labels = Some(&labels);
+    let page = get(&ask.url(&server.url), None);
+    assert_eq!(page.status, 200, "{}", page.body);
+    let policy = page.header("content-security-policy").unwrap();
+    for part in [
+        "default-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self' http://127.0.0.1:9",
+        "style-src 'sha256-",
+    ] {
+        assert!(policy.contains(part), "{policy}");
+    }
+    assert!(!policy.contains("script-src"), "{policy}");
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    let cookie = page.header("set-cookie").unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert!(!page.body.contains("<script>"), "{}", page.body);
+    assert!(page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!page.body.contains("<b id=x>"));
+    assert!(
+        page.body.contains("Test &lt;Signing&gt; App"),
+        "the client's name escaped too"
+    );
+    // The digests, grouped, and the count.
+    for hash in &approved {
+        let grouped: Vec<String> = hash
+            .chunks(4)
+            .map(|c| c.iter().map(|b| format!("{b:02x}")).collect())
+            .collect();
+        assert!(page.body.contains(&grouped.join(" ")));
+    }
+    assert!(
+        page.body.contains("<td id=\"count\">2</td>"),
+        "{}",
+        page.body
+    );
+    // Japanese, by lang or by Accept-Language.
+    ask.lang = Some("ja");
+    assert!(get(&ask.url(&server.url), None).body.contains("署名の承認"));
+    ask.lang = None;
+    let ja = get(&ask.url(&server.url), Some("ja-JP,ja;q=0.9,en;q=0.5"));
+    assert!(ja.body.contains("lang=\"ja\"") && ja.body.contains("承認して署名する"));
+}
+
+#[test]
+fn a_post_without_its_csrf_token_or_session_changes_nothing() {
+    let server = server();
+    let alice = server.enrol("alice", KeyAlgorithm::EcP256, Scal::Scal2);
+    let approved = hashes("approved", 1);
+    let pair = pkce();
+    let ask = Ask::new(&alice.credential, &approved, &pair.challenge);
+    let page = get(&ask.url(&server.url), None);
+    let endpoint = authorize_endpoint(&server.url, "v2");
+    let code = otp(&alice);
+    let good = |csrf: &str| {
+        vec![
+            ("csrf", csrf.to_owned()),
+            ("pin", alice.pin.to_string()),
+            ("otp", code.clone()),
+            ("action", "approve".to_owned()),
+        ]
+    };
+    let as_refs = |f: &Vec<(&'static str, String)>| -> Vec<(&str, String)> { f.clone() };
+    let send = |cookie: Option<&str>, fields: &[(&str, String)]| {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        post_form(&endpoint, cookie, &fields)
+    };
+    let mut no_csrf = as_refs(&good(""));
+    no_csrf.remove(0);
+    // Another page's token does not fit this page's session.
+    let other = get(&ask.url(&server.url), None);
+    let refusals = [
+        ("no CSRF token", send(Some(&page.cookie()), &no_csrf), 403),
+        (
+            "a wrong CSRF token",
+            send(Some(&page.cookie()), &good("not-the-token")),
+            403,
+        ),
+        ("no session cookie", send(None, &good(&page.csrf())), 400),
+        (
+            "another page's token",
+            send(Some(&page.cookie()), &good(&other.csrf())),
+            403,
+        ),
+    ];
+    for (what, refused, status) in &refusals {
+        assert_eq!(refused.status, *status, "{what}: {}", refused.body);
+        assert!(refused.header("location").is_none(), "{what}");
+    }
+    // None of that spent the OTP, counted a failure or the page: the
+    // right answer still gets a code.
+    let answered = send(Some(&page.cookie()), &good(&page.csrf()));
+    assert!(answered.redirected().contains_key("code"));
+    // And the page is spent.
+    let again = send(Some(&page.cookie()), &good(&page.csrf()));
+    assert_eq!(again.status, 400);
+}
+
+#[test]
+fn wrong_factors_show_the_page_again_and_lock_at_the_limit() {
+    let server = server();
+    let alice = server.enrol("alice", KeyAlgorithm::EcP256, Scal::Scal2);
+    let approved = hashes("approved", 1);
+    let pair = pkce();
+    let ask = Ask::new(&alice.credential, &approved, &pair.challenge);
+    let page = get(&ask.url(&server.url), None);
+    let endpoint = authorize_endpoint(&server.url, "v2");
+    let cookie = page.cookie();
+    let csrf = page.csrf();
+    // The provider's default limit is 5 failures.
+    for attempt in 1..=5 {
+        let answered = post_form(
+            &endpoint,
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("pin", "000000x"),
+                ("otp", &otp(&alice)),
+                ("action", "approve"),
+            ],
+        );
+        assert_eq!(answered.status, 401, "attempt {attempt}");
+        assert!(answered.header("location").is_none());
+        let text = if attempt < 5 {
+            "The authentication data were not accepted"
+        } else {
+            "locked"
+        };
+        assert!(
+            answered.body.contains(text),
+            "attempt {attempt}: {}",
+            answered.body
+        );
+        assert!(answered.body.contains("name=\"csrf\""), "the page again");
+    }
+    // Locked: the right factors are refused too.
+    let answered = post_form(
+        &endpoint,
+        Some(&cookie),
+        &[
+            ("csrf", &csrf),
+            ("pin", &alice.pin),
+            ("otp", &otp(&alice)),
+            ("action", "approve"),
+        ],
+    );
+    assert_eq!(answered.status, 401);
+    assert!(answered.body.contains("locked"), "{}", answered.body);
+}
+
+#[test]
+fn deny_sends_access_denied_back_with_the_state() {
+    let server = server();
+    let alice = server.enrol("alice", KeyAlgorithm::EcP256, Scal::Scal2);
+    let approved = hashes("approved", 1);
+    let pair = pkce();
+    let mut ask = Ask::new(&alice.credential, &approved, &pair.challenge);
+    ask.state = "st&te=1";
+    ask.version = "v1";
+    let page = get(&ask.url(&server.url), None);
+    let answered = post_form(
+        &authorize_endpoint(&server.url, "v1"),
+        Some(&page.cookie()),
+        &[("csrf", &page.csrf()), ("action", "deny")],
+    );
+    let back = answered.redirected();
+    assert_eq!(back["error"], "access_denied");
+    assert_eq!(back["state"], "st&te=1");
+    assert!(!back.contains_key("code"));
+}
+
+#[test]
+fn service_scope_signs_in_and_refresh_tokens_rotate() {
+    let server = server();
+    let alice = server.enrol("alice", KeyAlgorithm::EcP256, Scal::Scal2);
+    let pair = pkce();
+    let url = format!(
+        "{}/csc/v2/oauth2/authorize?response_type=code&client_id={CLIENT}&redirect_uri={}&scope=service&code_challenge={}&code_challenge_method=S256&state=s",
+        server.url,
+        common::oauth::percent(REDIRECT),
+        pair.challenge
+    );
+    let page = get(&url, None);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("name=\"password\""));
+    let endpoint = authorize_endpoint(&server.url, "v2");
+    let wrong = post_form(
+        &endpoint,
+        Some(&page.cookie()),
+        &[
+            ("csrf", &page.csrf()),
+            ("username", "alice"),
+            ("password", "wrong"),
+            ("action", "approve"),
+        ],
+    );
+    assert_eq!(wrong.status, 401);
+    let back = post_form(
+        &endpoint,
+        Some(&page.cookie()),
+        &[
+            ("csrf", &page.csrf()),
+            ("username", "alice"),
+            ("password", &alice.password),
+            ("action", "approve"),
+        ],
+    )
+    .redirected();
+    let (status, tokens) = exchange(&server.url, &back["code"], &pair.verifier);
+    assert_eq!(status, 200, "{tokens}");
+    let mut client = client_at(&server.url, "v2");
+    client.token = Some(tokens["access_token"].as_str().unwrap().to_owned());
+    let (status, list) = client.post("credentials/list", &json!({}));
+    assert_eq!(
+        (status, list["credentialIDs"].clone()),
+        (200, json!(["alice/1"]))
+    );
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let (status, renewed) = token(
+        &server.url,
+        "v2",
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    );
+    assert_eq!(status, 200, "{renewed}");
+    let (status, again) = token(
+        &server.url,
+        "v2",
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    );
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "rotated"
+    );
+    // Revoked: the new refresh token is refused from then on.
+    let renewed_refresh = renewed["refresh_token"].as_str().unwrap();
+    let revoked = post_form(
+        &format!("{}/csc/v2/oauth2/revoke", server.url),
+        None,
+        &[
+            ("client_id", CLIENT),
+            ("client_secret", SECRET),
+            ("token", renewed_refresh),
+        ],
+    );
+    assert_eq!(revoked.status, 200);
+    let (status, _) = token(
+        &server.url,
+        "v2",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", renewed_refresh),
+        ],
+    );
+    assert_eq!(status, 400);
+}
+
+#[test]
+fn a_revoked_credential_token_signs_nothing() {
+    let server = server();
+    let alice = server.enrol("alice", KeyAlgorithm::EcP256, Scal::Scal2);
+    let approved = hashes("approved", 1);
+    let pair = pkce();
+    let code = code_for(&server, &alice, &approved, &pair.challenge);
+    let (_, answer) = exchange(&server.url, &code, &pair.verifier);
+    let access = answer["access_token"].as_str().unwrap();
+    let revoked = post_form(
+        &format!("{}/csc/v2/oauth2/revoke", server.url),
+        None,
+        &[
+            ("client_id", CLIENT),
+            ("client_secret", SECRET),
+            ("token", access),
+        ],
+    );
+    assert_eq!(revoked.status, 200);
+    let (status, body) = sign_with(&server.url, access, "alice/1", &approved);
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_token"))
+    );
+}
