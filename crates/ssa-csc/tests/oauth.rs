@@ -26,7 +26,9 @@ fn server() -> Server {
 /// where a SCAL 2 one would wait for each next TOTP step.
 fn server_pin_only() -> Server {
     Server::start(|options| {
-        options.settings.oauth.clients = vec![common::oauth::client()];
+        let mut other = common::oauth::client();
+        other.id = "other-app".into();
+        options.settings.oauth.clients = vec![common::oauth::client(), other];
         options.requests.default_scal = Scal::Scal1;
     })
 }
@@ -136,14 +138,26 @@ fn the_token_signs_exactly_what_the_signer_approved() {
     let before = signatures_made(&server);
     let changed = vec![approved[0].clone(), hashes("changed", 1)[0].clone()];
     let added = [approved.clone(), hashes("added", 1)].concat();
-    for (what, credential, asked) in [
-        ("a changed hash", "alice/1", &changed),
-        ("a hash added", "alice/1", &added),
-        ("another credential of the signer", "alice/2", &approved),
-        ("another signer's credential", "bob/1", &approved),
+    for (what, credential, asked, why) in [
+        ("a changed hash", "alice/1", &changed, "SAD"),
+        ("a hash added", "alice/1", &added, "SAD"),
+        (
+            "another credential of the signer",
+            "alice/2",
+            &approved,
+            "another credential",
+        ),
+        (
+            "another signer's credential",
+            "bob/1",
+            &approved,
+            "another credential",
+        ),
     ] {
         let (status, body) = sign_with(&server.url, &access, credential, asked);
         assert_eq!(status, 400, "{what}: {body}");
+        let text = body["error_description"].as_str().unwrap();
+        assert!(text.contains(why), "{what}: {text}");
     }
     let mut with_sad = client_at(&server.url, "v2");
     with_sad.token = Some(access.clone());
@@ -293,7 +307,22 @@ fn codes_are_single_use_and_bound_to_client_redirect_verifier_and_hashes() {
     wrong_secret.extend_from_slice(&fields);
     let answered = post_form(&format!("{base}/csc/v2/oauth2/token"), None, &wrong_secret);
     assert_eq!(answered.status, 401, "{}", answered.body);
-    // Those did not reach the code: it still works, once.
+    // Another registered client (with the same secret) cannot use it:
+    // refused, and the code is spent.
+    let mut other = vec![("client_id", "other-app"), ("client_secret", SECRET)];
+    other.extend_from_slice(&fields);
+    let answered = post_form(&format!("{base}/csc/v2/oauth2/token"), None, &other);
+    assert_eq!(answered.status, 400, "{}", answered.body);
+    assert!(
+        answered.body.contains("another client"),
+        "{}",
+        answered.body
+    );
+    let (status, _) = exchange(base, &code, &pair.verifier);
+    assert_eq!(status, 400);
+    // Those before did not reach the code: a fresh one works, once.
+    let pair = pkce();
+    let code = code_for(&server, &alice, &approved, &pair.challenge);
     let (status, body) = exchange(base, &code, &pair.verifier);
     assert_eq!(status, 200, "{body}");
     let _ = SECRET;
