@@ -2,7 +2,8 @@
 //! one data directory — the soft SCDev's keys sealed under a
 //! key-encryption key made on first start (mode 0600), or keys on a PKCS#11
 //! token; the SAD issuer's key and the seed key (0600); the file stores
-//! (registry, lockout, ledger, challenges, accounts, bearer tokens); the
+//! (registry, lockout, ledger, challenges, accounts, bearer tokens, OAuth2
+//! grants); the
 //! audit log with checkpoints signed by a key in the SCDev; and a
 //! throw-away CA ([`DemoCa`]) that certifies the signers it enrols.
 //!

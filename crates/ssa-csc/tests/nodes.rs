@@ -34,6 +34,12 @@ impl Node {
             .arg(data)
             .args(["--database-url", database, "--listen", "127.0.0.1:0"])
             .args(["--max-failures", "5", "--min-scal", "1"])
+            .args(
+                Some(data.join("oauth-clients.json"))
+                    .filter(|p| p.exists())
+                    .map(|p| vec!["--oauth-clients".into(), p.into_os_string()])
+                    .unwrap_or_default(),
+            )
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(log).unwrap())
             .spawn()
@@ -128,6 +134,11 @@ impl Site {
                 )
             })
             .collect()
+    }
+
+    /// The OAuth2 clients file the nodes read (`--oauth-clients`).
+    fn clients_file(&self) -> PathBuf {
+        self.data.path().join("oauth-clients.json")
     }
 
     fn psql(&self, sql: &str) -> String {
@@ -562,4 +573,115 @@ fn a_database_restart_mid_run_fails_requests_cleanly_and_the_nodes_recover() {
     assert_eq!(missing, 0, "signatures without their record");
     let distinct: BTreeSet<_> = signed.iter().collect();
     assert_eq!(distinct.len(), signed.len(), "a hash was signed twice");
+}
+
+#[test]
+fn an_oauth_flow_begun_on_one_node_completes_on_another() {
+    use common::oauth::{Ask, authorize_endpoint, exchange, get, pkce, post_form};
+    let site = Site::new();
+    std::fs::write(
+        site.clients_file(),
+        serde_json::to_vec(&json!([oauth_client_json()])).unwrap(),
+    )
+    .unwrap();
+    let [alice] = site
+        .enrol(&[("alice", Scal::Scal1)])
+        .try_into()
+        .ok()
+        .unwrap();
+    let nodes = site.nodes(2);
+    let (a, b) = (&nodes[0].url, &nodes[1].url);
+    let approved = hashes("approved on two nodes", 2);
+    let pair = pkce();
+    let ask = Ask::new(&alice.credential, &approved, &pair.challenge);
+
+    // The page opens on node A; the signer's answer reaches node B.
+    let page = get(&ask.url(a), None);
+    assert_eq!(page.status, 200, "{}", page.body);
+    let back = post_form(
+        &authorize_endpoint(b, "v2"),
+        Some(&page.cookie()),
+        &[
+            ("csrf", &page.csrf()),
+            ("pin", &alice.pin),
+            ("otp", ""),
+            ("action", "approve"),
+        ],
+    )
+    .redirected();
+    let code = back["code"].clone();
+    // Exchanged on A; the same code replayed on B is refused.
+    let (status, token) = exchange(a, &code, &pair.verifier);
+    assert_eq!(status, 200, "{token}");
+    let (status, again) = exchange(b, &code, &pair.verifier);
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    // The token signs on B, once per approved signature, whichever node.
+    let access = token["access_token"].as_str().unwrap();
+    let sign = |url: &str, hashes: &[Vec<u8>]| {
+        let mut client = client_at(url, "v2");
+        client.token = Some(access.to_owned());
+        client.post(
+            "signatures/signHash",
+            &json!({
+                "credentialID": alice.credential,
+                "hashes": hashes.iter().map(|h| b64(h)).collect::<Vec<_>>(),
+                "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1",
+                "signAlgo": "1.2.840.10045.4.3.2",
+            }),
+        )
+    };
+    let (status, body) = sign(b, &approved[..1]);
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = sign(a, &approved[1..]);
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = sign(b, &approved[..1]);
+    assert_eq!(
+        status, 400,
+        "numSignatures is spent across the nodes: {body}"
+    );
+    // What the database holds: no code left, one credential token (the
+    // page was spent by the answer), its SAD sealed (a JWS starts eyJ).
+    assert_eq!(
+        site.psql("SELECT string_agg(kind, ',' ORDER BY kind) FROM ssa_grant"),
+        "credential-token"
+    );
+    assert_eq!(
+        site.psql("SELECT count(*) FROM ssa_grant WHERE position('eyJ'::bytea in sealed) > 0"),
+        "0"
+    );
+    // A flow approved on one node and one with the same page on the other
+    // cannot both get a code.
+    let pair = pkce();
+    let ask = Ask::new(&alice.credential, &approved, &pair.challenge);
+    let page = get(&ask.url(b), None);
+    let answer = |url: &str| {
+        post_form(
+            &authorize_endpoint(url, "v2"),
+            Some(&page.cookie()),
+            &[
+                ("csrf", &page.csrf()),
+                ("pin", &alice.pin),
+                ("otp", ""),
+                ("action", "approve"),
+            ],
+        )
+    };
+    let first = answer(a);
+    let second = answer(b);
+    assert_eq!(first.status, 303, "{}", first.body);
+    assert_eq!(second.status, 400, "{}", second.body);
+}
+
+/// The test client as `--oauth-clients` reads it.
+fn oauth_client_json() -> Value {
+    let secret = HashAlgorithm::Sha256.digest(common::oauth::SECRET.as_bytes());
+    json!({
+        "id": common::oauth::CLIENT,
+        "name": "Test App",
+        "secret_sha256": hex(&secret),
+        "redirect_uris": [common::oauth::REDIRECT],
+    })
 }

@@ -11,6 +11,7 @@ pub mod postgres;
 pub mod pyhanko;
 pub mod revocation;
 pub mod tsa;
+pub mod webdriver;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
