@@ -22,9 +22,9 @@ use crate::service::{Authorize, CscService};
 type Answer = Result<Json<Value>, CscError>;
 
 /// `info`.
-pub(crate) async fn info(State(csc): State<Arc<CscService>>) -> Json<Value> {
+pub(crate) async fn info(State(csc): State<Arc<CscService>>, headers: HeaderMap) -> Json<Value> {
     let settings = csc.settings();
-    Json(json!({
+    let mut info = json!({
         "specs": "1.0.4.0",
         "name": settings.name,
         "logo": "",
@@ -36,7 +36,12 @@ pub(crate) async fn info(State(csc): State<Arc<CscService>>) -> Json<Value> {
             "auth/login", "auth/revoke", "credentials/list", "credentials/info",
             "credentials/authorize", "signatures/signHash"
         ],
-    }))
+    });
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    settings.oauth.advertise(&mut info, host, "v1");
+    Json(info)
 }
 
 /// `auth/login` (HTTP Basic).

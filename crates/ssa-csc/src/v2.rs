@@ -22,30 +22,33 @@ use crate::v1::{SignHashArgs, decode_all, hash_by_length, sign_hash_answer};
 type Answer = Result<Json<Value>, CscError>;
 
 /// `info` (GET or POST).
-pub(crate) async fn info(State(csc): State<Arc<CscService>>) -> Json<Value> {
+pub(crate) async fn info(State(csc): State<Arc<CscService>>, headers: HeaderMap) -> Json<Value> {
     let settings = csc.settings();
     let algos = codec::signature_oids(&SignatureAlgorithm::ALL);
     let levels: Vec<&str> = codec::CONFORMANCE_LEVELS.iter().map(|(n, _)| *n).collect();
-    Json(json!({
+    let mut info = json!({
         "specs": "2.0.0.2",
         "name": settings.name,
         "logo": "",
         "region": "",
         "lang": "en-US",
         "description": settings.description,
-        "authType": ["basic", "oauth2code"],
-        "oauth2": "",
+        "authType": ["basic"],
         "methods": [
             "auth/login", "auth/revoke", "credentials/list", "credentials/info",
-            "credentials/authorize", "signatures/signHash", "signatures/signDoc",
-            "oauth2/authorize", "oauth2/token", "oauth2/revoke"
+            "credentials/authorize", "signatures/signHash", "signatures/signDoc"
         ],
         "asynchronousOperationMode": false,
         "validationInfo": false,
         "signAlgorithms": { "algos": algos },
         "signature_formats": { "formats": ["C"], "envelope_properties": [["Detached"]] },
         "conformance_levels": levels,
-    }))
+    });
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    settings.oauth.advertise(&mut info, host, "v2");
+    Json(info)
 }
 
 #[derive(Deserialize)]

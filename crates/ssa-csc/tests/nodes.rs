@@ -602,6 +602,7 @@ fn an_oauth_flow_begun_on_one_node_completes_on_another() {
         &authorize_endpoint(b, "v2"),
         Some(&page.cookie()),
         &[
+            ("page", &page.page()),
             ("csrf", &page.csrf()),
             ("pin", &alice.pin),
             ("otp", ""),
@@ -662,6 +663,7 @@ fn an_oauth_flow_begun_on_one_node_completes_on_another() {
             &authorize_endpoint(url, "v2"),
             Some(&page.cookie()),
             &[
+                ("page", &page.page()),
                 ("csrf", &page.csrf()),
                 ("pin", &alice.pin),
                 ("otp", ""),

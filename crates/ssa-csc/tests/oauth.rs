@@ -449,6 +449,7 @@ fn a_post_without_its_csrf_token_or_session_changes_nothing() {
     let good = |csrf: &str| {
         vec![
             ("csrf", csrf.to_owned()),
+            ("page", page.page()),
             ("pin", alice.pin.to_string()),
             ("otp", code.clone()),
             ("action", "approve".to_owned()),
@@ -485,9 +486,57 @@ fn a_post_without_its_csrf_token_or_session_changes_nothing() {
     // right answer still gets a code.
     let answered = send(Some(&page.cookie()), &good(&page.csrf()));
     assert!(answered.redirected().contains_key("code"));
+    // Its cookie goes with the answer.
+    let gone = answered.header("set-cookie").unwrap();
+    assert!(
+        gone.starts_with(&format!("ssa_consent_{}=;", page.page())),
+        "{gone}"
+    );
     // And the page is spent.
     let again = send(Some(&page.cookie()), &good(&page.csrf()));
     assert_eq!(again.status, 400);
+}
+
+#[test]
+fn pages_open_side_by_side_keep_their_own_sessions() {
+    let server = server_pin_only();
+    let carol = server.enrol("carol", KeyAlgorithm::EcP256, Scal::Scal1);
+    let first = hashes("first tab", 1);
+    let second = hashes("second tab", 1);
+    let (p1, p2) = (pkce(), pkce());
+    let one = get(
+        &Ask::new(&carol.credential, &first, &p1.challenge).url(&server.url),
+        None,
+    );
+    let two = get(
+        &Ask::new(&carol.credential, &second, &p2.challenge).url(&server.url),
+        None,
+    );
+    assert_ne!(one.page(), two.page());
+    // The browser sends both cookies with each answer.
+    let cookies = format!("{}; {}", one.cookie(), two.cookie());
+    let endpoint = authorize_endpoint(&server.url, "v2");
+    let mut codes = Vec::new();
+    for (page, pair) in [(&two, &p2), (&one, &p1)] {
+        let back = post_form(
+            &endpoint,
+            Some(&cookies),
+            &[
+                ("page", &page.page()),
+                ("csrf", &page.csrf()),
+                ("pin", &carol.pin),
+                ("action", "approve"),
+            ],
+        )
+        .redirected();
+        let (status, token) = exchange(&server.url, &back["code"], &pair.verifier);
+        assert_eq!(status, 200, "{token}");
+        codes.push(token["access_token"].as_str().unwrap().to_owned());
+    }
+    // Each token signs its own tab's hash, not the other's.
+    assert_eq!(sign_with(&server.url, &codes[0], "carol/1", &first).0, 400);
+    assert_eq!(sign_with(&server.url, &codes[0], "carol/1", &second).0, 200);
+    assert_eq!(sign_with(&server.url, &codes[1], "carol/1", &first).0, 200);
 }
 
 #[test]
@@ -501,12 +550,14 @@ fn wrong_factors_show_the_page_again_and_lock_at_the_limit() {
     let endpoint = authorize_endpoint(&server.url, "v2");
     let cookie = page.cookie();
     let csrf = page.csrf();
+    let id = page.page();
     // The provider's default limit is 5 failures.
     for attempt in 1..=5 {
         let answered = post_form(
             &endpoint,
             Some(&cookie),
             &[
+                ("page", &id),
                 ("csrf", &csrf),
                 ("pin", "000000x"),
                 ("otp", &otp(&alice)),
@@ -532,6 +583,7 @@ fn wrong_factors_show_the_page_again_and_lock_at_the_limit() {
         &endpoint,
         Some(&cookie),
         &[
+            ("page", &id),
             ("csrf", &csrf),
             ("pin", &alice.pin),
             ("otp", &otp(&alice)),
@@ -555,7 +607,11 @@ fn deny_sends_access_denied_back_with_the_state() {
     let answered = post_form(
         &authorize_endpoint(&server.url, "v1"),
         Some(&page.cookie()),
-        &[("csrf", &page.csrf()), ("action", "deny")],
+        &[
+            ("page", &page.page()),
+            ("csrf", &page.csrf()),
+            ("action", "deny"),
+        ],
     );
     let back = answered.redirected();
     assert_eq!(back["error"], "access_denied");
@@ -566,6 +622,19 @@ fn deny_sends_access_denied_back_with_the_state() {
 #[test]
 fn service_scope_signs_in_and_refresh_tokens_rotate() {
     let server = server();
+    // info tells clients where the OAuth2 server is.
+    for version in ["v1", "v2"] {
+        let (status, info) = client_at(&server.url, version).post("info", &json!({}));
+        assert_eq!(status, 200);
+        assert_eq!(info["authType"], json!(["basic", "oauth2code"]));
+        assert_eq!(info["oauth2"], format!("{}/csc/{version}", server.url));
+        assert!(
+            info["methods"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("oauth2/token"))
+        );
+    }
     let alice = server.enrol("alice", KeyAlgorithm::EcP256, Scal::Scal2);
     let pair = pkce();
     let url = format!(
@@ -582,6 +651,7 @@ fn service_scope_signs_in_and_refresh_tokens_rotate() {
         &endpoint,
         Some(&page.cookie()),
         &[
+            ("page", &page.page()),
             ("csrf", &page.csrf()),
             ("username", "alice"),
             ("password", "wrong"),
@@ -593,6 +663,7 @@ fn service_scope_signs_in_and_refresh_tokens_rotate() {
         &endpoint,
         Some(&page.cookie()),
         &[
+            ("page", &page.page()),
             ("csrf", &page.csrf()),
             ("username", "alice"),
             ("password", &alice.password),

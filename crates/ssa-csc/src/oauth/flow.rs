@@ -138,6 +138,8 @@ pub(crate) enum Answered {
 /// The signer's answer (the page's form).
 #[derive(Default, Deserialize)]
 pub(crate) struct AnswerForm {
+    /// The page's id (names its session cookie).
+    pub(crate) page: Option<String>,
     pub(crate) csrf: Option<String>,
     pub(crate) action: Option<String>,
     pub(crate) pin: Option<codec::SecretText>,

@@ -17,8 +17,8 @@ use crate::error::CscError;
 use crate::handler::{blocking, body};
 use crate::service::{CscService, parse_basic};
 
-/// The page session's cookie.
-const COOKIE: &str = "ssa_consent";
+/// The page session's cookie: this prefix and the page's id.
+const COOKIE: &str = "ssa_consent_";
 
 /// The hash source of the page's style, for the Content-Security-Policy.
 fn style_source() -> &'static str {
@@ -124,7 +124,8 @@ pub(crate) async fn authorize(
         Ok(Opened::Page(view, secret)) => {
             let mut response = page_response(&view, 200);
             let cookie = format!(
-                "{COOKIE}={}; Path=/; Max-Age={lifetime}; HttpOnly; SameSite=Strict{}",
+                "{COOKIE}{}={}; Path=/; Max-Age={lifetime}; HttpOnly; SameSite=Strict{}",
+                view.page_id(),
                 secret.expose(),
                 if secure { "; Secure" } else { "" }
             );
@@ -139,8 +140,17 @@ pub(crate) async fn authorize(
     }
 }
 
-/// The page session's secret from the `Cookie` header.
-fn session(headers: &HeaderMap) -> Option<String> {
+/// Whether `page` is a page id (16 hex digits), which may name a cookie.
+fn page_id_ok(page: &str) -> bool {
+    page.len() == 16 && page.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The secret of page `page`'s session, from the `Cookie` header.
+fn session(headers: &HeaderMap, page: &str) -> Option<String> {
+    if !page_id_ok(page) {
+        return None;
+    }
+    let wanted = format!("{COOKIE}{page}");
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -148,7 +158,7 @@ fn session(headers: &HeaderMap) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .find_map(|pair| {
             let (name, value) = pair.trim().split_once('=')?;
-            (name == COOKIE).then(|| value.to_owned())
+            (name == wanted).then(|| value.to_owned())
         })
 }
 
@@ -174,7 +184,8 @@ pub(crate) async fn answer(
         Ok(answer) => answer,
         Err(e) => return error_page(Lang::En, 400, &e.description),
     };
-    let session = session(&headers);
+    let page = answer.page.clone().unwrap_or_default();
+    let session = session(&headers, &page);
     let answered = blocking(&csc, move |csc| {
         csc.answer_page(session.as_deref(), &answer, SystemTime::now())
     })
@@ -185,9 +196,9 @@ pub(crate) async fn answer(
         Ok(Answered::Refused(lang, status, description)) => error_page(lang, status, &description),
         Err(e) => error_page(Lang::En, e.status.as_u16(), &e.description),
     };
-    if response.status() == StatusCode::SEE_OTHER {
+    if response.status() == StatusCode::SEE_OTHER && page_id_ok(&page) {
         // The page is answered: its cookie goes.
-        let gone = format!("{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+        let gone = format!("{COOKIE}{page}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
         if let Ok(value) = HeaderValue::from_str(&gone) {
             response.headers_mut().insert(header::SET_COOKIE, value);
         }

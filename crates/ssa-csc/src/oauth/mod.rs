@@ -69,6 +69,10 @@ pub struct OAuthSettings {
     /// Mark the page session's cookie `Secure` (the server is reached over
     /// HTTPS).
     pub secure_cookies: bool,
+    /// The service's public base URL (`https://sign.example`), which
+    /// `info` gives clients as the OAuth2 server's; by default it is made
+    /// from the request's `Host` (https with `secure_cookies`).
+    pub public_url: Option<String>,
 }
 
 impl Default for OAuthSettings {
@@ -79,6 +83,7 @@ impl Default for OAuthSettings {
             code_lifetime: 60,
             refresh_lifetime: 86_400,
             secure_cookies: false,
+            public_url: None,
         }
     }
 }
@@ -92,5 +97,38 @@ impl OAuthSettings {
 
     pub(crate) fn client(&self, id: &str) -> Option<&OAuthClient> {
         self.clients.iter().find(|c| c.id == id)
+    }
+
+    /// What `info` adds when the flow has clients: `oauth2code` in
+    /// `authType`, the OAuth2 endpoints in `methods`, and `oauth2`, the
+    /// OAuth2 server's base URI (for API `version`).
+    pub(crate) fn advertise(
+        &self,
+        info: &mut serde_json::Value,
+        host: Option<&str>,
+        version: &str,
+    ) {
+        if self.clients.is_empty() {
+            return;
+        }
+        let base = match (&self.public_url, host) {
+            (Some(url), _) => Some(url.trim_end_matches('/').to_owned()),
+            (None, Some(host)) => Some(format!(
+                "{}://{host}",
+                if self.secure_cookies { "https" } else { "http" }
+            )),
+            (None, None) => None,
+        };
+        if let Some(types) = info["authType"].as_array_mut() {
+            types.push("oauth2code".into());
+        }
+        if let Some(methods) = info["methods"].as_array_mut() {
+            for method in ["oauth2/authorize", "oauth2/token", "oauth2/revoke"] {
+                methods.push(method.into());
+            }
+        }
+        if let Some(base) = base {
+            info["oauth2"] = format!("{base}/csc/{version}").into();
+        }
     }
 }

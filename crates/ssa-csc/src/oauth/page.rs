@@ -267,6 +267,12 @@ impl View {
         }
     }
 
+    /// The page's id: names its session cookie, so pages open in several
+    /// tabs keep their own sessions.
+    pub(crate) fn page_id(&self) -> String {
+        page_id(&self.csrf)
+    }
+
     /// A refusal that was about the request (not the factors) is told as
     /// it is.
     pub(crate) fn set_request_error(&mut self, about_request: bool, description: &str) {
@@ -329,6 +335,7 @@ impl View {
                 }
             }
             form #consent method="post" action="authorize" autocomplete="off" {
+                input type="hidden" name="page" value=(self.page_id());
                 input type="hidden" name="csrf" value=(self.csrf);
                 @if self.scope == Scope::Service {
                     label for="username" { (t.user) }
@@ -354,6 +361,12 @@ impl View {
         };
         document(self.lang, title, &body)
     }
+}
+
+/// The id of the page whose CSRF token is `csrf` (not a secret: the
+/// cookie it names is).
+pub(crate) fn page_id(csrf: &str) -> String {
+    ssa::store::durable::hex(&ssa::HashAlgorithm::Sha256.digest(csrf.as_bytes())[..8])
 }
 
 /// An error page (no form).

@@ -202,6 +202,16 @@ impl Answer {
         self.body[at..].split('"').next().unwrap().to_owned()
     }
 
+    /// The page id of the page's form.
+    pub fn page(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"page\" value=\"")
+            .unwrap_or_else(|| panic!("no form: {}", self.body))
+            + "name=\"page\" value=\"".len();
+        self.body[at..].split('"').next().unwrap().to_owned()
+    }
+
     /// The parameters of the `Location` it redirects to.
     pub fn redirected(&self) -> BTreeMap<String, String> {
         assert_eq!(self.status, 303, "{}", self.body);
@@ -278,6 +288,7 @@ pub fn approve(base: &str, ask: &Ask<'_>, pin: &str, otp: &str) -> BTreeMap<Stri
         &authorize_endpoint(base, ask.version),
         Some(&page.cookie()),
         &[
+            ("page", &page.page()),
             ("csrf", &page.csrf()),
             ("pin", pin),
             ("otp", otp),

@@ -52,6 +52,11 @@ pub(crate) struct ServeArgs {
     /// "redirect_uris"}. Without it, `oauth2/authorize` knows no client.
     #[arg(long, value_name = "FILE")]
     oauth_clients: Option<PathBuf>,
+    /// The service's public base URL (e.g. https://sign.example), which
+    /// `info` gives as the OAuth2 server's; by default made from the
+    /// request's Host.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
 }
 
 fn init_logs(json: bool) {
@@ -101,6 +106,7 @@ pub(crate) fn run(
     }
     // The page session's cookie is Secure when the server speaks HTTPS.
     options.settings.oauth.secure_cookies = tls.is_some();
+    options.settings.oauth.public_url = args.public_url.clone();
     let provider = Provider::open(options)?;
     let csc = provider.csc();
     if args.demo {
