@@ -745,3 +745,60 @@ fn a_revoked_credential_token_signs_nothing() {
         (401, Some("invalid_token"))
     );
 }
+
+#[test]
+fn a_document_flow_signs_cades_with_sign_doc_and_only_there() {
+    let server = server_pin_only();
+    let carol = server.enrol("carol", KeyAlgorithm::EcP256, Scal::Scal1);
+    let documents: Vec<Vec<u8>> = vec![b"contract one".to_vec(), b"contract two".to_vec()];
+    let digests: Vec<Vec<u8>> = documents
+        .iter()
+        .map(|d| HashAlgorithm::Sha256.digest(d))
+        .collect();
+    let sign_doc = |token: &str| {
+        let mut client = client_at(&server.url, "v2");
+        client.token = Some(token.to_owned());
+        client.post(
+            "signatures/signDoc",
+            &json!({
+                "credentialID": "carol/1",
+                "documentDigests": [{
+                    "hashes": digests.iter().map(|h| b64(h)).collect::<Vec<_>>(),
+                    "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1",
+                    "signature_format": "C",
+                    "conformance_level": "Ades-B-B",
+                }],
+            }),
+        )
+    };
+    // A token approved for DTBS/R hashes does not buy CAdES signatures.
+    let pair = pkce();
+    let code = code_for(&server, &carol, &digests, &pair.challenge);
+    let (_, token) = exchange(&server.url, &code, &pair.verifier);
+    let (status, body) = sign_doc(token["access_token"].as_str().unwrap());
+    assert_eq!(status, 400, "{body}");
+    // Approved as document digests: one CAdES signature per document.
+    let pair = pkce();
+    let labels = ["contract one", "contract two"];
+    let mut ask = Ask::new("carol/1", &digests, &pair.challenge);
+    ask.labels = Some(&labels);
+    ask.mode = Some("document");
+    let back = approve(&server.url, &ask, &carol.pin, "");
+    let (status, token) = exchange(&server.url, &back["code"], &pair.verifier);
+    assert_eq!(status, 200, "{token}");
+    let access = token["access_token"].as_str().unwrap();
+    assert_eq!(
+        sign_with(&server.url, access, "carol/1", &digests).0,
+        400,
+        "nor does a document token buy bare DTBS/R signatures"
+    );
+    let (status, signed) = sign_doc(access);
+    assert_eq!(status, 200, "{signed}");
+    let objects = signed["SignatureObject"].as_array().unwrap();
+    for (document, cms) in documents.iter().zip(objects) {
+        let cms = common::unb64(cms.as_str().unwrap());
+        let (ok, said) =
+            ssa_testkit::openssl::cms_verify_cades(&cms, Some(document), &server.ca_pem(), false);
+        assert!(ok, "{said}");
+    }
+}

@@ -97,6 +97,8 @@ pub struct Ask<'a> {
     pub challenge: &'a str,
     pub lang: Option<&'a str>,
     pub num: Option<usize>,
+    /// ssa's `signingMode` (`document` for `signDoc`).
+    pub mode: Option<&'a str>,
 }
 
 impl<'a> Ask<'a> {
@@ -112,6 +114,7 @@ impl<'a> Ask<'a> {
             challenge,
             lang: None,
             num: None,
+            mode: None,
         }
     }
 
@@ -156,6 +159,9 @@ impl<'a> Ask<'a> {
         }
         if let Some(num) = self.num {
             params.push(("numSignatures", num.to_string()));
+        }
+        if let Some(mode) = self.mode {
+            params.push(("signingMode", mode.to_owned()));
         }
         if let Some(lang) = self.lang {
             params.push(("lang", lang.to_owned()));
