@@ -412,6 +412,12 @@ fn the_page_is_strict_and_escapes_what_the_request_carries() {
     assert!(page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!page.body.contains("<b id=x>"));
     assert!(
+        page.body
+            .contains("<td id=\"subject\">CN=alice,O=csc test</td>"),
+        "the credential's certificate is shown: {}",
+        page.body
+    );
+    assert!(
         page.body.contains("Test &lt;Signing&gt; App"),
         "the client's name escaped too"
     );
@@ -800,5 +806,143 @@ fn a_document_flow_signs_cades_with_sign_doc_and_only_there() {
         let (ok, said) =
             ssa_testkit::openssl::cms_verify_cades(&cms, Some(document), &server.ca_pem(), false);
         assert!(ok, "{said}");
+    }
+}
+
+#[test]
+fn what_a_request_may_carry_is_bounded_at_the_edges() {
+    let server = Server::start(|options| {
+        options.settings.oauth.clients = vec![common::oauth::client()];
+        options.settings.limits.hashes_per_request = 3;
+        options.requests.default_scal = Scal::Scal1;
+    });
+    let carol = server.enrol("carol", KeyAlgorithm::EcP256, Scal::Scal1);
+    let pair = pkce();
+    let opened = |ask: &Ask<'_>, extra: &str| {
+        let page = get(&format!("{}{extra}", ask.url(&server.url)), None);
+        match page.status {
+            200 => Ok(()),
+            303 => Err(page.redirected()["error_description"].clone()),
+            other => Err(format!("{other}: {}", page.body)),
+        }
+    };
+    let three = hashes("bounded", 3);
+    let four = hashes("bounded", 4);
+    // Hashes: up to the server's limit.
+    assert_eq!(
+        opened(&Ask::new("carol/1", &three, &pair.challenge), ""),
+        Ok(())
+    );
+    assert!(opened(&Ask::new("carol/1", &four, &pair.challenge), "").is_err());
+    // state: 512 characters, not 513 (an error page: no redirect with it).
+    let mut ask = Ask::new("carol/1", &three, &pair.challenge);
+    let long = "s".repeat(512);
+    ask.state = &long;
+    assert_eq!(opened(&ask, ""), Ok(()));
+    let longer = "s".repeat(513);
+    ask.state = &longer;
+    assert!(opened(&ask, "").unwrap_err().starts_with("400"));
+    // A label: 256 characters, not 257.
+    let label = "l".repeat(256);
+    let labels = [label.as_str()];
+    let one = hashes("labelled", 1);
+    let mut ask = Ask::new("carol/1", &one, &pair.challenge);
+    ask.labels = Some(&labels);
+    assert_eq!(opened(&ask, ""), Ok(()));
+    let label = "l".repeat(257);
+    let labels = [label.as_str()];
+    ask.labels = Some(&labels);
+    assert!(opened(&ask, "").is_err());
+    // numSignatures: at least 1.
+    let mut ask = Ask::new("carol/1", &one, &pair.challenge);
+    ask.num = Some(1);
+    assert_eq!(opened(&ask, ""), Ok(()));
+    ask.num = Some(0);
+    assert!(opened(&ask, "").is_err());
+    // authorization_details with plain hashes too: which would be shown?
+    let mut ask = Ask::new("carol/1", &one, &pair.challenge);
+    ask.labels = Some(&["x"]);
+    let extra = format!(
+        "&hashes={}",
+        b64(&one[0]).replace('+', "-").replace('/', "_")
+    );
+    assert!(opened(&ask, &extra).unwrap_err().contains("both"));
+}
+
+#[test]
+fn a_refusal_about_the_request_says_why_on_the_page() {
+    let server = server();
+    let alice = server.enrol("alice", KeyAlgorithm::EcP256, Scal::Scal2);
+    let approved = hashes("approved", 1);
+    let pair = pkce();
+    let page = get(
+        &Ask::new(&alice.credential, &approved, &pair.challenge).url(&server.url),
+        None,
+    );
+    // SCAL 2 without the OTP: refused before any factor is counted.
+    let answered = post_form(
+        &authorize_endpoint(&server.url, "v2"),
+        Some(&page.cookie()),
+        &[
+            ("page", &page.page()),
+            ("csrf", &page.csrf()),
+            ("pin", &alice.pin),
+            ("action", "approve"),
+        ],
+    );
+    assert_eq!(answered.status, 401);
+    assert!(
+        answered
+            .body
+            .contains("SCAL2 needs a knowledge and a possession factor"),
+        "{}",
+        answered.body
+    );
+}
+
+/// authorization_details of type credential over `hashes`.
+fn details(credential: &str, hashes: &[Vec<u8>]) -> String {
+    json!([{
+        "type": "credential",
+        "credentialID": credential,
+        "documentDigests": hashes.iter().map(|h| json!({ "hash": b64(h) })).collect::<Vec<_>>(),
+        "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1",
+    }])
+    .to_string()
+}
+
+#[test]
+fn authorization_details_in_the_token_request_must_be_those_approved() {
+    let server = server_pin_only();
+    let carol = server.enrol("carol", KeyAlgorithm::EcP256, Scal::Scal1);
+    let approved = hashes("approved", 2);
+    let changed = [approved[0].clone(), hashes("changed", 1)[0].clone()];
+    for (what, sent, ok) in [
+        ("the same", details("carol/1", &approved), true),
+        ("a hash changed", details("carol/1", &changed), false),
+        ("another credential", details("carol/2", &approved), false),
+    ] {
+        let pair = pkce();
+        let code = code_for(&server, &carol, &approved, &pair.challenge);
+        let (status, body) = token(
+            &server.url,
+            "v2",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &pair.verifier),
+                ("authorization_details", &sent),
+            ],
+        );
+        if ok {
+            assert_eq!(status, 200, "{what}: {body}");
+        } else {
+            assert_eq!(
+                (status, body["error"].as_str()),
+                (400, Some("invalid_grant")),
+                "{what}"
+            );
+        }
     }
 }

@@ -11,7 +11,7 @@ use ssa::{HashAlgorithm, Pin};
 use zeroize::Zeroizing;
 
 use super::OAuthClient;
-use super::page::{Lang, View};
+use super::page::{Lang, Message, View};
 use super::seal::Secret;
 use crate::codec;
 use crate::error::{Cause, CscError};
@@ -467,7 +467,7 @@ impl CscService {
     fn view(
         &self,
         pending: &Pending,
-        message: Option<super::page::Message>,
+        message: Option<Message>,
         now: SystemTime,
     ) -> Result<View, CscError> {
         let client = self
@@ -545,22 +545,7 @@ impl CscService {
         let (signer, sad, expires) = match approved {
             Ok(approved) => approved,
             Err(e) => {
-                let message = match e.cause {
-                    Cause::Authentication { .. } if e.code == "access_denied" => {
-                        super::page::Message::Locked
-                    }
-                    Cause::Authentication { locked: true } => super::page::Message::Locked,
-                    Cause::Authentication { .. } => super::page::Message::Refused,
-                    Cause::Unavailable | Cause::Scdev | Cause::Internal => {
-                        super::page::Message::Unavailable
-                    }
-                    _ => super::page::Message::Refused,
-                };
-                let status = if message == super::page::Message::Unavailable {
-                    503
-                } else {
-                    401
-                };
+                let (message, status) = told(&e);
                 let mut view = self.view(&pending, Some(message), now)?;
                 view.set_request_error(e.cause == Cause::Request, &e.description);
                 return Ok(Answered::Page(Box::new(view), status));
@@ -976,6 +961,18 @@ impl SigningBearer {
     }
 }
 
+/// What the page tells after a refused approval, and its status: locked
+/// (the locking attempt or a later one), try later (the service failed:
+/// 503), or not accepted (anything else; generic on purpose).
+fn told(e: &CscError) -> (Message, u16) {
+    match e.cause {
+        Cause::Authentication { locked: true } => (Message::Locked, 401),
+        Cause::Authentication { .. } if e.code == "access_denied" => (Message::Locked, 401),
+        Cause::Unavailable | Cause::Scdev | Cause::Internal => (Message::Unavailable, 503),
+        _ => (Message::Refused, 401),
+    }
+}
+
 fn store(e: ssa::store::StoreError) -> CscError {
     CscError::unavailable(format!("grant store: {e}"))
 }
@@ -983,6 +980,30 @@ fn store(e: ssa::store::StoreError) -> CscError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_tells_locked_unavailable_or_a_generic_refusal() {
+        use ssa::sad::SadError;
+        let locking = CscError::authentication_error("refused", true);
+        let refused = CscError::authentication_error("refused", false);
+        let locked = CscError::from(SadError::Locked {
+            credential: "c".into(),
+        });
+        assert_eq!(told(&locking), (Message::Locked, 401));
+        assert_eq!(told(&locked), (Message::Locked, 401));
+        assert_eq!(told(&refused), (Message::Refused, 401));
+        assert_eq!(
+            told(&CscError::invalid_request("bad")),
+            (Message::Refused, 401)
+        );
+        for failed in [
+            CscError::unavailable("store"),
+            CscError::server_error("bug"),
+            CscError::from(ssa::ServiceError::Scdev(ssa::ScdevError::SignatureInvalid)),
+        ] {
+            assert_eq!(told(&failed), (Message::Unavailable, 503), "{failed}");
+        }
+    }
 
     #[test]
     fn pkce_s256_matches_rfc_7636_appendix_b() {
