@@ -816,7 +816,8 @@ fn what_a_request_may_carry_is_bounded_at_the_edges() {
         options.settings.limits.hashes_per_request = 3;
         options.requests.default_scal = Scal::Scal1;
     });
-    let carol = server.enrol("carol", KeyAlgorithm::EcP256, Scal::Scal1);
+    // Enrolled: the bounds are judged on a credential that exists.
+    server.enrol("carol", KeyAlgorithm::EcP256, Scal::Scal1);
     let pair = pkce();
     let opened = |ask: &Ask<'_>, extra: &str| {
         let page = get(&format!("{}{extra}", ask.url(&server.url)), None);
