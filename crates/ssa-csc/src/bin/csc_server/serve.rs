@@ -52,7 +52,7 @@ pub(crate) struct ServeArgs {
     /// "redirect_uris"}. Without it, `oauth2/authorize` knows no client.
     #[arg(long, value_name = "FILE")]
     oauth_clients: Option<PathBuf>,
-    /// The service's public base URL (e.g. https://sign.example), which
+    /// The service's public base URL (e.g. `https://sign.example`), which
     /// `info` gives as the OAuth2 server's; by default made from the
     /// request's Host.
     #[arg(long, value_name = "URL")]
