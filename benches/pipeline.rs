@@ -6,6 +6,11 @@
 //! every backend) and not (soft). Minting the SAD is
 //! the identity provider's work and happens outside the timed routine.
 //!
+//! `in-flight` times 64 one-SAD requests started one after the other
+//! with `sign_documents_pending` and then delivered (`wait`): their audit
+//! records share fsyncs. `floor` times the cryptography of one request
+//! alone (ring: an ES256 SAD signed and verified, one P-256 signature).
+//!
 //! `cargo bench --bench pipeline -- --warm-up-time 1 --measurement-time 3`; the operators' harness with threads and
 //! other backends is `examples/hsm_bench.rs`.
 
@@ -62,5 +67,72 @@ fn pipeline(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, pipeline);
+/// Requests in flight on one thread: 64 started, then 64 delivered.
+fn in_flight(c: &mut Criterion) {
+    const IN_FLIGHT: usize = 64;
+    let mut group = c.benchmark_group("pipeline/p256/in-flight-64");
+    group.throughput(Throughput::Elements(IN_FLIGHT as u64));
+    for fsync in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let pipeline =
+            Pipeline::new(soft(true), KeyAlgorithm::EcP256, fsync, 1, dir.path()).unwrap();
+        let next = Cell::new(0u64);
+        let durability = if fsync { "fsync" } else { "no-fsync" };
+        group.bench_function(format!("soft+cache/batch-1/{durability}"), |b| {
+            b.iter_batched(
+                || {
+                    (0..IN_FLIGHT)
+                        .map(|_| {
+                            next.set(next.get() + 1);
+                            pipeline.authorize(&format!("sad-{}", next.get()), 1)
+                        })
+                        .collect::<Vec<_>>()
+                },
+                |requests| {
+                    let pending: Vec<_> = requests
+                        .iter()
+                        .map(|(digests, sad)| pipeline.sign_pending(sad, digests).unwrap())
+                        .collect();
+                    for request in pending {
+                        request.wait().unwrap();
+                    }
+                },
+                BatchSize::SmallInput,
+            );
+        });
+    }
+    group.finish();
+}
+
+/// The cryptography of one request, nothing else (`hsm_bench --mode floor`).
+fn floor(c: &mut Criterion) {
+    use ring::signature::{
+        ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING,
+        EcdsaKeyPair, KeyPair, UnparsedPublicKey,
+    };
+    let rng = ring::rand::SystemRandom::new();
+    let pair = |alg| {
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(alg, &rng).unwrap();
+        EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng).unwrap()
+    };
+    let idp = pair(&ECDSA_P256_SHA256_FIXED_SIGNING);
+    let public =
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, idp.public_key().as_ref().to_vec());
+    let key = pair(&ECDSA_P256_SHA256_ASN1_SIGNING);
+    // The sizes of a one-digest SAD's signing input and of our signed
+    // attributes (`hsm_bench --mode floor` takes the real ones).
+    let (input, attributes) = ([0x61u8; 560], [0x31u8; 230]);
+    let mut group = c.benchmark_group("floor/p256");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("sad-mint-verify-and-sign", |b| {
+        b.iter(|| {
+            let sad = idp.sign(&rng, &input).unwrap();
+            public.verify(&input, sad.as_ref()).unwrap();
+            key.sign(&rng, &attributes).unwrap()
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, pipeline, in_flight, floor);
 criterion_main!(benches);

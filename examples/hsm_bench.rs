@@ -5,7 +5,8 @@
 //! cargo run --release --example hsm_bench -- \
 //!     --backend ring|c_sign|soft|pkcs11 [--module PATH --token LABEL --pin-env VAR] \
 //!     --alg p256|p384|ed25519|rsa2048|rsa3072 --threads N --duration SECONDS \
-//!     --mode raw|pipeline [--batch K] [--no-fsync] [--stores memory|files|postgres]
+//!     --mode raw|pipeline|floor [--batch K] [--in-flight N] [--no-fsync]
+//!     [--stores memory|files|postgres]
 //!     [--database-url URL] [--key-cache] [--json]
 //! ```
 //!
@@ -22,8 +23,14 @@
 //! `--no-fsync`). `--key-cache` keeps soft keys open between signatures
 //! (`SoftScdev::with_key_cache`). In raw mode `--batch K` above 1 times
 //! `Scdev::sign_many` of K messages (one key look-up per K signatures).
+//! `--mode floor` (`--backend ring`) times the cryptography one request
+//! cannot avoid and nothing else: an ES256 SAD minted and verified and one
+//! P-256 signature, all in ring: the floor of every one-SAD row.
+//! `--in-flight N` (pipeline) keeps N requests in flight over the threads
+//! (`SigningService::sign_documents_pending`), so requests share fsyncs.
 //! Latencies are per operation: one signature or one `sign_many` (raw), one
-//! batch (pipeline).
+//! floor request, one batch (pipeline; with `--in-flight`, from a request's
+//! start to its delivery).
 
 // A benchmark harness: a failed signature must stop the run loudly.
 #![allow(clippy::expect_used)]
@@ -34,6 +41,8 @@ mod pipeline;
 mod support;
 
 use std::io::Write;
+
+use der::Decode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -55,6 +64,8 @@ struct Args {
     threads: usize,
     duration: u64,
     pipeline: bool,
+    floor: bool,
+    in_flight: usize,
     batch: usize,
     fsync: bool,
     stores: String,
@@ -91,9 +102,15 @@ struct Cli {
     /// Seconds to run.
     #[arg(long, default_value_t = 10)]
     duration: u64,
-    /// raw (the SCDev alone) or pipeline (SAD, CAdES B-B, audit).
-    #[arg(long, default_value = "raw", value_parser = ["raw", "pipeline"])]
+    /// raw (the SCDev alone), pipeline (SAD, CAdES B-B, audit) or floor
+    /// (--backend ring: the cryptography of one request and nothing else).
+    #[arg(long, default_value = "raw", value_parser = ["raw", "pipeline", "floor"])]
     mode: String,
+    /// Requests kept in flight over the --threads threads (pipeline mode):
+    /// each thread starts requests until it holds its share, then waits
+    /// for its oldest, so requests share the audit log's fsyncs.
+    #[arg(long, default_value_t = 0)]
+    in_flight: u64,
     /// Signatures per operation (sign_many in raw mode, digests per SAD in
     /// pipeline mode).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
@@ -145,6 +162,8 @@ fn parse() -> Args {
         threads: usize::try_from(cli.threads).unwrap_or(usize::MAX),
         duration: cli.duration,
         pipeline: cli.mode == "pipeline",
+        floor: cli.mode == "floor",
+        in_flight: usize::try_from(cli.in_flight).unwrap_or(usize::MAX),
         batch: usize::try_from(cli.batch).unwrap_or(usize::MAX),
         fsync: !cli.no_fsync,
         stores: cli.stores,
@@ -217,8 +236,18 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    if args.floor && args.backend != "ring" {
+        return Err("--mode floor runs with --backend ring".into());
+    }
+    if args.in_flight > 0 && !args.pipeline {
+        return Err("--in-flight is for --mode pipeline".into());
+    }
     if args.backend == "ring" {
-        return run_ring(&args);
+        return if args.floor {
+            run_floor(&args)
+        } else {
+            run_ring(&args)
+        };
     }
     let (scdev, config) = scdev(&args)?;
     if let (Some(config), "c_sign") = (&config, args.backend.as_str()) {
@@ -281,6 +310,10 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         }
         _ => Pipeline::new(scdev, args.alg, args.fsync, args.batch, work.path())?,
     };
+    if args.in_flight > 0 {
+        run_in_flight(&args, &pipeline);
+        return Ok(());
+    }
     drive(&args, |t, n| {
         let (digests, sad) = pipeline.authorize(&format!("{t}-{n}"), args.batch);
         let begin = Instant::now();
@@ -288,6 +321,61 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         (begin.elapsed(), digests.len() as u64)
     });
     Ok(())
+}
+
+/// Keeps `args.in_flight` requests in flight over `args.threads` threads:
+/// each thread starts requests (mint the SAD, then
+/// `sign_documents_pending`) until it holds its share, then waits for its
+/// oldest (`PendingSignatures::wait`: durable records, SAD spent). A
+/// request's latency runs from its start (after the minting) to the end of
+/// its wait; the signatures count when delivered.
+fn run_in_flight(args: &Args, pipeline: &Pipeline) {
+    let share = args.in_flight.div_ceil(args.threads).max(1);
+    let stop = AtomicBool::new(false);
+    let count = AtomicU64::new(0);
+    let started = Instant::now();
+    let latencies: Vec<u64> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..args.threads)
+            .map(|t| {
+                let (stop, count) = (&stop, &count);
+                s.spawn(move || {
+                    let mut lat = Vec::new();
+                    let mut held = std::collections::VecDeque::with_capacity(share);
+                    let mut n = 0u64;
+                    let mut deliver = |(begin, pending): (Instant, ssa::PendingSignatures<'_>)| {
+                        let signatures = pending.wait().expect("wait");
+                        lat.push(begin.elapsed().as_micros() as u64);
+                        count.fetch_add(signatures.len() as u64, Ordering::Relaxed);
+                    };
+                    while !stop.load(Ordering::Relaxed) {
+                        n += 1;
+                        let (digests, sad) = pipeline.authorize(&format!("{t}-{n}"), args.batch);
+                        let begin = Instant::now();
+                        let pending = pipeline.sign_pending(&sad, &digests).expect("sign");
+                        held.push_back((begin, pending));
+                        if held.len() >= share
+                            && let Some(oldest) = held.pop_front()
+                        {
+                            deliver(oldest);
+                        }
+                    }
+                    held.into_iter().for_each(&mut deliver);
+                    lat
+                })
+            })
+            .collect();
+        progress(args, &stop, &count, started);
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    report(
+        args,
+        latencies,
+        count.load(Ordering::Relaxed),
+        started.elapsed(),
+    );
 }
 
 /// Runs `op` on `args.threads` threads until the duration is up, showing
@@ -364,6 +452,80 @@ fn run_ring(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// The cryptography one request cannot avoid, in ring and nothing else:
+/// the identity provider signs a SAD (ES256 over the signing input of a
+/// real one-digest SAD), the SAM verifies it, and the credential's P-256
+/// key signs a message the size of our CAdES signed attributes. One
+/// operation is one such request: the floor of every one-SAD row.
+fn run_floor(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    use ring::signature::{
+        ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING,
+        EcdsaKeyPair, KeyPair, UnparsedPublicKey,
+    };
+    let rng = ring::rand::SystemRandom::new();
+    let pair = |alg| -> Result<EcdsaKeyPair, Box<dyn std::error::Error>> {
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(alg, &rng).map_err(|_| "keygen")?;
+        Ok(EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng).map_err(|_| "key")?)
+    };
+    let idp = pair(&ECDSA_P256_SHA256_FIXED_SIGNING)?;
+    let idp_public =
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, idp.public_key().as_ref().to_vec());
+    let key = pair(&ECDSA_P256_SHA256_ASN1_SIGNING)?;
+    let (input, signed_attributes) = floor_inputs()?;
+    eprintln!(
+        "floor: a SAD signing input of {} bytes, signed attributes of {} bytes",
+        input.len(),
+        signed_attributes.len()
+    );
+    drive(args, |_, _| {
+        let begin = Instant::now();
+        let sad = idp.sign(&rng, &input).expect("ES256 sign");
+        idp_public
+            .verify(&input, sad.as_ref())
+            .expect("ES256 verify");
+        let _ = key.sign(&rng, &signed_attributes).expect("P-256 sign");
+        (begin.elapsed(), 1)
+    });
+    Ok(())
+}
+
+/// What the floor signs: the signing input (`header.claims`) of a SAD for
+/// one digest, minted as the pipeline mints it, and the signed attributes
+/// (DER) of a CAdES B-B signature by the test PKI's signer, made by the
+/// pipeline's template, so the hashing costs what it costs there.
+fn floor_inputs() -> Result<(Vec<u8>, Vec<u8>), Box<dyn std::error::Error>> {
+    let backup = BackupKey::generate()?;
+    let soft = SoftScdev::in_memory(KeyEncryptionKey::generate()?).with_backup_key(backup);
+    let work = tempfile::tempdir()?;
+    let pipeline = Pipeline::new(Arc::new(soft), KeyAlgorithm::EcP256, false, 1, work.path())?;
+    let (digests, sad) = pipeline.authorize("floor", 1);
+    let input = sad
+        .as_str()
+        .rsplit_once('.')
+        .map(|(input, _)| input.as_bytes().to_vec())
+        .ok_or("a SAD without a signature")?;
+    let certificate = x509_cert::Certificate::from_der(&ssa_testkit::pki::pki().signer.cert_der)?;
+    let template = ssa::cades::SignatureTemplate::new(
+        &certificate,
+        &[],
+        ssa::SignatureAlgorithm::Ecdsa(ssa::HashAlgorithm::Sha256),
+        std::time::SystemTime::now(),
+        ssa::cades::SignedAttributeOptions::default(),
+    )?;
+    let mut attributes = Vec::new();
+    template.sign_all(
+        &digests,
+        |dtbs| -> Result<Vec<Vec<u8>>, ssa::cades::CadesError> {
+            attributes = dtbs
+                .first()
+                .map(|d| d.as_ref().to_vec())
+                .unwrap_or_default();
+            Ok(vec![vec![0x30, 0]; dtbs.len()])
+        },
+    )?;
+    Ok((input, attributes))
+}
+
 /// Bare `C_Sign` on the token: the key is generated through the SCDev (which
 /// also logs the token in), then each thread signs on a session of its own
 /// with the process's one PKCS#11 context.
@@ -438,7 +600,13 @@ fn report(args: &Args, mut latencies: Vec<u64>, signatures: u64, elapsed: Durati
         latencies.last().copied().unwrap_or(0),
     );
     let rss = peak_rss_bytes();
-    let mode = if args.pipeline { "pipeline" } else { "raw" };
+    let mode = if args.pipeline {
+        "pipeline"
+    } else if args.floor {
+        "floor"
+    } else {
+        "raw"
+    };
     let backend = if args.key_cache {
         format!("{}+cache", args.backend)
     } else {
@@ -446,18 +614,20 @@ fn report(args: &Args, mut latencies: Vec<u64>, signatures: u64, elapsed: Durati
     };
     if args.json {
         println!(
-            "{{\"backend\":\"{backend}\",\"alg\":\"{}\",\"mode\":\"{mode}\",\"threads\":{},\"batch\":{},\"fsync\":{},\"duration_s\":{:.3},\"signatures\":{signatures},\"signatures_per_second\":{rate:.1},\"p50_us\":{p50},\"p99_us\":{p99},\"max_us\":{max},\"peak_rss_bytes\":{rss}}}",
+            "{{\"backend\":\"{backend}\",\"alg\":\"{}\",\"mode\":\"{mode}\",\"threads\":{},\"in_flight\":{},\"batch\":{},\"fsync\":{},\"duration_s\":{:.3},\"signatures\":{signatures},\"signatures_per_second\":{rate:.1},\"p50_us\":{p50},\"p99_us\":{p99},\"max_us\":{max},\"peak_rss_bytes\":{rss}}}",
             args.alg,
             args.threads,
+            args.in_flight.max(args.threads),
             args.batch,
             args.fsync,
             elapsed.as_secs_f64()
         );
     } else {
         println!(
-            "{backend} {} {mode} threads={} batch={} fsync={}: {signatures} signatures in {:.2} s = {rate:.0}/s; latency p50 {p50} us, p99 {p99} us, max {max} us; peak RSS {:.1} MiB",
+            "{backend} {} {mode} threads={} in_flight={} batch={} fsync={}: {signatures} signatures in {:.2} s = {rate:.0}/s; latency p50 {p50} us, p99 {p99} us, max {max} us; peak RSS {:.1} MiB",
             args.alg,
             args.threads,
+            args.in_flight.max(args.threads),
             args.batch,
             args.fsync,
             elapsed.as_secs_f64(),

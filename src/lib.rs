@@ -9,6 +9,7 @@ mod csr;
 pub mod demo_ca;
 mod enrolment;
 mod error;
+mod prepared;
 pub mod registry;
 mod request_scope;
 mod scdev_signer;
@@ -27,7 +28,7 @@ pub use scdev_signer::ScdevSigner;
 pub use service::{
     DEFAULT_AUGMENT_CONCURRENCY, DelegationSource, SigningService, SigningServiceBuilder,
 };
-pub use signing::SignOptions;
+pub use signing::{PendingSignatures, SignOptions};
 /// The credential stores the registry keeps its records in. See [`ssa_store`].
 pub use ssa_store::{CredentialStore, FileCredentialStore, MemoryCredentialStore};
 

@@ -59,7 +59,7 @@ const CORRUPT: ServiceError = ServiceError::Corrupt {
     what: "credential record",
 };
 
-fn decode(stored: &StoredCredential) -> Result<CredentialRecord, ServiceError> {
+pub(crate) fn decode(stored: &StoredCredential) -> Result<CredentialRecord, ServiceError> {
     let record: CredentialRecord = serde_json::from_slice(&stored.record).map_err(|_| CORRUPT)?;
     if record.id != stored.id || record.signer != stored.signer {
         return Err(CORRUPT);
@@ -92,6 +92,11 @@ impl CredentialRegistry {
             .map_err(store_error)?
             .map(|stored| decode(&stored))
             .transpose()
+    }
+
+    /// The record of `id` as its store holds it (bytes not yet decoded).
+    pub(crate) fn get_stored(&self, id: &str) -> Result<Option<StoredCredential>, ServiceError> {
+        self.store.get(id).map_err(store_error)
     }
 
     /// Stores a new credential; refuses an existing id

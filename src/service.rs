@@ -186,6 +186,7 @@ impl SigningServiceBuilder {
         Ok(SigningService {
             inner: self,
             owed: std::sync::Mutex::new(Vec::new()),
+            prepared: crate::prepared::PreparedCache::default(),
         })
     }
 }
@@ -197,6 +198,8 @@ pub struct SigningService {
     /// `Withheld` record after a failed ledger commit, on a log that then
     /// stopped): written first by [`SigningService::recover_audit`].
     pub(crate) owed: std::sync::Mutex<Vec<Entry>>,
+    /// Credential records parsed once per version (`prepared.rs`).
+    pub(crate) prepared: crate::prepared::PreparedCache,
 }
 
 impl fmt::Debug for SigningService {
@@ -285,10 +288,23 @@ impl SigningService {
         id: &str,
         signer: Option<&str>,
     ) -> Result<CredentialRecord, ServiceError> {
+        self.prepared_for(id, signer)
+            .map(|prepared| prepared.record.clone())
+    }
+
+    /// [`SigningService::credential_for`], parsed for signing: the record
+    /// is read from its store every time and parsed once per version.
+    pub(crate) fn prepared_for(
+        &self,
+        id: &str,
+        signer: Option<&str>,
+    ) -> Result<std::sync::Arc<crate::prepared::Prepared>, ServiceError> {
         let unknown = || ServiceError::UnknownCredential {
             credential: id.to_owned(),
         };
-        let record = self.inner.registry.get(id)?.ok_or_else(unknown)?;
+        let stored = self.inner.registry.get_stored(id)?.ok_or_else(unknown)?;
+        let prepared = self.prepared.prepare(&stored)?;
+        let record = &prepared.record;
         if signer.is_some_and(|signer| signer != record.signer) {
             return Err(unknown());
         }
@@ -297,6 +313,6 @@ impl SigningService {
                 credential: id.to_owned(),
             });
         }
-        Ok(record)
+        Ok(prepared)
     }
 }

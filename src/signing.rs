@@ -11,7 +11,6 @@
 use crate::request_scope::Caller;
 use std::time::SystemTime;
 
-use der::Decode;
 use ssa_audit::{Entry, Event, Outcome};
 use ssa_cades::{
     Augmentation, Document, SignatureTemplate, SignedAttributeOptions, VerificationReport,
@@ -53,15 +52,25 @@ impl Default for SignOptions {
 /// What one signing request may use once [`SigningService::precheck`]
 /// passed: nothing here has touched the SAD or the key yet.
 struct SigningContext {
-    record: CredentialRecord,
-    certificate: Certificate,
-    chain: Vec<Certificate>,
-    key: KeyId,
+    /// The credential's record, parsed (its certificate and chain, its key).
+    prepared: std::sync::Arc<crate::prepared::Prepared>,
     algorithm: SignatureAlgorithm,
     /// The hash of the digests the SAD must bind.
     hash: HashAlgorithm,
     /// The SCAL the SAD must meet: the credential's or the policy's, the higher.
     scal: Scal,
+}
+
+impl SigningContext {
+    /// The credential's certificate (the pre-check found one).
+    fn certificate(&self) -> Result<&Certificate, ServiceError> {
+        self.prepared
+            .certificate
+            .as_ref()
+            .ok_or(ServiceError::Corrupt {
+                what: "certificate",
+            })
+    }
 }
 
 /// What a credential signs with: its key in the SCDev and the key's algorithm.
@@ -121,8 +130,10 @@ impl SigningService {
         Ok(hash)
     }
 
-    /// Appends, in one durable write, the activation and the signature
-    /// record of a signing that succeeded; each lists every digest signed.
+    /// Writes, as one unit of the audit log, the activation and the
+    /// signature record of a signing that succeeded; each lists every
+    /// digest signed. Durable once [`AuditLog::sync_unit`](ssa_audit::AuditLog::sync_unit)
+    /// returns for it.
     fn record_signatures(
         &self,
         credential: &str,
@@ -131,7 +142,7 @@ impl SigningService {
         level: &str,
         id: Option<&str>,
         now: SystemTime,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<ssa_audit::Unsynced, ServiceError> {
         let digests = || activation.digests().iter().map(Vec::as_slice);
         let entries = vec![
             Entry::new(
@@ -156,66 +167,80 @@ impl SigningService {
             .digests(digests())
             .request(id),
         ];
-        self.inner.audit.append_all(entries, secs(now))?;
-        Ok(())
+        Ok(self.inner.audit.append_all_unsynced(entries, secs(now))?)
     }
 
-    /// Delivers a signing that succeeded, in the one order that makes it
-    /// all or nothing (docs/operations.md):
+    /// Holds the signatures of a signing that succeeded until they may be
+    /// delivered ([`PendingSignatures::wait`]), in the one order that makes
+    /// it all or nothing (docs/operations.md):
     ///
-    /// 1. the activation and the signature records, one durable unit of
-    ///    the audit log; if that fails the log stops, nothing is returned,
-    ///    and the activation, dropped, gives the SAD back;
+    /// 1. the activation and the signature records, one unit of the audit
+    ///    log, written here and made durable by `wait` (many requests'
+    ///    units share one fsync); if either fails the log stops, nothing is
+    ///    returned, and the activation, dropped, gives the SAD back;
     /// 2. the SAD spent in the ledger, durably; if that fails a `Withheld`
     ///    record follows the signature record, the SAD is given back, and
     ///    nothing is returned ([`ServiceError::Withheld`]);
-    /// 3. only then may the caller return the signatures.
+    /// 3. only then does `wait` return the signatures.
     ///
     /// A crash between 1 and 2 leaves a signature record, no signature
     /// delivered, and the SAD reserved until an administrator releases it
     /// ([`SigningService::release_stale_reservations`]).
-    fn deliver(
-        &self,
+    #[allow(clippy::too_many_arguments)] // what the records say, and the signatures
+    fn pend<'s>(
+        &'s self,
         credential: &str,
         record: &CredentialRecord,
         activation: ssa_sad::Activation,
         level: &str,
         id: Option<&str>,
         now: SystemTime,
-    ) -> Result<(), ServiceError> {
+        signatures: Vec<Vec<u8>>,
+    ) -> Result<PendingSignatures<'s>, ServiceError> {
         // Records owed from an earlier failure go first.
         self.settle_owed(now)?;
-        self.record_signatures(credential, record, &activation, level, id, now)?;
-        let sad_id = activation.sad_id().to_owned();
-        let digests: Vec<Vec<u8>> = activation.digests().to_vec();
-        if let Err(error) = activation.commit() {
-            let error = ServiceError::from(error);
-            let withheld = Entry::new(
-                Event::Withheld { sad_id },
-                record.signer.clone(),
-                Outcome::Failure(error.to_string()),
-            )
-            .credential(credential)
-            .digests(digests.iter().map(Vec::as_slice))
-            .request(id);
-            // If the log cannot take it now, it is owed: written first when
-            // the log is recovered (`recover_audit`).
-            if self
-                .inner
-                .audit
-                .append(withheld.clone(), secs(now))
-                .is_err()
-            {
-                self.owed
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .push(withheld);
-            }
-            return Err(ServiceError::Withheld {
-                source: Box::new(error),
-            });
+        let unsynced = self.record_signatures(credential, record, &activation, level, id, now)?;
+        Ok(PendingSignatures {
+            service: self,
+            credential: credential.to_owned(),
+            signer: record.signer.clone(),
+            request: id.map(str::to_owned),
+            now,
+            activation: Some(activation),
+            unsynced,
+            signatures,
+        })
+    }
+
+    /// Records that the signatures of `activation` were not delivered
+    /// (`reason`), after their signature record: in the log now, or owed
+    /// to it (written first when the log is recovered, `recover_audit`).
+    fn withhold(
+        &self,
+        pending: &PendingSignatures<'_>,
+        sad_id: String,
+        digests: &[Vec<u8>],
+        reason: String,
+    ) {
+        let withheld = Entry::new(
+            Event::Withheld { sad_id },
+            pending.signer.clone(),
+            Outcome::Failure(reason),
+        )
+        .credential(&pending.credential)
+        .digests(digests.iter().map(Vec::as_slice))
+        .request(pending.request.as_deref());
+        if self
+            .inner
+            .audit
+            .append(withheld.clone(), secs(pending.now))
+            .is_err()
+        {
+            self.owed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(withheld);
         }
-        Ok(())
     }
 
     /// Records a refused signing request and returns its error. An error
@@ -270,35 +295,27 @@ impl SigningService {
         requested: Option<SignatureAlgorithm>,
         now: SystemTime,
     ) -> Result<SigningContext, ServiceError> {
-        let record = self.credential_for(credential, signer)?;
+        let prepared = self.prepared_for(credential, signer)?;
+        let record = &prepared.record;
         match level {
             Some(level) => self.inner.requests.check(level, digests)?,
             None => self.inner.requests.check_digests(digests)?,
         }
-        let der = record
-            .chain
-            .first()
-            .ok_or_else(|| ServiceError::NoCertificate {
-                credential: credential.to_owned(),
-            })?;
-        let certificate = Certificate::from_der(der).map_err(|_| ServiceError::Corrupt {
-            what: "certificate",
-        })?;
-        let chain: Vec<Certificate> = record.chain[1..]
-            .iter()
-            .map(|d| Certificate::from_der(d))
-            .collect::<Result<_, _>>()
-            .map_err(|_| ServiceError::Corrupt {
-                what: "certificate",
-            })?;
-        let (key, key_algorithm) = signing_key(&record)?;
+        let certificate =
+            prepared
+                .certificate
+                .as_ref()
+                .ok_or_else(|| ServiceError::NoCertificate {
+                    credential: credential.to_owned(),
+                })?;
+        let key_algorithm = prepared.key_algorithm;
         let algorithm = match requested {
             Some(algorithm) => algorithm,
             None => signature_algorithm_for(key_algorithm)
                 .ok_or(ServiceError::UnsupportedKey { key: key_algorithm })?,
         };
         let hash = self.offers(key_algorithm, algorithm, mode, now)?;
-        ssa_policy::check_signing_certificate(&certificate, &record.public_key, now)?;
+        ssa_policy::check_signing_certificate(certificate, &record.public_key, now)?;
         let required = self.inner.requests.scal_for(credential);
         if record.scal < required {
             return Err(ssa_policy::PolicyError::ScalBelowPolicy {
@@ -309,10 +326,7 @@ impl SigningService {
         }
         let scal = record.scal.max(required);
         Ok(SigningContext {
-            record,
-            certificate,
-            chain,
-            key,
+            prepared,
             algorithm,
             hash,
             scal,
@@ -331,8 +345,8 @@ impl SigningService {
         Ok(self.inner.sam.activate(
             sad,
             &ActivationRequest {
-                credential: &context.record.id,
-                signer: &context.record.signer,
+                credential: &context.prepared.record.id,
+                signer: &context.prepared.record.signer,
                 mode,
                 credential_scal: context.scal,
                 hash_alg: context.hash,
@@ -358,6 +372,41 @@ impl SigningService {
         self.sign_documents_in(credential, sad, digests, options, Caller::default(), now)
     }
 
+    /// [`SigningService::sign_documents`] up to the disk: every check, the
+    /// signatures and their audit records are made, and the answer holds
+    /// them until [`PendingSignatures::wait`] has made the records durable
+    /// and spent the SAD. A thread can start its next requests before it
+    /// waits, so requests in flight share the audit log's fsyncs (a server
+    /// with many signers in flight on few threads).
+    ///
+    /// ```
+    /// # fn run(service: &ssa::SigningService, requests: &[(String, ssa::sad::Sad, Vec<Vec<u8>>)])
+    /// # -> Result<(), ssa::ServiceError> {
+    /// let now = std::time::SystemTime::now();
+    /// let options = ssa::SignOptions::default();
+    /// let mut pending = Vec::new();
+    /// for (credential, sad, digests) in requests {
+    ///     pending.push(service.sign_documents_pending(credential, sad, digests, &options, now)?);
+    /// }
+    /// for request in pending {
+    ///     // The first wait's fsync covers the records of every request above.
+    ///     let signatures = request.wait()?;
+    /// #   let _ = signatures;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn sign_documents_pending(
+        &self,
+        credential: &str,
+        sad: &Sad,
+        digests: &[Vec<u8>],
+        options: &SignOptions,
+        now: SystemTime,
+    ) -> Result<PendingSignatures<'_>, ServiceError> {
+        self.sign_documents_inner(credential, sad, digests, options, Caller::default(), now)
+            .or_else(|error| self.record_refusal(credential, sad, digests, None, now, error))
+    }
+
     /// [`SigningService::sign_documents`] for `caller`.
     pub(crate) fn sign_documents_in(
         &self,
@@ -371,7 +420,8 @@ impl SigningService {
         self.sign_documents_inner(credential, sad, digests, options, caller, now)
             .or_else(|error| {
                 self.record_refusal(credential, sad, digests, caller.request, now, error)
-            })
+            })?
+            .wait()
     }
 
     fn sign_documents_inner(
@@ -382,7 +432,7 @@ impl SigningService {
         options: &SignOptions,
         caller: Caller<'_>,
         now: SystemTime,
-    ) -> Result<Vec<Vec<u8>>, ServiceError> {
+    ) -> Result<PendingSignatures<'_>, ServiceError> {
         let context = self.precheck(
             credential,
             caller.signer,
@@ -409,8 +459,8 @@ impl SigningService {
         // What the signatures share is encoded once; the SCDev opens the key
         // once for all the digests the SAD authorized.
         let template = SignatureTemplate::new(
-            &context.certificate,
-            &context.chain,
+            context.certificate()?,
+            &context.prepared.chain,
             context.algorithm,
             now,
             attributes,
@@ -425,7 +475,7 @@ impl SigningService {
                 Ok(self
                     .inner
                     .scdev
-                    .sign_many(&context.key, context.algorithm, &inputs)?)
+                    .sign_many(&context.prepared.key, context.algorithm, &inputs)?)
             },
         )?;
         let signatures = ssa_cades::augment_all(
@@ -435,15 +485,15 @@ impl SigningService {
             self.inner.augment_concurrency,
         )?;
         let level = format!("{:?}", options.level);
-        self.deliver(
+        self.pend(
             credential,
-            &context.record,
+            &context.prepared.record,
             activation,
             &level,
             caller.request,
             now,
-        )?;
-        Ok(signatures)
+            signatures,
+        )
     }
 
     /// Signs DTBS/R digests the client computed (raw-hash mode, CSC
@@ -479,7 +529,22 @@ impl SigningService {
         self.sign_hashes_inner(credential, sad, hashes, algorithm, caller, now)
             .or_else(|error| {
                 self.record_refusal(credential, sad, hashes, caller.request, now, error)
-            })
+            })?
+            .wait()
+    }
+
+    /// [`SigningService::sign_hashes`] up to the disk, as
+    /// [`SigningService::sign_documents_pending`] is for documents.
+    pub fn sign_hashes_pending(
+        &self,
+        credential: &str,
+        sad: &Sad,
+        hashes: &[Vec<u8>],
+        algorithm: Option<SignatureAlgorithm>,
+        now: SystemTime,
+    ) -> Result<PendingSignatures<'_>, ServiceError> {
+        self.sign_hashes_inner(credential, sad, hashes, algorithm, Caller::default(), now)
+            .or_else(|error| self.record_refusal(credential, sad, hashes, None, now, error))
     }
 
     fn sign_hashes_inner(
@@ -490,7 +555,7 @@ impl SigningService {
         algorithm: Option<SignatureAlgorithm>,
         caller: Caller<'_>,
         now: SystemTime,
-    ) -> Result<Vec<Vec<u8>>, ServiceError> {
+    ) -> Result<PendingSignatures<'_>, ServiceError> {
         let context = self.precheck(
             credential,
             caller.signer,
@@ -512,16 +577,16 @@ impl SigningService {
         let out = self
             .inner
             .scdev
-            .sign_many(&context.key, context.algorithm, &inputs)?;
-        self.deliver(
+            .sign_many(&context.prepared.key, context.algorithm, &inputs)?;
+        self.pend(
             credential,
-            &context.record,
+            &context.prepared.record,
             activation,
             "raw",
             caller.request,
             now,
-        )?;
-        Ok(out)
+            out,
+        )
     }
 
     /// The signer-attributes-v2 value for a signature by the context's
@@ -533,14 +598,14 @@ impl SigningService {
         context: &SigningContext,
         now: SystemTime,
     ) -> Result<Option<ssa_cades::asn1::SignerAttributesV2>, ServiceError> {
-        let mut delegations = context.record.delegations.clone();
+        let mut delegations = context.prepared.record.delegations.clone();
         if let Some(source) = &self.inner.delegation_source {
-            delegations.extend(source.delegations(&context.record.id)?);
+            delegations.extend(source.delegations(&context.prepared.record.id)?);
         }
         Ok(ssa_cades::delegation::signer_attributes(
-            context.record.claimed_role.as_deref(),
+            context.prepared.record.claimed_role.as_deref(),
             &delegations,
-            &context.certificate,
+            context.certificate()?,
             &self.inner.attribute_authorities,
             now,
         )?)
@@ -560,5 +625,78 @@ impl SigningService {
             options = options.with_tsa_anchors(tsa_anchors);
         }
         ssa_cades::verify(signature, document, &options)
+    }
+}
+
+/// Signatures made and recorded, not yet delivered: see
+/// [`SigningService::sign_documents_pending`]. [`PendingSignatures::wait`]
+/// makes their audit records durable, spends the SAD, and only then
+/// returns them. Dropped without waiting, they are withheld: a `Withheld`
+/// record follows their signature record and the SAD is given back.
+#[must_use = "the signatures are delivered by `wait`; dropped, they are withheld"]
+pub struct PendingSignatures<'s> {
+    service: &'s SigningService,
+    credential: String,
+    signer: String,
+    request: Option<String>,
+    now: SystemTime,
+    /// `None` once `wait` took it.
+    activation: Option<ssa_sad::Activation>,
+    unsynced: ssa_audit::Unsynced,
+    signatures: Vec<Vec<u8>>,
+}
+
+impl std::fmt::Debug for PendingSignatures<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingSignatures")
+            .field("credential", &self.credential)
+            .field("signatures", &self.signatures.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PendingSignatures<'_> {
+    /// Waits until the signatures' audit records are durable (one fsync
+    /// covers every request written before it began), spends the SAD in
+    /// the ledger, and returns the signatures. Fails, returning nothing,
+    /// as [`SigningService::sign_documents`] fails after signing: a log
+    /// that stopped ([`ServiceError::Audit`]; the SAD is given back) or a
+    /// ledger that did not take the spend ([`ServiceError::Withheld`]).
+    pub fn wait(mut self) -> Result<Vec<Vec<u8>>, ServiceError> {
+        let service = self.service;
+        let Some(activation) = self.activation.take() else {
+            return Err(ServiceError::Corrupt {
+                what: "pending signatures",
+            });
+        };
+        // On failure the activation, dropped, gives the SAD back.
+        service.inner.audit.sync_unit(&self.unsynced)?;
+        let sad_id = activation.sad_id().to_owned();
+        let digests: Vec<Vec<u8>> = activation.digests().to_vec();
+        if let Err(error) = activation.commit() {
+            // `commit` gave the digests back; the record says why nothing
+            // was delivered.
+            let error = ServiceError::from(error);
+            service.withhold(&self, sad_id, &digests, error.to_string());
+            return Err(ServiceError::Withheld {
+                source: Box::new(error),
+            });
+        }
+        Ok(std::mem::take(&mut self.signatures))
+    }
+}
+
+impl Drop for PendingSignatures<'_> {
+    fn drop(&mut self) {
+        if let Some(activation) = self.activation.take() {
+            self.service.withhold(
+                self,
+                activation.sad_id().to_owned(),
+                activation.digests(),
+                "dropped before it was delivered".to_owned(),
+            );
+            // Dropping the activation gives the SAD back.
+            drop(activation);
+        }
     }
 }

@@ -20,8 +20,8 @@ use ssa::scdev::KeyEncryptionKey;
 use ssa::scdev::soft::SoftScdev;
 use ssa::store::AuditSink;
 use ssa::{
-    HashAlgorithm, MemoryCredentialStore, ServiceError, SignOptions, SigningService,
-    SigningServiceBuilder,
+    HashAlgorithm, MemoryCredentialStore, PendingSignatures, ServiceError, SignOptions,
+    SigningService, SigningServiceBuilder,
 };
 use ssa_testkit::faults::{FaultyLedger, FaultySink};
 use x509_cert::Certificate;
@@ -78,15 +78,26 @@ fn world_with(finish: impl FnOnce(SigningServiceBuilder) -> SigningServiceBuilde
 enum Mode {
     Documents,
     Hashes,
+    /// `sign_documents_pending`, then `wait`.
+    DocumentsPending,
+    /// `sign_hashes_pending`, then `wait`.
+    HashesPending,
 }
+
+const MODES: [Mode; 4] = [
+    Mode::Documents,
+    Mode::Hashes,
+    Mode::DocumentsPending,
+    Mode::HashesPending,
+];
 
 impl World {
     /// A SAD for `digests`, and its id.
     fn authorize(&self, mode: Mode, digests: &[Vec<u8>]) -> (Sad, String) {
         let request = AuthorizationRequest {
             mode: match mode {
-                Mode::Documents => SigningMode::Document,
-                Mode::Hashes => SigningMode::Dtbsr,
+                Mode::Documents | Mode::DocumentsPending => SigningMode::Document,
+                Mode::Hashes | Mode::HashesPending => SigningMode::Dtbsr,
             },
             credential: "c/1",
             hash_alg: HashAlgorithm::Sha256,
@@ -105,6 +116,9 @@ impl World {
     fn sign(&self, mode: Mode, sad: &Sad, digests: &[Vec<u8>]) -> Result<(), ServiceError> {
         let now = SystemTime::now();
         match mode {
+            Mode::DocumentsPending | Mode::HashesPending => {
+                self.pending(mode, sad, digests)?.wait().map(|_| ())
+            }
             Mode::Documents => self
                 .service
                 .sign_documents("c/1", sad, digests, &SignOptions::default(), now)
@@ -113,6 +127,28 @@ impl World {
                 .service
                 .sign_hashes("c/1", sad, digests, None, now)
                 .map(|_| ()),
+        }
+    }
+
+    /// Signs up to the disk: the signatures, held until `wait`.
+    fn pending(
+        &self,
+        mode: Mode,
+        sad: &Sad,
+        digests: &[Vec<u8>],
+    ) -> Result<PendingSignatures<'_>, ServiceError> {
+        let now = SystemTime::now();
+        match mode {
+            Mode::Documents | Mode::DocumentsPending => self.service.sign_documents_pending(
+                "c/1",
+                sad,
+                digests,
+                &SignOptions::default(),
+                now,
+            ),
+            Mode::Hashes | Mode::HashesPending => self
+                .service
+                .sign_hashes_pending("c/1", sad, digests, None, now),
         }
     }
 
@@ -158,7 +194,7 @@ enum Fault {
 
 #[test]
 fn a_fault_at_every_step_of_delivery_leaves_all_or_nothing() {
-    for mode in [Mode::Documents, Mode::Hashes] {
+    for mode in MODES {
         for fault in [
             Fault::AuditWrite,
             Fault::AuditSync,
@@ -218,6 +254,59 @@ fn a_fault_at_every_step_of_delivery_leaves_all_or_nothing() {
                 "{case}: {spent:?}"
             );
         }
+    }
+}
+
+/// Issue 16: signatures held for a later `wait` are delivered only on top
+/// of durable records. Dropped before the wait, they are withheld (a
+/// `Withheld` record) and the SAD, reserved until then, is given back; if
+/// the log stops and recovers between their write and the wait (the
+/// recovery cuts their unsynced records), the wait refuses them.
+#[test]
+fn pending_signatures_dropped_or_outlived_by_a_recovery_are_withheld() {
+    for mode in [Mode::DocumentsPending, Mode::HashesPending] {
+        let case = format!("{mode:?}");
+        let w = world();
+        let digests = vec![HashAlgorithm::Sha256.digest(b"dropped")];
+        let (sad, sad_id) = w.authorize(mode, &digests);
+        let pending = w.pending(mode, &sad, &digests).unwrap();
+        // Reserved while pending: the SAD does not sign twice meanwhile.
+        assert!(w.sign(mode, &sad, &digests).is_err(), "{case}");
+        drop(pending);
+        let last = w.records().pop().unwrap();
+        assert!(
+            matches!(&last.entry.event, Event::Withheld { sad_id: s } if *s == sad_id),
+            "{case}: {last:?}"
+        );
+        assert_eq!(w.delivered(&sad_id), 0, "{case}");
+        w.sign(mode, &sad, &digests)
+            .unwrap_or_else(|e| panic!("{case}: the SAD was not given back: {e:?}"));
+        assert_eq!(w.delivered(&sad_id), 1, "{case}");
+
+        let w = world();
+        let (first, other) = (
+            vec![HashAlgorithm::Sha256.digest(b"pending")],
+            vec![HashAlgorithm::Sha256.digest(b"other")],
+        );
+        let (sad, sad_id) = w.authorize(mode, &first);
+        let (other_sad, _) = w.authorize(mode, &other);
+        let pending = w.pending(mode, &sad, &first).unwrap();
+        // Another request's fsync fails: the log stops, and its recovery
+        // cuts every record not confirmed, the pending ones among them.
+        w.sink.fail_sync.store(true, Ordering::SeqCst);
+        assert!(w.sign(mode, &other_sad, &other).is_err(), "{case}");
+        w.service.recover_audit(SystemTime::now()).unwrap();
+        let error = pending.wait().unwrap_err();
+        assert!(
+            matches!(error, ServiceError::Audit(AuditError::Stopped { .. })),
+            "{case}: {error:?}"
+        );
+        assert_eq!(w.delivered(&sad_id), 0, "{case}: {:#?}", w.records());
+        let report = ssa::audit::scan(&w.service.audit().export().unwrap(), None);
+        assert!(report.is_intact(), "{case}: {:?}", report.problems);
+        w.sign(mode, &sad, &first)
+            .unwrap_or_else(|e| panic!("{case}: the SAD was not given back: {e:?}"));
+        assert_eq!(w.delivered(&sad_id), 1, "{case}");
     }
 }
 

@@ -373,6 +373,13 @@ fn certificate_for_another_key_is_refused() {
 fn expired_certificate_is_refused_at_signing() {
     let f = fixture();
     f.enroll("alice/short", 1);
+    // Signed while valid first: what the service keeps of the record
+    // between requests must not keep its validity.
+    let early = vec![ssa::HashAlgorithm::Sha256.digest(b"early document")];
+    let sad = f.authorize("alice/short", &early, PIN, now()).unwrap();
+    f.service
+        .sign_documents("alice/short", &sad, &early, &SignOptions::default(), now())
+        .unwrap();
     let later = now() + Duration::from_secs(3 * 86_400);
     let digests = vec![ssa::HashAlgorithm::Sha256.digest(b"late document")];
     let sad = f.authorize("alice/short", &digests, PIN, later).unwrap();
@@ -1007,7 +1014,20 @@ fn both_signing_modes_refuse_the_same_requests_before_the_sad_is_used() {
                 algorithm: refusal.algorithm,
                 ..SignOptions::default()
             };
+            // Without a signer, also up to the disk (`…_pending`, then
+            // `wait`): the same checks before anything is held.
+            let pending = |sad: &Sad| match mode {
+                SigningMode::Document => f
+                    .service
+                    .sign_documents_pending(credential, sad, &digests, &options, at)
+                    .and_then(ssa::PendingSignatures::wait),
+                _ => f
+                    .service
+                    .sign_hashes_pending(credential, sad, &digests, refusal.algorithm, at)
+                    .and_then(ssa::PendingSignatures::wait),
+            };
             let sign = |sad: &Sad, signer: Option<&str>| match (mode, signer) {
+                (_, Some("pending")) => pending(sad),
                 (SigningMode::Document, None) => f
                     .service
                     .sign_documents(credential, sad, &digests, &options, at),
@@ -1029,7 +1049,7 @@ fn both_signing_modes_refuse_the_same_requests_before_the_sad_is_used() {
             };
             let signers = match refusal.signer {
                 Some(signer) => vec![Some(signer)],
-                None => vec![None, Some("alice")],
+                None => vec![None, Some("alice"), Some("pending")],
             };
             for signer in signers {
                 for presented in [sad.clone(), Sad::new("not a SAD")] {

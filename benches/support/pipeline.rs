@@ -215,6 +215,23 @@ impl Pipeline {
         self.sign_at(sad, digests, &SignOptions::default())
     }
 
+    /// [`Pipeline::sign`] up to the disk: the signatures are delivered by
+    /// the answer's `wait`, which lets requests share fsyncs.
+    #[allow(dead_code)] // hsm_bench and the pipeline bench
+    pub(crate) fn sign_pending(
+        &self,
+        sad: &Sad,
+        digests: &[Vec<u8>],
+    ) -> Result<ssa::PendingSignatures<'_>, ServiceError> {
+        self.service.sign_documents_pending(
+            &self.credential,
+            sad,
+            digests,
+            &SignOptions::default(),
+            SystemTime::now(),
+        )
+    }
+
     /// [`Pipeline::sign`] with `options` (a level above B-B, …).
     pub(crate) fn sign_at(
         &self,

@@ -9,7 +9,7 @@ mod verify;
 
 pub use checkpoint::{CheckpointSigner, CheckpointVerifier, PublicKeyVerifier, checkpoint_message};
 pub use error::AuditError;
-pub use log::{AuditLog, AuditOptions, Durability, Receipt};
+pub use log::{AuditLog, AuditOptions, Durability, Receipt, Unsynced};
 pub use record::{Entry, Event, Outcome, Record};
 /// The sinks the log writes to, re-exported from `ssa-store`.
 pub use ssa_store::{Appended, AuditSink, FileAuditSink, MemoryAuditSink};

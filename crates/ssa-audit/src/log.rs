@@ -5,6 +5,7 @@
 
 use core::fmt;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use ssa_store::{Appended, AuditSink, FileAuditSink, MemoryAuditSink};
@@ -47,6 +48,28 @@ pub struct Receipt {
     pub seq: u64,
     /// Its hash, hex.
     pub hash: String,
+}
+
+/// Records written to the sink that are not yet known durable: what
+/// [`AuditLog::append_all_unsynced`] wrote, until [`AuditLog::sync_unit`]
+/// confirms it. Nothing may be confirmed to anyone on the strength of it
+/// before then.
+#[derive(Debug)]
+#[must_use = "records are durable only once `AuditLog::sync_unit` returns"]
+pub struct Unsynced {
+    receipts: Vec<Receipt>,
+    /// Records in the log through these (the sink's count to make durable).
+    through: u64,
+    /// The log's recoveries when they were written: a recovery since may
+    /// have cut them.
+    recoveries: u64,
+}
+
+impl Unsynced {
+    /// Where each record landed.
+    pub fn receipts(&self) -> &[Receipt] {
+        &self.receipts
+    }
 }
 
 /// What this writer knows of the chain: the next number, the head, and
@@ -99,6 +122,8 @@ pub struct AuditLog {
     options: AuditOptions,
     state: Mutex<State>,
     health: Mutex<Health>,
+    /// Times the log recovered (cut records after a failure).
+    recoveries: AtomicU64,
 }
 
 impl fmt::Debug for AuditLog {
@@ -134,6 +159,7 @@ impl AuditLog {
             options,
             state: Mutex::new(State::genesis()),
             health: Mutex::new(Health::Running),
+            recoveries: AtomicU64::new(0),
         }
     }
 
@@ -170,6 +196,7 @@ impl AuditLog {
             options,
             state: Mutex::new(state),
             health: Mutex::new(health),
+            recoveries: AtomicU64::new(0),
         })
     }
 
@@ -252,6 +279,7 @@ impl AuditLog {
         match recovered {
             Ok((fresh, receipt)) => {
                 *state = fresh;
+                self.recoveries.fetch_add(1, Ordering::SeqCst);
                 *lock(&self.health) = Health::Running;
                 Ok(receipt)
             }
@@ -326,6 +354,52 @@ impl AuditLog {
         Ok(receipts)
     }
 
+    /// [`AuditLog::append_all`] without waiting for the disk: the entries
+    /// are chained and written as one unit, and are durable once
+    /// [`AuditLog::sync_unit`] returns for them. Many writers' units can
+    /// then share one fsync (group commit across requests). An empty
+    /// batch writes nothing.
+    pub fn append_all_unsynced(
+        &self,
+        entries: Vec<Entry>,
+        time: u64,
+    ) -> Result<Unsynced, AuditError> {
+        let (receipts, checkpoint, recoveries) = self.write_counted(time, &entries, false)?;
+        let through = checkpoint
+            .as_ref()
+            .or(receipts.last())
+            .map_or(0, |last| last.seq + 1);
+        Ok(Unsynced {
+            receipts,
+            through,
+            recoveries,
+        })
+    }
+
+    /// Waits until the records of `unsynced` are durable (with
+    /// [`Durability::Fsync`]; one fsync covers every record written
+    /// before it began). Refused if the log stopped, or recovered since
+    /// they were written (the recovery may have cut them).
+    pub fn sync_unit(&self, unsynced: &Unsynced) -> Result<(), AuditError> {
+        if unsynced.through == 0 {
+            return Ok(());
+        }
+        if let Health::Stopped { reason } = &*lock(&self.health) {
+            return Err(AuditError::Stopped {
+                reason: reason.clone(),
+            });
+        }
+        self.sink
+            .sync_through(unsynced.through)
+            .map_err(|e| self.stop(e.into()))?;
+        if self.recoveries.load(Ordering::SeqCst) != unsynced.recoveries {
+            return Err(AuditError::Stopped {
+                reason: "the log recovered after these records were written".to_owned(),
+            });
+        }
+        Ok(())
+    }
+
     /// Writes a checkpoint now (if a signer is configured and anything is unsealed).
     pub fn checkpoint(&self, time: u64) -> Result<Option<Receipt>, AuditError> {
         if self.options.checkpoint_signer.is_none() {
@@ -346,8 +420,22 @@ impl AuditLog {
         entries: &[Entry],
         force: bool,
     ) -> Result<(Vec<Receipt>, Option<Receipt>), AuditError> {
+        self.write_counted(time, entries, force)
+            .map(|(receipts, sealed, _)| (receipts, sealed))
+    }
+
+    /// [`AuditLog::write`], and the log's recoveries when it wrote (read
+    /// under the chain's lock, after any recovery this write made: a
+    /// later one may cut what it wrote).
+    fn write_counted(
+        &self,
+        time: u64,
+        entries: &[Entry],
+        force: bool,
+    ) -> Result<(Vec<Receipt>, Option<Receipt>, u64), AuditError> {
         let mut state = lock(&self.state);
         self.ready(&mut state, time)?;
+        let recoveries = self.recoveries.load(Ordering::SeqCst);
         loop {
             let mut next = state.clone();
             let mut lines = Vec::with_capacity(entries.len() + 1);
@@ -374,7 +462,7 @@ impl AuditLog {
                 sealed = Some(receipt);
             }
             if lines.is_empty() {
-                return Ok((receipts, sealed));
+                return Ok((receipts, sealed, recoveries));
             }
             let appended = self
                 .sink
@@ -383,7 +471,7 @@ impl AuditLog {
             match appended {
                 Appended::Done => {
                     *state = next;
-                    return Ok((receipts, sealed));
+                    return Ok((receipts, sealed, recoveries));
                 }
                 Appended::Behind { count } => {
                     let before = state.next_seq;

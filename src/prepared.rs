@@ -1,0 +1,105 @@
+//! What a signing request needs from its credential's record, parsed once
+//! per version of the record.
+//!
+//! Every request still reads the record from its store (another process or
+//! node may have installed a certificate, disabled the credential or
+//! changed its factors a moment ago); what is kept is only the work that
+//! follows from the record's bytes alone: the JSON decoded, the
+//! certificate and chain parsed, the key's id and algorithm. An entry is
+//! used only for exactly the bytes it was made from, so a changed record
+//! is parsed afresh by the very next request, and no entry can answer for
+//! another version. Checks that depend on the time or on the service's
+//! policies run for every request (`SigningService::precheck`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use der::Decode;
+use ssa_scdev::{KeyAlgorithm, KeyId};
+use ssa_store::StoredCredential;
+use x509_cert::Certificate;
+
+use crate::ServiceError;
+use crate::registry::{CredentialRecord, decode};
+use crate::signing::signing_key;
+
+/// Credentials kept at most; past it the cache starts again (a few KiB
+/// each).
+const MAX_ENTRIES: usize = 1024;
+
+/// One version of a credential's record, parsed.
+pub(crate) struct Prepared {
+    /// The stored bytes this was made from.
+    stored: Vec<u8>,
+    pub(crate) record: CredentialRecord,
+    /// The end-entity certificate, if one is installed.
+    pub(crate) certificate: Option<Certificate>,
+    /// The rest of the chain.
+    pub(crate) chain: Vec<Certificate>,
+    pub(crate) key: KeyId,
+    pub(crate) key_algorithm: KeyAlgorithm,
+}
+
+impl Prepared {
+    fn parse(stored: &StoredCredential) -> Result<Self, ServiceError> {
+        let record = decode(stored)?;
+        let corrupt = |_| ServiceError::Corrupt {
+            what: "certificate",
+        };
+        let certificate = record
+            .chain
+            .first()
+            .map(|der| Certificate::from_der(der))
+            .transpose()
+            .map_err(corrupt)?;
+        let chain = record
+            .chain
+            .iter()
+            .skip(1)
+            .map(|der| Certificate::from_der(der))
+            .collect::<Result<_, _>>()
+            .map_err(corrupt)?;
+        let (key, key_algorithm) = signing_key(&record)?;
+        Ok(Self {
+            stored: stored.record.clone(),
+            record,
+            certificate,
+            chain,
+            key,
+            key_algorithm,
+        })
+    }
+}
+
+/// Parsed records by credential id.
+#[derive(Default)]
+pub(crate) struct PreparedCache {
+    entries: RwLock<HashMap<String, Arc<Prepared>>>,
+}
+
+impl PreparedCache {
+    /// `stored` parsed: the kept entry if it was made from these very
+    /// bytes, else parsed now (and kept, if it parses).
+    pub(crate) fn prepare(&self, stored: &StoredCredential) -> Result<Arc<Prepared>, ServiceError> {
+        if let Some(kept) = self
+            .entries
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&stored.id)
+            && kept.stored == stored.record
+            && kept.record.signer == stored.signer
+        {
+            return Ok(Arc::clone(kept));
+        }
+        let prepared = Arc::new(Prepared::parse(stored)?);
+        let mut entries = self
+            .entries
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= MAX_ENTRIES && !entries.contains_key(&stored.id) {
+            entries.clear();
+        }
+        entries.insert(stored.id.clone(), Arc::clone(&prepared));
+        Ok(prepared)
+    }
+}
