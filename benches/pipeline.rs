@@ -121,7 +121,7 @@ fn floor(c: &mut Criterion) {
     let key = pair(&ECDSA_P256_SHA256_ASN1_SIGNING);
     // The sizes of a one-digest SAD's signing input and of our signed
     // attributes (`hsm_bench --mode floor` takes the real ones).
-    let (input, attributes) = ([0x61u8; 560], [0x31u8; 230]);
+    let (input, attributes) = ([0x61u8; 486], [0x31u8; 265]);
     let mut group = c.benchmark_group("floor/p256");
     group.throughput(Throughput::Elements(1));
     group.bench_function("sad-mint-verify-and-sign", |b| {

@@ -10,12 +10,20 @@
 //! is parsed afresh by the very next request, and no entry can answer for
 //! another version. Checks that depend on the time or on the service's
 //! policies run for every request (`SigningService::precheck`).
+//!
+//! A version also keeps the last CAdES template it made for signatures
+//! without optional attributes (`Prepared::template`): what such
+//! signatures share depends only on the certificate, the chain, the
+//! algorithm and the signing time, which is encoded to the second, so
+//! requests within one second share one template.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use der::Decode;
-use ssa_scdev::{KeyAlgorithm, KeyId};
+use ssa_cades::{SignatureTemplate, SignedAttributeOptions};
+use ssa_scdev::{KeyAlgorithm, KeyId, SignatureAlgorithm};
 use ssa_store::StoredCredential;
 use x509_cert::Certificate;
 
@@ -38,6 +46,9 @@ pub(crate) struct Prepared {
     pub(crate) chain: Vec<Certificate>,
     pub(crate) key: KeyId,
     pub(crate) key_algorithm: KeyAlgorithm,
+    /// The last template without optional attributes: its signing time
+    /// (whole seconds since the epoch) and algorithm.
+    template: Mutex<Option<(u64, SignatureAlgorithm, Arc<SignatureTemplate>)>>,
 }
 
 impl Prepared {
@@ -67,7 +78,49 @@ impl Prepared {
             chain,
             key,
             key_algorithm,
+            template: Mutex::new(None),
         })
+    }
+
+    /// The template of `algorithm` signatures at `now` with `attributes`
+    /// by this certificate and chain: the kept one when `attributes` are
+    /// empty and it was made for the same second and algorithm, else a
+    /// new one (kept, if `attributes` are empty).
+    pub(crate) fn template(
+        &self,
+        algorithm: SignatureAlgorithm,
+        now: SystemTime,
+        attributes: SignedAttributeOptions,
+    ) -> Result<Arc<SignatureTemplate>, ServiceError> {
+        let certificate = self.certificate.as_ref().ok_or(ServiceError::Corrupt {
+            what: "certificate",
+        })?;
+        let second = now
+            .duration_since(UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs())
+            .filter(|_| attributes.is_empty());
+        let mut kept = self
+            .template
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let (Some(second), Some((at, made_for, template))) = (second, kept.as_ref())
+            && *at == second
+            && *made_for == algorithm
+        {
+            return Ok(Arc::clone(template));
+        }
+        let template = Arc::new(SignatureTemplate::new(
+            certificate,
+            &self.chain,
+            algorithm,
+            now,
+            attributes,
+        )?);
+        if let Some(second) = second {
+            *kept = Some((second, algorithm, Arc::clone(&template)));
+        }
+        Ok(template)
     }
 }
 

@@ -13,8 +13,7 @@ use std::time::SystemTime;
 
 use ssa_audit::{Entry, Event, Outcome};
 use ssa_cades::{
-    Augmentation, Document, SignatureTemplate, SignedAttributeOptions, VerificationReport,
-    VerifyOptions,
+    Augmentation, Document, SignedAttributeOptions, VerificationReport, VerifyOptions,
 };
 use ssa_sad::{ActivationRequest, Sad, SigningMode};
 use ssa_scdev::{HashAlgorithm, KeyAlgorithm, KeyId, SignInput, SignatureAlgorithm};
@@ -458,13 +457,9 @@ impl SigningService {
         // From here the activation is held: dropping it on error releases the digests.
         // What the signatures share is encoded once; the SCDev opens the key
         // once for all the digests the SAD authorized.
-        let template = SignatureTemplate::new(
-            context.certificate()?,
-            &context.prepared.chain,
-            context.algorithm,
-            now,
-            attributes,
-        )?;
+        let template = context
+            .prepared
+            .template(context.algorithm, now, attributes)?;
         let batch = template.sign_all(
             activation.digests(),
             |dtbs| -> Result<Vec<Vec<u8>>, ServiceError> {

@@ -1419,3 +1419,83 @@ fn the_facade_signs_at_b_lta() {
         }
     }
 }
+
+/// Requests of one second share what their signatures have in common
+/// (the template the service keeps per credential record): each still
+/// carries its own signing time, algorithm and document, and verifies.
+#[test]
+fn requests_within_one_second_share_a_template_and_keep_their_own_time_and_algorithm() {
+    use ssa::{HashAlgorithm as H, SignatureAlgorithm as S};
+    let f = fixture();
+    let second = now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 5;
+    let at = |millis: u64| UNIX_EPOCH + Duration::from_millis(second * 1000 + millis);
+    // The last one names its MIME type: an optional attribute, which no
+    // shared template may leave out.
+    let cases: [(u64, S, u64, &[u8]); 5] = [
+        (100, S::Ecdsa(H::Sha256), 0, b"first in the second"),
+        (600, S::Ecdsa(H::Sha256), 0, b"second in the same second"),
+        (1_200, S::Ecdsa(H::Sha256), 1, b"the next second"),
+        (
+            1_300,
+            S::Ecdsa(H::Sha384),
+            1,
+            b"same second, another algorithm",
+        ),
+        (
+            1_400,
+            S::Ecdsa(H::Sha384),
+            1,
+            b"same second, with a MIME type",
+        ),
+    ];
+    for (i, (millis, algorithm, later, document)) in cases.into_iter().enumerate() {
+        let mut attributes = ssa::cades::SignedAttributeOptions::default();
+        if i == 4 {
+            attributes.mime_type = Some("text/x-ssa-test".to_owned());
+        }
+        let hash = algorithm.hash().unwrap();
+        let digests = vec![hash.digest(document)];
+        // Each authorization in a TOTP step of its own, before the signing.
+        let asked = at(millis) - Duration::from_secs(30 * (5 - i as u64));
+        let sad = f
+            .authorize_for(SigningMode::Document, "alice/1", &digests, PIN, asked)
+            .unwrap();
+        let options = SignOptions {
+            algorithm: Some(algorithm),
+            attributes,
+            ..SignOptions::default()
+        };
+        let signature = f
+            .service
+            .sign_documents("alice/1", &sad, &digests, &options, at(millis))
+            .unwrap()
+            .pop()
+            .unwrap();
+        let mime: &[u8] = b"text/x-ssa-test";
+        assert_eq!(
+            signature.windows(mime.len()).any(|w| w == mime),
+            i == 4,
+            "{document:?}"
+        );
+        let report = f
+            .service
+            .verify(&signature, Document::Bytes(document), at(millis));
+        assert_eq!(
+            report.indication(),
+            ssa::cades::Indication::TotalPassed,
+            "{document:?}: {report:?}"
+        );
+        assert_eq!(
+            report.signers[0].claimed_signing_time,
+            Some(UNIX_EPOCH + Duration::from_secs(second + later)),
+            "{document:?}"
+        );
+        let (ok, said) = ssa_testkit::openssl::cms_verify_cades(
+            &signature,
+            Some(document),
+            &pki().ca.cert_pem,
+            false,
+        );
+        assert!(ok, "{document:?}: {said}");
+    }
+}

@@ -47,6 +47,25 @@ pub struct SignedAttributeOptions {
     pub mime_type: Option<String>,
 }
 
+impl SignedAttributeOptions {
+    /// Whether no optional attribute is set: a signature carries only the
+    /// mandatory signed attributes.
+    pub fn is_empty(&self) -> bool {
+        let Self {
+            policy,
+            commitment,
+            signer_attributes,
+            content_hints,
+            mime_type,
+        } = self;
+        policy.is_none()
+            && commitment.is_none()
+            && signer_attributes.is_none()
+            && content_hints.is_none()
+            && mime_type.is_none()
+    }
+}
+
 /// What to sign and as whom.
 #[derive(Clone, Debug)]
 pub struct SignatureParameters<'a> {
