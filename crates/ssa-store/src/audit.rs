@@ -380,6 +380,10 @@ impl FileAuditSink {
                 reason: "the audit log was cut by another writer".to_owned(),
             });
         }
+        if size == inner.len {
+            // Nobody appended since: no seek and read for an empty tail.
+            return Ok(());
+        }
         let mut tail = Vec::new();
         (&inner.file)
             .seek(SeekFrom::Start(inner.len))
