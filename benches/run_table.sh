@@ -35,5 +35,23 @@ row "soft+cache pipeline, batch 1, fsync, 1 thr"   $B --backend soft --key-cache
 row "soft+cache SCDev raw P-256, 2 threads"   $B --backend soft --key-cache --alg p256 --threads 2 --mode raw
 row "soft+cache pipeline, batch 100, fsync, 2 thr" $B --backend soft --key-cache --alg p256 --threads 2 --mode pipeline --batch 100
 row "soft+cache pipeline, batch 100, no fsync, 2 thr" $B --backend soft --key-cache --alg p256 --threads 2 --mode pipeline --batch 100 --no-fsync
+# One SAD per signature against its floor (issue 16): the cryptography of
+# one request alone, then requests kept in flight over 2 threads.
+row "floor: SAD mint+verify, P-256 sign, 1 thread"  $B --backend ring --mode floor --threads 1
+row "floor: SAD mint+verify, P-256 sign, 2 threads" $B --backend ring --mode floor --threads 2
+row "soft+cache one SAD, 64 in flight, fsync, 2 thr"    $B --backend soft --key-cache --alg p256 --threads 2 --mode pipeline --batch 1 --in-flight 64
+row "soft+cache one SAD, 64 in flight, no fsync, 2 thr" $B --backend soft --key-cache --alg p256 --threads 2 --mode pipeline --batch 1 --in-flight 64 --no-fsync
+row "soft one SAD, 64 in flight, fsync, 2 thr"          $B --backend soft --alg p256 --threads 2 --mode pipeline --batch 1 --in-flight 64
+row "soft one SAD, 64 in flight, no fsync, 2 thr"       $B --backend soft --alg p256 --threads 2 --mode pipeline --batch 1 --in-flight 64 --no-fsync
+row "floor on SoftHSM2: SAD mint+verify, C_Sign, 1 thread"  $B --backend c_sign --mode floor --threads 1
+row "floor on SoftHSM2: SAD mint+verify, C_Sign, 2 threads" $B --backend c_sign --mode floor --threads 2
+row "SoftHSM2 one SAD, 32 in flight, 1 thread"  $B --backend pkcs11 --alg p256 --threads 1 --mode pipeline --batch 1 --in-flight 32
+row "SoftHSM2 one SAD, 64 in flight, 2 threads" $B --backend pkcs11 --alg p256 --threads 2 --mode pipeline --batch 1 --in-flight 64
+# The sweep benches/plot.py draws: one SAD per signature, soft+cache, 2
+# threads, against the requests in flight.
+for n in 2 4 8 16 32 64 128 256; do
+    row "sweep: soft+cache one SAD, $n in flight, fsync, 2 thr"    $B --backend soft --key-cache --alg p256 --threads 2 --mode pipeline --batch 1 --in-flight $n
+    row "sweep: soft+cache one SAD, $n in flight, no fsync, 2 thr" $B --backend soft --key-cache --alg p256 --threads 2 --mode pipeline --batch 1 --in-flight $n --no-fsync
+done
 printf '%s\t' "Python cryptography PKCS7SignatureBuilder, 1 thread"
 python3 benches/peer/pkcs7_sign.py --duration "$D"

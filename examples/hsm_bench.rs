@@ -25,7 +25,9 @@
 //! `Scdev::sign_many` of K messages (one key look-up per K signatures).
 //! `--mode floor` (`--backend ring`) times the cryptography one request
 //! cannot avoid and nothing else: an ES256 SAD minted and verified and one
-//! P-256 signature, all in ring: the floor of every one-SAD row.
+//! P-256 signature, all in ring: the floor of every one-SAD row. With
+//! `--backend c_sign` the signature is a bare `C_Sign` on the token: the
+//! floor of one-SAD rows on PKCS#11.
 //! `--in-flight N` (pipeline) keeps N requests in flight over the threads
 //! (`SigningService::sign_documents_pending`), so requests share fsyncs.
 //! Latencies are per operation: one signature or one `sign_many` (raw), one
@@ -236,8 +238,8 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    if args.floor && args.backend != "ring" {
-        return Err("--mode floor runs with --backend ring".into());
+    if args.floor && !matches!(args.backend.as_str(), "ring" | "c_sign") {
+        return Err("--mode floor runs with --backend ring or c_sign".into());
     }
     if args.in_flight > 0 && !args.pipeline {
         return Err("--in-flight is for --mode pipeline".into());
@@ -458,35 +460,68 @@ fn run_ring(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
 /// key signs a message the size of our CAdES signed attributes. One
 /// operation is one such request: the floor of every one-SAD row.
 fn run_floor(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    use ring::signature::{
-        ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING,
-        EcdsaKeyPair, KeyPair, UnparsedPublicKey,
-    };
+    use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
     let rng = ring::rand::SystemRandom::new();
-    let pair = |alg| -> Result<EcdsaKeyPair, Box<dyn std::error::Error>> {
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(alg, &rng).map_err(|_| "keygen")?;
-        Ok(EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng).map_err(|_| "key")?)
-    };
-    let idp = pair(&ECDSA_P256_SHA256_FIXED_SIGNING)?;
-    let idp_public =
-        UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, idp.public_key().as_ref().to_vec());
-    let key = pair(&ECDSA_P256_SHA256_ASN1_SIGNING)?;
-    let (input, signed_attributes) = floor_inputs()?;
-    eprintln!(
-        "floor: a SAD signing input of {} bytes, signed attributes of {} bytes",
-        input.len(),
-        signed_attributes.len()
-    );
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
+        .map_err(|_| "keygen")?;
+    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
+        .map_err(|_| "key")?;
+    let sad = FloorSad::new()?;
     drive(args, |_, _| {
         let begin = Instant::now();
-        let sad = idp.sign(&rng, &input).expect("ES256 sign");
-        idp_public
-            .verify(&input, sad.as_ref())
-            .expect("ES256 verify");
-        let _ = key.sign(&rng, &signed_attributes).expect("P-256 sign");
+        sad.mint_and_verify();
+        let _ = key.sign(&rng, &sad.signed_attributes).expect("P-256 sign");
         (begin.elapsed(), 1)
     });
     Ok(())
+}
+
+/// The identity provider's and the SAM's share of the floor: an ES256
+/// SAD signed and verified in ring, over the real inputs.
+struct FloorSad {
+    rng: ring::rand::SystemRandom,
+    idp: ring::signature::EcdsaKeyPair,
+    public: ring::signature::UnparsedPublicKey<Vec<u8>>,
+    /// A one-digest SAD's signing input (`header.claims`).
+    input: Vec<u8>,
+    /// The signed attributes the credential's key signs.
+    signed_attributes: Vec<u8>,
+}
+
+impl FloorSad {
+    fn new() -> Result<Self, Box<dyn std::error::Error>> {
+        use ring::signature::{
+            ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair,
+            UnparsedPublicKey,
+        };
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .map_err(|_| "keygen")?;
+        let idp = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .map_err(|_| "key")?;
+        let public =
+            UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, idp.public_key().as_ref().to_vec());
+        let (input, signed_attributes) = floor_inputs()?;
+        eprintln!(
+            "floor: a SAD signing input of {} bytes, signed attributes of {} bytes",
+            input.len(),
+            signed_attributes.len()
+        );
+        Ok(Self {
+            rng,
+            idp,
+            public,
+            input,
+            signed_attributes,
+        })
+    }
+
+    fn mint_and_verify(&self) {
+        let sad = self.idp.sign(&self.rng, &self.input).expect("ES256 sign");
+        self.public
+            .verify(&self.input, sad.as_ref())
+            .expect("ES256 verify");
+    }
 }
 
 /// What the floor signs: the signing input (`header.claims`) of a SAD for
@@ -557,12 +592,28 @@ fn run_c_sign(
         })
         .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()?;
     let digest = ssa::HashAlgorithm::Sha256.digest(&[0x5au8; 32]);
+    // The floor of a one-SAD request on the token: the SAD minted and
+    // verified in ring, the signed attributes hashed, one C_Sign.
+    let sad = if args.floor {
+        Some(FloorSad::new()?)
+    } else {
+        None
+    };
     drive(args, |t, _| {
         let held = sessions[t].lock().expect("session");
         let (session, key) = &*held;
         let begin = Instant::now();
+        let hashed;
+        let digest: &[u8] = match &sad {
+            Some(sad) => {
+                sad.mint_and_verify();
+                hashed = ssa::HashAlgorithm::Sha256.digest(&sad.signed_attributes);
+                &hashed
+            }
+            None => &digest,
+        };
         session
-            .sign(&Mechanism::Ecdsa, *key, &digest)
+            .sign(&Mechanism::Ecdsa, *key, digest)
             .expect("C_Sign");
         (begin.elapsed(), 1)
     });
