@@ -15,5 +15,5 @@ trap 'rm -f "$DATA" "$DATA.folded"' EXIT
 perf record -q -F 499 --call-graph dwarf,16384 -o "$DATA" \
     target/profile/release/examples/hsm_bench "$@" --duration "$D" --json >&2
 perf script -i "$DATA" 2>/dev/null | inferno-collapse-perf > "$DATA.folded"
-inferno-flamegraph --title "hsm_bench $*" --width 1400 < "$DATA.folded" > "$OUT"
+inferno-flamegraph --title "hsm_bench $*" --width 1400 --minwidth 1 < "$DATA.folded" > "$OUT"
 echo "$OUT: $(wc -l < "$DATA.folded") stacks" >&2

@@ -89,7 +89,7 @@ for target, numerators, denominator, goal in TARGETS:
     met = all(r >= goal for r in ratios)
     status = "met" if met else ("**not met**" if not any(r >= goal for r in ratios)
                                 else "**met by one variant**")
-    print(f"| {target} | {', '.join(f'{r:.2f}' for r in ratios)} | ≥ {goal:.2f} | {status} | {', '.join(used)} |")
+    print(f"| {target} | {', '.join(f'{r:.3f}' for r in ratios)} | ≥ {goal:.2f} | {status} | {', '.join(used)} |")
 
 rss = [d["peak_rss_bytes"] / 1048576 for name, d in rows if "alg" in d]
 if rss:

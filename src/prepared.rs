@@ -9,7 +9,8 @@
 //! used only for exactly the bytes it was made from, so a changed record
 //! is parsed afresh by the very next request, and no entry can answer for
 //! another version. Checks that depend on the time or on the service's
-//! policies run for every request (`SigningService::precheck`).
+//! policies run for every request (`SigningService::precheck`). What is
+//! kept holds nothing secret in the clear (a record's factors are sealed).
 //!
 //! A version also keeps the last CAdES template it made for signatures
 //! without optional attributes (`Prepared::template`): what such
