@@ -260,8 +260,9 @@ fn a_fault_at_every_step_of_delivery_leaves_all_or_nothing() {
 /// Issue 16: signatures held for a later `wait` are delivered only on top
 /// of durable records. Dropped before the wait, they are withheld (a
 /// `Withheld` record) and the SAD, reserved until then, is given back; if
-/// the log stops and recovers between their write and the wait (the
-/// recovery cuts their unsynced records), the wait refuses them.
+/// the log stops and recovers between their write and the wait and the
+/// recovery cut their unsynced records, the wait refuses them; if an fsync
+/// had confirmed them before the failure, they survive and are delivered.
 #[test]
 fn pending_signatures_dropped_or_outlived_by_a_recovery_are_withheld() {
     for mode in [Mode::DocumentsPending, Mode::HashesPending] {
@@ -307,6 +308,33 @@ fn pending_signatures_dropped_or_outlived_by_a_recovery_are_withheld() {
         w.sign(mode, &sad, &first)
             .unwrap_or_else(|e| panic!("{case}: the SAD was not given back: {e:?}"));
         assert_eq!(w.delivered(&sad_id), 1, "{case}");
+
+        // A unit an fsync confirmed before the failure survives the
+        // recovery: its wait delivers, and the SAD is spent.
+        let w = world();
+        let (kept, other, failing) = (
+            vec![HashAlgorithm::Sha256.digest(b"kept")],
+            vec![HashAlgorithm::Sha256.digest(b"synced by another")],
+            vec![HashAlgorithm::Sha256.digest(b"failing")],
+        );
+        let (sad, sad_id) = w.authorize(mode, &kept);
+        let (other_sad, _) = w.authorize(mode, &other);
+        let (failing_sad, _) = w.authorize(mode, &failing);
+        let pending = w.pending(mode, &sad, &kept).unwrap();
+        // Another request's fsync covers the pending unit too.
+        w.sign(mode, &other_sad, &other).unwrap();
+        w.sink.fail_sync.store(true, Ordering::SeqCst);
+        assert!(w.sign(mode, &failing_sad, &failing).is_err(), "{case}");
+        w.service.recover_audit(SystemTime::now()).unwrap();
+        let signatures = pending
+            .wait()
+            .unwrap_or_else(|e| panic!("{case}: a confirmed unit was refused: {e:?}"));
+        assert_eq!(signatures.len(), 1, "{case}");
+        assert_eq!(w.delivered(&sad_id), 1, "{case}");
+        assert!(
+            w.sign(mode, &sad, &kept).is_err(),
+            "{case}: the SAD signed twice"
+        );
     }
 }
 

@@ -379,7 +379,8 @@ impl AuditLog {
     /// Waits until the records of `unsynced` are durable (with
     /// [`Durability::Fsync`]; one fsync covers every record written
     /// before it began). Refused if the log stopped, or recovered since
-    /// they were written (the recovery may have cut them).
+    /// they were written and cut them (a recovery keeps what an fsync
+    /// had confirmed).
     pub fn sync_unit(&self, unsynced: &Unsynced) -> Result<(), AuditError> {
         if unsynced.through == 0 {
             return Ok(());
@@ -392,12 +393,32 @@ impl AuditLog {
         self.sink
             .sync_through(unsynced.through)
             .map_err(|e| self.stop(e.into()))?;
-        if self.recoveries.load(Ordering::SeqCst) != unsynced.recoveries {
+        if self.recoveries.load(Ordering::SeqCst) != unsynced.recoveries && !self.kept(unsynced)? {
             return Err(AuditError::Stopped {
-                reason: "the log recovered after these records were written".to_owned(),
+                reason: "the log recovered after these records were written and cut them"
+                    .to_owned(),
             });
         }
         Ok(())
+    }
+
+    /// Whether the records of `unsynced` are still in the sink, each at
+    /// its number with its hash: a recovery keeps what an fsync confirmed
+    /// before the failure and cuts only what followed.
+    fn kept(&self, unsynced: &Unsynced) -> Result<bool, AuditError> {
+        let Some(first) = unsynced.receipts.first() else {
+            return Ok(true);
+        };
+        let lines = self.sink.read_from(first.seq)?;
+        Ok(unsynced.receipts.iter().all(|receipt| {
+            receipt
+                .seq
+                .checked_sub(first.seq)
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| lines.get(i))
+                .and_then(|line| line.split_once(' '))
+                .is_some_and(|(hash, _)| hash == receipt.hash)
+        }))
     }
 
     /// Writes a checkpoint now (if a signer is configured and anything is unsealed).
