@@ -157,3 +157,89 @@ impl PreparedCache {
         Ok(prepared)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
+
+    /// A stored record for credential `id` (no certificate yet).
+    fn stored(id: &str, public_key: &[u8]) -> StoredCredential {
+        let record = CredentialRecord {
+            id: id.to_owned(),
+            signer: "s".to_owned(),
+            key_id: "6b6579".to_owned(),
+            public_key: public_key.to_vec(),
+            chain: Vec::new(),
+            scal: ssa_types::Scal::Scal1,
+            disabled: false,
+            factors: ssa_sad::EnrolledFactors {
+                signer: "s".to_owned(),
+                scal: ssa_types::Scal::Scal1,
+                pin: None,
+                totp: None,
+                device_key: None,
+            },
+            claimed_role: None,
+            delegations: Vec::new(),
+        };
+        StoredCredential {
+            id: id.to_owned(),
+            signer: "s".to_owned(),
+            record: serde_json::to_vec(&record).unwrap(),
+        }
+    }
+
+    /// The SPKI of a new P-256 key.
+    fn spki() -> Vec<u8> {
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
+        // SubjectPublicKeyInfo for id-ecPublicKey, prime256v1.
+        let mut der = vec![
+            0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+            0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+        ];
+        der.extend_from_slice(pair.public_key().as_ref());
+        der
+    }
+
+    fn len(cache: &PreparedCache) -> usize {
+        cache.entries.read().unwrap().len()
+    }
+
+    /// However many credentials sign, the cache holds at most
+    /// `MAX_ENTRIES`; the same one again takes no second entry; one
+    /// version is answered from the cache, another is parsed afresh.
+    #[test]
+    fn the_cache_is_bounded_and_keyed_by_the_record_bytes() {
+        let cache = PreparedCache::default();
+        let key = spki();
+        for i in 0..MAX_ENTRIES {
+            cache.prepare(&stored(&format!("c/{i}"), &key)).unwrap();
+        }
+        // Kept until full, not cleared before.
+        assert_eq!(len(&cache), MAX_ENTRIES);
+        for i in MAX_ENTRIES..MAX_ENTRIES + 10 {
+            cache.prepare(&stored(&format!("c/{i}"), &key)).unwrap();
+            assert!(len(&cache) <= MAX_ENTRIES, "{} entries", len(&cache));
+        }
+        let full = len(&cache);
+        let again = stored(&format!("c/{}", MAX_ENTRIES + 9), &key);
+        let first = cache.prepare(&again).unwrap();
+        assert_eq!(len(&cache), full, "the same credential took a second entry");
+        assert!(Arc::ptr_eq(&first, &cache.prepare(&again).unwrap()));
+        let mut changed = again.clone();
+        changed.record = serde_json::to_vec(&{
+            let mut record = decode(&again).unwrap();
+            record.disabled = true;
+            record
+        })
+        .unwrap();
+        let fresh = cache.prepare(&changed).unwrap();
+        assert!(fresh.record.disabled);
+        assert!(!Arc::ptr_eq(&first, &fresh));
+    }
+}
