@@ -43,12 +43,11 @@ mod pipeline;
 mod support;
 
 use std::io::Write;
-
-use der::Decode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use der::Decode;
 use pipeline::Pipeline;
 use ssa::scdev::pkcs11::{Pkcs11Config, Pkcs11Scdev};
 use ssa::scdev::soft::SoftScdev;
@@ -105,7 +104,8 @@ struct Cli {
     #[arg(long, default_value_t = 10)]
     duration: u64,
     /// raw (the SCDev alone), pipeline (SAD, CAdES B-B, audit) or floor
-    /// (--backend ring: the cryptography of one request and nothing else).
+    /// (--backend ring or c_sign: the cryptography of one request and
+    /// nothing else).
     #[arg(long, default_value = "raw", value_parser = ["raw", "pipeline", "floor"])]
     mode: String,
     /// Requests kept in flight over the --threads threads (pipeline mode):
