@@ -993,6 +993,17 @@ fn refusals() -> Vec<Refusal> {
 /// Every refusal, in both signing modes: the same pre-check runs before
 /// the SAD is looked at, so a valid SAD and garbage get the same answer,
 /// the refusal is audited, and the valid SAD is not spent.
+/// How a signing request reaches the service.
+#[derive(Clone, Copy, Debug)]
+enum Via<'a> {
+    /// `SigningService::sign_*` (no authenticated signer).
+    Service,
+    /// `SigningService::for_signer(signer).sign_*`.
+    Signer(&'a str),
+    /// `SigningService::sign_*_pending`, then `wait`.
+    Pending,
+}
+
 #[test]
 fn both_signing_modes_refuse_the_same_requests_before_the_sad_is_used() {
     for refusal in refusals() {
@@ -1014,51 +1025,48 @@ fn both_signing_modes_refuse_the_same_requests_before_the_sad_is_used() {
                 algorithm: refusal.algorithm,
                 ..SignOptions::default()
             };
-            // Without a signer, also up to the disk (`…_pending`, then
-            // `wait`): the same checks before anything is held.
-            let pending = |sad: &Sad| match mode {
-                SigningMode::Document => f
-                    .service
-                    .sign_documents_pending(credential, sad, &digests, &options, at)
-                    .and_then(ssa::PendingSignatures::wait),
-                _ => f
-                    .service
-                    .sign_hashes_pending(credential, sad, &digests, refusal.algorithm, at)
-                    .and_then(ssa::PendingSignatures::wait),
-            };
-            let sign = |sad: &Sad, signer: Option<&str>| match (mode, signer) {
-                (_, Some("pending")) => pending(sad),
-                (SigningMode::Document, None) => f
+            let sign = |sad: &Sad, via: Via<'_>| match (mode, via) {
+                (SigningMode::Document, Via::Service) => f
                     .service
                     .sign_documents(credential, sad, &digests, &options, at),
-                (SigningMode::Document, Some(signer)) => f
+                (SigningMode::Document, Via::Signer(signer)) => f
                     .service
                     .for_signer(signer)
                     .sign_documents(credential, sad, &digests, &options, at),
-                (_, None) => {
+                (SigningMode::Document, Via::Pending) => f
+                    .service
+                    .sign_documents_pending(credential, sad, &digests, &options, at)
+                    .and_then(ssa::PendingSignatures::wait),
+                (_, Via::Service) => {
                     f.service
                         .sign_hashes(credential, sad, &digests, refusal.algorithm, at)
                 }
-                (_, Some(signer)) => f.service.for_signer(signer).sign_hashes(
+                (_, Via::Signer(signer)) => f.service.for_signer(signer).sign_hashes(
                     credential,
                     sad,
                     &digests,
                     refusal.algorithm,
                     at,
                 ),
+                (_, Via::Pending) => f
+                    .service
+                    .sign_hashes_pending(credential, sad, &digests, refusal.algorithm, at)
+                    .and_then(ssa::PendingSignatures::wait),
             };
-            let signers = match refusal.signer {
-                Some(signer) => vec![Some(signer)],
-                None => vec![None, Some("alice"), Some("pending")],
+            // Without a named signer: as the service, as the owner, and up
+            // to the disk (`…_pending`, then `wait`).
+            let vias = match refusal.signer {
+                Some(signer) => vec![Via::Signer(signer)],
+                None => vec![Via::Service, Via::Signer("alice"), Via::Pending],
             };
-            for signer in signers {
+            for via in vias {
                 for presented in [sad.clone(), Sad::new("not a SAD")] {
-                    let Err(error) = sign(&presented, signer) else {
-                        panic!("{}: {mode:?}: {signer:?}: signed", refusal.name);
+                    let Err(error) = sign(&presented, via) else {
+                        panic!("{}: {mode:?}: {via:?}: signed", refusal.name);
                     };
                     assert!(
                         (refusal.expected)(&error),
-                        "{}: {mode:?}: {signer:?}: {error:?}",
+                        "{}: {mode:?}: {via:?}: {error:?}",
                         refusal.name
                     );
                     f.last_failure();
