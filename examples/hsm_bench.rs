@@ -325,12 +325,13 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Keeps `args.in_flight` requests in flight over `args.threads` threads:
-/// each thread starts requests (mint the SAD, then
-/// `sign_documents_pending`) until it holds its share, then waits for its
-/// oldest (`PendingSignatures::wait`: durable records, SAD spent). A
-/// request's latency runs from its start (after the minting) to the end of
-/// its wait; the signatures count when delivered.
+/// Keeps up to `args.in_flight` requests in flight over `args.threads`
+/// threads: each thread starts requests (mint the SAD, then
+/// `sign_documents_pending`) until it holds its share, then delivers them
+/// together (`PendingSignatures::wait_all`: the audit units made durable
+/// by one fsync, the SADs spent by one ledger commit). A request's latency
+/// runs from its start (after the minting) to the end of that delivery;
+/// the signatures count when delivered.
 fn run_in_flight(args: &Args, pipeline: &Pipeline) {
     let share = args.in_flight.div_ceil(args.threads).max(1);
     let stop = AtomicBool::new(false);
@@ -342,26 +343,29 @@ fn run_in_flight(args: &Args, pipeline: &Pipeline) {
                 let (stop, count) = (&stop, &count);
                 s.spawn(move || {
                     let mut lat = Vec::new();
-                    let mut held = std::collections::VecDeque::with_capacity(share);
+                    let mut held: Vec<(Instant, ssa::PendingSignatures<'_>)> =
+                        Vec::with_capacity(share);
                     let mut n = 0u64;
-                    let mut deliver = |(begin, pending): (Instant, ssa::PendingSignatures<'_>)| {
-                        let signatures = pending.wait().expect("wait");
-                        lat.push(begin.elapsed().as_micros() as u64);
-                        count.fetch_add(signatures.len() as u64, Ordering::Relaxed);
+                    let mut deliver = |held: &mut Vec<(Instant, ssa::PendingSignatures<'_>)>| {
+                        let (begun, pending): (Vec<Instant>, Vec<_>) = held.drain(..).unzip();
+                        let answers = ssa::PendingSignatures::wait_all(pending);
+                        for (begin, answer) in begun.into_iter().zip(answers) {
+                            let signatures = answer.expect("wait");
+                            lat.push(begin.elapsed().as_micros() as u64);
+                            count.fetch_add(signatures.len() as u64, Ordering::Relaxed);
+                        }
                     };
                     while !stop.load(Ordering::Relaxed) {
                         n += 1;
                         let (digests, sad) = pipeline.authorize(&format!("{t}-{n}"), args.batch);
                         let begin = Instant::now();
                         let pending = pipeline.sign_pending(&sad, &digests).expect("sign");
-                        held.push_back((begin, pending));
-                        if held.len() >= share
-                            && let Some(oldest) = held.pop_front()
-                        {
-                            deliver(oldest);
+                        held.push((begin, pending));
+                        if held.len() >= share {
+                            deliver(&mut held);
                         }
                     }
-                    held.into_iter().for_each(&mut deliver);
+                    deliver(&mut held);
                     lat
                 })
             })

@@ -657,27 +657,67 @@ impl PendingSignatures<'_> {
     /// as [`SigningService::sign_documents`] fails after signing: a log
     /// that stopped ([`ServiceError::Audit`]; the SAD is given back) or a
     /// ledger that did not take the spend ([`ServiceError::Withheld`]).
-    pub fn wait(mut self) -> Result<Vec<Vec<u8>>, ServiceError> {
-        let service = self.service;
-        let Some(activation) = self.activation.take() else {
-            return Err(ServiceError::Corrupt {
+    pub fn wait(self) -> Result<Vec<Vec<u8>>, ServiceError> {
+        Self::wait_all(vec![self])
+            .pop()
+            .unwrap_or(Err(ServiceError::Corrupt {
                 what: "pending signatures",
-            });
-        };
-        // On failure the activation, dropped, gives the SAD back.
-        service.inner.audit.sync_unit(&self.unsynced)?;
-        let sad_id = activation.sad_id().to_owned();
-        let digests: Vec<Vec<u8>> = activation.digests().to_vec();
-        if let Err(error) = activation.commit() {
-            // `commit` gave the digests back; the record says why nothing
-            // was delivered.
-            let error = ServiceError::from(error);
-            service.withhold(&self, sad_id, &digests, error.to_string());
-            return Err(ServiceError::Withheld {
-                source: Box::new(error),
+            }))
+    }
+
+    /// [`PendingSignatures::wait`] for several requests at once, answering
+    /// for each in order: their audit units are made durable (the first
+    /// fsync covers every unit written before it), then their SADs are
+    /// spent together (a file ledger writes the spends under one lock and
+    /// fsyncs once for all). A request whose unit or spend fails gets the
+    /// error `wait` would give; the others are delivered.
+    pub fn wait_all(pending: Vec<Self>) -> Vec<Result<Vec<Vec<u8>>, ServiceError>> {
+        let mut answers: Vec<Option<Result<Vec<Vec<u8>>, ServiceError>>> =
+            (0..pending.len()).map(|_| None).collect();
+        let mut durable = Vec::with_capacity(pending.len());
+        let mut activations = Vec::with_capacity(pending.len());
+        for (i, mut request) in pending.into_iter().enumerate() {
+            let Some(activation) = request.activation.take() else {
+                continue;
+            };
+            // On failure the activation, dropped, gives the SAD back.
+            match request.service.inner.audit.sync_unit(&request.unsynced) {
+                Ok(()) => {
+                    let spent = (
+                        activation.sad_id().to_owned(),
+                        activation.digests().to_vec(),
+                    );
+                    durable.push((i, request, spent));
+                    activations.push(activation);
+                }
+                Err(error) => answers[i] = Some(Err(error.into())),
+            }
+        }
+        let spends = ssa_sad::Activation::commit_all(activations);
+        for ((i, mut request, (sad_id, digests)), spend) in durable.into_iter().zip(spends) {
+            answers[i] = Some(match spend {
+                Ok(()) => Ok(std::mem::take(&mut request.signatures)),
+                Err(error) => {
+                    // The spend failed and gave the digests back; the record
+                    // says why nothing was delivered.
+                    let error = ServiceError::from(error);
+                    request
+                        .service
+                        .withhold(&request, sad_id, &digests, error.to_string());
+                    Err(ServiceError::Withheld {
+                        source: Box::new(error),
+                    })
+                }
             });
         }
-        Ok(std::mem::take(&mut self.signatures))
+        answers
+            .into_iter()
+            .map(|answer| {
+                answer.unwrap_or(Err(ServiceError::Corrupt {
+                    what: "pending signatures",
+                }))
+            })
+            .collect()
     }
 }
 

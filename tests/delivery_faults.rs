@@ -338,6 +338,49 @@ fn pending_signatures_dropped_or_outlived_by_a_recovery_are_withheld() {
     }
 }
 
+/// Requests delivered together (`PendingSignatures::wait_all`: one fsync
+/// of the audit log, one of the ledger's journal) answer each for itself:
+/// a spend the ledger refuses withholds that request alone (its SAD given
+/// back), the others are delivered and their SADs spent.
+#[test]
+fn requests_delivered_together_answer_each_for_itself() {
+    for mode in [Mode::DocumentsPending, Mode::HashesPending] {
+        let case = format!("{mode:?}");
+        let w = world();
+        let digests: Vec<Vec<Vec<u8>>> = (0..3)
+            .map(|i| vec![HashAlgorithm::Sha256.digest(format!("{case} {i}").as_bytes())])
+            .collect();
+        let sads: Vec<(Sad, String)> = digests.iter().map(|d| w.authorize(mode, d)).collect();
+        let pending: Vec<_> = sads
+            .iter()
+            .zip(&digests)
+            .map(|((sad, _), d)| w.pending(mode, sad, d).unwrap())
+            .collect();
+        w.ledger.fail_commit.store(true, Ordering::SeqCst);
+        let answers = PendingSignatures::wait_all(pending);
+        assert!(
+            matches!(answers[0], Err(ServiceError::Withheld { .. })),
+            "{case}: {:?}",
+            answers[0]
+        );
+        for answer in &answers[1..] {
+            assert_eq!(answer.as_ref().map(Vec::len).ok(), Some(1), "{case}");
+        }
+        assert_eq!(w.delivered(&sads[0].1), 0, "{case}");
+        assert_eq!(w.delivered(&sads[1].1), 1, "{case}");
+        assert_eq!(w.delivered(&sads[2].1), 1, "{case}");
+        // The withheld one's SAD signs again, once; the others are spent.
+        w.sign(mode, &sads[0].0, &digests[0])
+            .unwrap_or_else(|e| panic!("{case}: the SAD was not given back: {e:?}"));
+        for i in 1..3 {
+            assert!(
+                w.sign(mode, &sads[i].0, &digests[i]).is_err(),
+                "{case}: SAD {i} signed twice"
+            );
+        }
+    }
+}
+
 /// Item 5: a TSA that sends a byte a second fails a B-T request within the
 /// TSA's deadline (generous bound: it ends, not how fast), and the SAD is
 /// given back: it signs at B-B right after.

@@ -320,6 +320,45 @@ impl Activation {
         }
     }
 
+    /// [`Activation::commit`] for several activations at once: activations
+    /// of one ledger spend together ([`ConsumptionLedger::commit_all`]:
+    /// one fsync for all, for a durable ledger). Answers for each, in
+    /// order; one that fails is given back, as by `commit`.
+    pub fn commit_all(activations: Vec<Activation>) -> Vec<Result<(), SadError>> {
+        let Some(ledger) = activations.first().map(|a| Arc::clone(&a.ledger)) else {
+            return Vec::new();
+        };
+        if !activations.iter().all(|a| Arc::ptr_eq(&a.ledger, &ledger)) {
+            return activations.into_iter().map(Activation::commit).collect();
+        }
+        let mut activations = activations;
+        let held: Vec<Option<Reservation>> = activations
+            .iter_mut()
+            .map(|a| a.reservation.take())
+            .collect();
+        let present: Vec<&Reservation> = held.iter().flatten().collect();
+        let mut answers = ledger.commit_all(&present).into_iter();
+        activations
+            .into_iter()
+            .zip(held)
+            .map(|(mut activation, reservation)| match reservation {
+                None => Err(SadError::UnknownReservation),
+                Some(reservation) => match answers.next() {
+                    Some(Ok(())) => Ok(()),
+                    Some(Err(error)) => {
+                        // Dropping the activation now releases it.
+                        activation.reservation = Some(reservation);
+                        Err(error.into())
+                    }
+                    None => {
+                        activation.reservation = Some(reservation);
+                        Err(SadError::UnknownReservation)
+                    }
+                },
+            })
+            .collect()
+    }
+
     /// Signing failed: give the digests back to the SAD.
     pub fn release(mut self) -> Result<(), SadError> {
         match self.reservation.take() {

@@ -129,6 +129,13 @@ pub trait ConsumptionLedger: Send + Sync + fmt::Debug {
     fn reserve(&self, request: &UseRequest<'_>) -> Result<Reservation, LedgerError>;
     /// Spends a reservation for good (durably, for a durable ledger).
     fn commit(&self, reservation: &Reservation) -> Result<(), LedgerError>;
+    /// Spends several reservations, each as [`ConsumptionLedger::commit`]
+    /// would, and answers for each in order. A durable ledger may make
+    /// them durable together (one fsync for all); each answer is `Ok` only
+    /// once its spend is durable. The default commits one by one.
+    fn commit_all(&self, reservations: &[&Reservation]) -> Vec<Result<(), LedgerError>> {
+        reservations.iter().map(|r| self.commit(r)).collect()
+    }
     /// Gives a reservation back.
     fn release(&self, reservation: &Reservation) -> Result<(), LedgerError>;
     /// Gives back every reservation made before `reserved_before` (the

@@ -79,6 +79,9 @@ pub struct FileLedger {
     /// The next journal write fails (as on a full disk).
     #[cfg(test)]
     fail_next_write: std::sync::atomic::AtomicBool,
+    /// fsyncs of the journal made.
+    #[cfg(test)]
+    fsyncs: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug)]
@@ -340,6 +343,8 @@ impl FileLedger {
             }),
             #[cfg(test)]
             fail_next_write: std::sync::atomic::AtomicBool::new(false),
+            #[cfg(test)]
+            fsyncs: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -383,6 +388,30 @@ impl FileLedger {
             apply(&mut inner.state, record)?;
         }
         inner.len += good as u64;
+        Ok(())
+    }
+
+    /// Appends `bytes` (whole records) and fsyncs them; on failure the
+    /// caller cuts them off.
+    fn write_synced(&self, inner: &mut Inner, bytes: &[u8]) -> Result<(), LedgerError> {
+        #[cfg(test)]
+        if self
+            .fail_next_write
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(
+                io("append to ledger", &self.path)(std::io::Error::from_raw_os_error(28)).into(),
+            );
+        }
+        #[cfg(test)]
+        self.fsyncs
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        inner
+            .journal
+            .write_all(bytes)
+            .and_then(|()| inner.journal.sync_data())
+            .map_err(io("append to ledger", &self.path))?;
+        inner.len += bytes.len() as u64;
         Ok(())
     }
 
@@ -471,6 +500,69 @@ impl ConsumptionLedger for FileLedger {
         })
     }
 
+    /// The spends written one after the other under one lock, then one
+    /// fsync for all. If a write or the fsync fails, every spend of the
+    /// call is cut from the journal and put back (as one failed `commit`
+    /// is) and each answers the error.
+    fn commit_all(&self, reservations: &[&Reservation]) -> Vec<Result<(), LedgerError>> {
+        let mut answers: Vec<Result<(), LedgerError>> = Vec::with_capacity(reservations.len());
+        let outcome = self.locked(|inner| {
+            let before = inner.len;
+            let mut taken = Vec::with_capacity(reservations.len());
+            let mut bytes = Vec::new();
+            for reservation in reservations {
+                match inner.state.take(reservation) {
+                    Ok(held) => {
+                        match line(&record_of(Op::Commit, reservation, &held, true)) {
+                            Ok(line) => bytes.extend_from_slice(&line),
+                            Err(e) => {
+                                inner.state.put_back(reservation, held);
+                                answers.push(Err(e.into()));
+                                continue;
+                            }
+                        }
+                        taken.push((*reservation, held));
+                        answers.push(Ok(()));
+                    }
+                    Err(e) => answers.push(Err(e)),
+                }
+            }
+            if taken.is_empty() {
+                return Ok(());
+            }
+            let written = self.write_synced(inner, &bytes);
+            match written {
+                Ok(()) => {
+                    for (reservation, held) in taken {
+                        inner.state.apply_commit(reservation.jti(), held);
+                    }
+                    Ok(())
+                }
+                Err(e) => {
+                    let _ = inner.journal.set_len(before);
+                    inner.len = before;
+                    for (reservation, held) in taken {
+                        inner.state.put_back(reservation, held);
+                    }
+                    Err(e)
+                }
+            }
+        });
+        if let Err(error) = outcome {
+            let reason = error.to_string();
+            for answer in &mut answers {
+                if answer.is_ok() {
+                    *answer = Err(LedgerError::Store(StoreError::Io {
+                        what: "commit to ledger",
+                        path: self.path.clone(),
+                        source: std::io::Error::other(reason.clone()),
+                    }));
+                }
+            }
+        }
+        answers
+    }
+
     fn release(&self, reservation: &Reservation) -> Result<(), LedgerError> {
         self.locked(|inner| {
             let taken = inner.state.take(reservation)?;
@@ -535,6 +627,55 @@ mod tests {
         let ledger = FileLedger::open(&path, 0).unwrap();
         let again = ledger.reserve(&request(&digests)).unwrap();
         ledger.commit(&again).unwrap();
+    }
+
+    fn sad(jti: &'static str, digests: &'static [Vec<u8>]) -> UseRequest<'static> {
+        UseRequest {
+            jti,
+            ..request(digests)
+        }
+    }
+
+    /// Spends of several SADs take one fsync together; a batch the journal
+    /// cannot take puts every spend back (each can then be given back or
+    /// spent again), and the journal keeps none of it.
+    #[test]
+    fn spends_committed_together_take_one_fsync_and_fail_together() {
+        static DIGESTS: std::sync::LazyLock<Vec<Vec<Vec<u8>>>> =
+            std::sync::LazyLock::new(|| (0u8..4).map(|i| vec![vec![i; 32]]).collect());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.journal");
+        let ledger = FileLedger::open(&path, 0).unwrap();
+        let held: Vec<Reservation> = ["a", "b", "c"]
+            .iter()
+            .zip(DIGESTS.iter())
+            .map(|(jti, digests)| ledger.reserve(&sad(jti, digests)).unwrap())
+            .collect();
+        let refs: Vec<&Reservation> = held.iter().collect();
+        let before = ledger.fsyncs.load(Ordering::SeqCst);
+        assert!(ledger.commit_all(&refs).iter().all(Result::is_ok));
+        assert_eq!(ledger.fsyncs.load(Ordering::SeqCst), before + 1);
+        // Spent for good, also for a handle opened after.
+        let other = FileLedger::open(&path, 0).unwrap();
+        for (jti, digests) in ["a", "b", "c"].iter().zip(DIGESTS.iter()) {
+            assert!(
+                other.reserve(&sad(jti, digests)).is_err(),
+                "{jti} spent twice"
+            );
+        }
+        // A batch that cannot be written: every spend put back, none kept.
+        let d = ledger.reserve(&sad("d", &DIGESTS[3])).unwrap();
+        let again = ledger.reserve(&sad("a", &DIGESTS[0]));
+        assert!(again.is_err());
+        let len = std::fs::metadata(&path).unwrap().len();
+        ledger.fail_next_write.store(true, Ordering::SeqCst);
+        let answers = ledger.commit_all(&[&d]);
+        assert!(
+            matches!(answers[..], [Err(LedgerError::Store(_))]),
+            "{answers:?}"
+        );
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
+        ledger.commit(&d).unwrap();
     }
 
     /// A reservation learnt from another handle's record keeps the SAD's

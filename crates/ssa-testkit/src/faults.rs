@@ -126,6 +126,19 @@ impl ConsumptionLedger for FaultyLedger {
         self.inner.commit(reservation)
     }
 
+    /// With `fail_commit` set, the first spend fails and the rest go to
+    /// the inner ledger together; otherwise all of them do.
+    fn commit_all(&self, reservations: &[&Reservation]) -> Vec<Result<(), LedgerError>> {
+        match reservations.split_first() {
+            Some((_, rest)) if self.fail_commit.swap(false, Ordering::SeqCst) => {
+                let mut answers = vec![Err(disk_full().into())];
+                answers.extend(self.inner.commit_all(rest));
+                answers
+            }
+            _ => self.inner.commit_all(reservations),
+        }
+    }
+
     fn release(&self, reservation: &Reservation) -> Result<(), LedgerError> {
         if self.fail_release.swap(false, Ordering::SeqCst) {
             return Err(disk_full().into());
