@@ -43,6 +43,8 @@ row "soft+cache one SAD, 64 in flight, fsync, 2 thr"    $B --backend soft --key-
 row "soft+cache one SAD, 64 in flight, no fsync, 2 thr" $B --backend soft --key-cache --alg p256 --threads 2 --mode pipeline --batch 1 --in-flight 64 --no-fsync
 row "soft one SAD, 64 in flight, fsync, 2 thr"          $B --backend soft --alg p256 --threads 2 --mode pipeline --batch 1 --in-flight 64
 row "soft one SAD, 64 in flight, no fsync, 2 thr"       $B --backend soft --alg p256 --threads 2 --mode pipeline --batch 1 --in-flight 64 --no-fsync
+row "files: soft+cache one SAD, 64 in flight, fsync, 2 thr" $B --backend soft --key-cache --alg p256 --threads 2 --mode pipeline --batch 1 --in-flight 64 --stores files
+row "files: soft+cache one SAD, one at a time, fsync, 2 thr" $B --backend soft --key-cache --alg p256 --threads 2 --mode pipeline --batch 1 --stores files
 row "floor on SoftHSM2: SAD mint+verify, C_Sign, 1 thread"  $B --backend c_sign --mode floor --threads 1
 row "floor on SoftHSM2: SAD mint+verify, C_Sign, 2 threads" $B --backend c_sign --mode floor --threads 2
 row "SoftHSM2 one SAD, 32 in flight, 1 thread"  $B --backend pkcs11 --alg p256 --threads 1 --mode pipeline --batch 1 --in-flight 32
