@@ -82,6 +82,9 @@ pub struct FileLedger {
     /// fsyncs of the journal made.
     #[cfg(test)]
     fsyncs: std::sync::atomic::AtomicU64,
+    /// The next batch of spends is written, then its fsync fails.
+    #[cfg(test)]
+    fail_next_sync: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug)]
@@ -345,6 +348,8 @@ impl FileLedger {
             fail_next_write: std::sync::atomic::AtomicBool::new(false),
             #[cfg(test)]
             fsyncs: std::sync::atomic::AtomicU64::new(0),
+            #[cfg(test)]
+            fail_next_sync: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -406,6 +411,17 @@ impl FileLedger {
         #[cfg(test)]
         self.fsyncs
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        #[cfg(test)]
+        if self
+            .fail_next_sync
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return inner
+                .journal
+                .write_all(bytes)
+                .and_then(|()| Err(std::io::Error::other("injected fsync failure")))
+                .map_err(|e| io("append to ledger", &self.path)(e).into());
+        }
         inner
             .journal
             .write_all(bytes)
@@ -669,6 +685,14 @@ mod tests {
         assert!(again.is_err());
         let len = std::fs::metadata(&path).unwrap().len();
         ledger.fail_next_write.store(true, Ordering::SeqCst);
+        let answers = ledger.commit_all(&[&d]);
+        assert!(
+            matches!(answers[..], [Err(LedgerError::Store(_))]),
+            "{answers:?}"
+        );
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
+        // Written, then its fsync fails: cut from the journal, put back.
+        ledger.fail_next_sync.store(true, Ordering::SeqCst);
         let answers = ledger.commit_all(&[&d]);
         assert!(
             matches!(answers[..], [Err(LedgerError::Store(_))]),
