@@ -402,8 +402,24 @@ impl SigningService {
         options: &SignOptions,
         now: SystemTime,
     ) -> Result<PendingSignatures<'_>, ServiceError> {
-        self.sign_documents_inner(credential, sad, digests, options, Caller::default(), now)
-            .or_else(|error| self.record_refusal(credential, sad, digests, None, now, error))
+        self.sign_documents_pending_in(credential, sad, digests, options, Caller::default(), now)
+    }
+
+    /// [`SigningService::sign_documents_pending`] for `caller`: a refusal is
+    /// recorded here, for both the pending and the at-once path.
+    fn sign_documents_pending_in(
+        &self,
+        credential: &str,
+        sad: &Sad,
+        digests: &[Vec<u8>],
+        options: &SignOptions,
+        caller: Caller<'_>,
+        now: SystemTime,
+    ) -> Result<PendingSignatures<'_>, ServiceError> {
+        self.sign_documents_inner(credential, sad, digests, options, caller, now)
+            .or_else(|error| {
+                self.record_refusal(credential, sad, digests, caller.request, now, error)
+            })
     }
 
     /// [`SigningService::sign_documents`] for `caller`.
@@ -416,10 +432,7 @@ impl SigningService {
         caller: Caller<'_>,
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
-        self.sign_documents_inner(credential, sad, digests, options, caller, now)
-            .or_else(|error| {
-                self.record_refusal(credential, sad, digests, caller.request, now, error)
-            })?
+        self.sign_documents_pending_in(credential, sad, digests, options, caller, now)?
             .wait()
     }
 
@@ -521,10 +534,7 @@ impl SigningService {
         caller: Caller<'_>,
         now: SystemTime,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
-        self.sign_hashes_inner(credential, sad, hashes, algorithm, caller, now)
-            .or_else(|error| {
-                self.record_refusal(credential, sad, hashes, caller.request, now, error)
-            })?
+        self.sign_hashes_pending_in(credential, sad, hashes, algorithm, caller, now)?
             .wait()
     }
 
@@ -538,8 +548,24 @@ impl SigningService {
         algorithm: Option<SignatureAlgorithm>,
         now: SystemTime,
     ) -> Result<PendingSignatures<'_>, ServiceError> {
-        self.sign_hashes_inner(credential, sad, hashes, algorithm, Caller::default(), now)
-            .or_else(|error| self.record_refusal(credential, sad, hashes, None, now, error))
+        self.sign_hashes_pending_in(credential, sad, hashes, algorithm, Caller::default(), now)
+    }
+
+    /// [`SigningService::sign_hashes_pending`] for `caller`: a refusal is
+    /// recorded here, for both the pending and the at-once path.
+    fn sign_hashes_pending_in(
+        &self,
+        credential: &str,
+        sad: &Sad,
+        hashes: &[Vec<u8>],
+        algorithm: Option<SignatureAlgorithm>,
+        caller: Caller<'_>,
+        now: SystemTime,
+    ) -> Result<PendingSignatures<'_>, ServiceError> {
+        self.sign_hashes_inner(credential, sad, hashes, algorithm, caller, now)
+            .or_else(|error| {
+                self.record_refusal(credential, sad, hashes, caller.request, now, error)
+            })
     }
 
     fn sign_hashes_inner(

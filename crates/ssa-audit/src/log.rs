@@ -349,9 +349,9 @@ impl AuditLog {
         if entries.is_empty() {
             return Ok(Vec::new());
         }
-        let (receipts, _checkpoint) = self.write(time, &entries, false)?;
-        self.sink.sync().map_err(|e| self.stop(e.into()))?;
-        Ok(receipts)
+        let unsynced = self.append_all_unsynced(entries, time)?;
+        self.sync_unit(&unsynced)?;
+        Ok(unsynced.receipts)
     }
 
     /// [`AuditLog::append_all`] without waiting for the disk: the entries

@@ -396,9 +396,9 @@ impl FileLedger {
         Ok(())
     }
 
-    /// Appends `bytes` (whole records) and fsyncs them; on failure the
-    /// caller cuts them off.
-    fn write_synced(&self, inner: &mut Inner, bytes: &[u8]) -> Result<(), LedgerError> {
+    /// Appends `bytes` (whole records), fsynced if `sync`. On failure
+    /// what was written is cut off, so later appends stay whole.
+    fn write(&self, inner: &mut Inner, bytes: &[u8], sync: bool) -> Result<(), LedgerError> {
         #[cfg(test)]
         if self
             .fail_next_write
@@ -408,62 +408,37 @@ impl FileLedger {
                 io("append to ledger", &self.path)(std::io::Error::from_raw_os_error(28)).into(),
             );
         }
-        #[cfg(test)]
-        self.fsyncs
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        #[cfg(test)]
-        if self
-            .fail_next_sync
-            .swap(false, std::sync::atomic::Ordering::SeqCst)
-        {
-            return inner
-                .journal
-                .write_all(bytes)
-                .and_then(|()| Err(std::io::Error::other("injected fsync failure")))
-                .map_err(|e| io("append to ledger", &self.path)(e).into());
-        }
-        inner
-            .journal
-            .write_all(bytes)
-            .and_then(|()| inner.journal.sync_data())
-            .map_err(io("append to ledger", &self.path))?;
-        inner.len += bytes.len() as u64;
-        Ok(())
-    }
-
-    fn append(&self, inner: &mut Inner, record: &Record, sync: bool) -> Result<(), LedgerError> {
-        let bytes = line(record)?;
-        #[cfg(test)]
-        if self
-            .fail_next_write
-            .swap(false, std::sync::atomic::Ordering::SeqCst)
-        {
-            return Err(
-                io("append to ledger", &self.path)(std::io::Error::from_raw_os_error(28)).into(),
-            );
-        }
-        let written = inner
-            .journal
-            .write_all(&bytes)
-            .and_then(|()| {
-                if sync {
-                    inner.journal.sync_data()
-                } else {
-                    Ok(())
+        let written = inner.journal.write_all(bytes).and_then(|()| {
+            if !sync {
+                return Ok(());
+            }
+            #[cfg(test)]
+            {
+                self.fsyncs
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if self
+                    .fail_next_sync
+                    .swap(false, std::sync::atomic::Ordering::SeqCst)
+                {
+                    return Err(std::io::Error::other("injected fsync failure"));
                 }
-            })
-            .map_err(io("append to ledger", &self.path));
-        match written {
+            }
+            inner.journal.sync_data()
+        });
+        match written.map_err(io("append to ledger", &self.path)) {
             Ok(()) => {
                 inner.len += bytes.len() as u64;
                 Ok(())
             }
             Err(e) => {
-                // Cut a partly written record, so later appends stay whole.
                 let _ = inner.journal.set_len(inner.len);
                 Err(e.into())
             }
         }
+    }
+
+    fn append(&self, inner: &mut Inner, record: &Record, sync: bool) -> Result<(), LedgerError> {
+        self.write(inner, &line(record)?, sync)
     }
 }
 
@@ -500,20 +475,9 @@ impl ConsumptionLedger for FileLedger {
     }
 
     fn commit(&self, reservation: &Reservation) -> Result<(), LedgerError> {
-        self.locked(|inner| {
-            let taken = inner.state.take(reservation)?;
-            let record = record_of(Op::Commit, reservation, &taken, true);
-            match self.append(inner, &record, true) {
-                Ok(()) => {
-                    inner.state.apply_commit(reservation.jti(), taken);
-                    Ok(())
-                }
-                Err(e) => {
-                    inner.state.put_back(reservation, taken);
-                    Err(e)
-                }
-            }
-        })
+        self.commit_all(&[reservation])
+            .pop()
+            .unwrap_or(Err(LedgerError::UnknownReservation))
     }
 
     /// The spends written one after the other under one lock, then one
@@ -523,7 +487,6 @@ impl ConsumptionLedger for FileLedger {
     fn commit_all(&self, reservations: &[&Reservation]) -> Vec<Result<(), LedgerError>> {
         let mut answers: Vec<Result<(), LedgerError>> = Vec::with_capacity(reservations.len());
         let outcome = self.locked(|inner| {
-            let before = inner.len;
             let mut taken = Vec::with_capacity(reservations.len());
             let mut bytes = Vec::new();
             for reservation in reservations {
@@ -546,8 +509,7 @@ impl ConsumptionLedger for FileLedger {
             if taken.is_empty() {
                 return Ok(());
             }
-            let written = self.write_synced(inner, &bytes);
-            match written {
+            match self.write(inner, &bytes, true) {
                 Ok(()) => {
                     for (reservation, held) in taken {
                         inner.state.apply_commit(reservation.jti(), held);
@@ -555,8 +517,6 @@ impl ConsumptionLedger for FileLedger {
                     Ok(())
                 }
                 Err(e) => {
-                    let _ = inner.journal.set_len(before);
-                    inner.len = before;
                     for (reservation, held) in taken {
                         inner.state.put_back(reservation, held);
                     }
@@ -565,15 +525,18 @@ impl ConsumptionLedger for FileLedger {
             }
         });
         if let Err(error) = outcome {
+            // The first spend the batch would have made gets the error
+            // itself; the others, its message.
             let reason = error.to_string();
-            for answer in &mut answers {
-                if answer.is_ok() {
-                    *answer = Err(LedgerError::Store(StoreError::Io {
+            let mut error = Some(error);
+            for answer in answers.iter_mut().filter(|a| a.is_ok()) {
+                *answer = Err(error.take().unwrap_or_else(|| {
+                    LedgerError::Store(StoreError::Io {
                         what: "commit to ledger",
                         path: self.path.clone(),
                         source: std::io::Error::other(reason.clone()),
-                    }));
-                }
+                    })
+                }));
             }
         }
         answers
