@@ -334,54 +334,32 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 /// the signatures count when delivered.
 fn run_in_flight(args: &Args, pipeline: &Pipeline) {
     let share = args.in_flight.div_ceil(args.threads).max(1);
-    let stop = AtomicBool::new(false);
-    let count = AtomicU64::new(0);
-    let started = Instant::now();
-    let latencies: Vec<u64> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..args.threads)
-            .map(|t| {
-                let (stop, count) = (&stop, &count);
-                s.spawn(move || {
-                    let mut lat = Vec::new();
-                    let mut held: Vec<(Instant, ssa::PendingSignatures<'_>)> =
-                        Vec::with_capacity(share);
-                    let mut n = 0u64;
-                    let mut deliver = |held: &mut Vec<(Instant, ssa::PendingSignatures<'_>)>| {
-                        let (begun, pending): (Vec<Instant>, Vec<_>) = held.drain(..).unzip();
-                        let answers = ssa::PendingSignatures::wait_all(pending);
-                        for (begin, answer) in begun.into_iter().zip(answers) {
-                            let signatures = answer.expect("wait");
-                            lat.push(begin.elapsed().as_micros() as u64);
-                            count.fetch_add(signatures.len() as u64, Ordering::Relaxed);
-                        }
-                    };
-                    while !stop.load(Ordering::Relaxed) {
-                        n += 1;
-                        let (digests, sad) = pipeline.authorize(&format!("{t}-{n}"), args.batch);
-                        let begin = Instant::now();
-                        let pending = pipeline.sign_pending(&sad, &digests).expect("sign");
-                        held.push((begin, pending));
-                        if held.len() >= share {
-                            deliver(&mut held);
-                        }
-                    }
-                    deliver(&mut held);
-                    lat
-                })
-            })
-            .collect();
-        progress(args, &stop, &count, started);
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+    run_threads(args, |t, stop, count| {
+        let mut lat = Vec::new();
+        let mut held: Vec<(Instant, ssa::PendingSignatures<'_>)> = Vec::with_capacity(share);
+        let mut n = 0u64;
+        let mut deliver = |held: &mut Vec<(Instant, ssa::PendingSignatures<'_>)>| {
+            let (begun, pending): (Vec<Instant>, Vec<_>) = held.drain(..).unzip();
+            let answers = ssa::PendingSignatures::wait_all(pending);
+            for (begin, answer) in begun.into_iter().zip(answers) {
+                let signatures = answer.expect("wait");
+                lat.push(begin.elapsed().as_micros() as u64);
+                count.fetch_add(signatures.len() as u64, Ordering::Relaxed);
+            }
+        };
+        while !stop.load(Ordering::Relaxed) {
+            n += 1;
+            let (digests, sad) = pipeline.authorize(&format!("{t}-{n}"), args.batch);
+            let begin = Instant::now();
+            let pending = pipeline.sign_pending(&sad, &digests).expect("sign");
+            held.push((begin, pending));
+            if held.len() >= share {
+                deliver(&mut held);
+            }
+        }
+        deliver(&mut held);
+        lat
     });
-    report(
-        args,
-        latencies,
-        count.load(Ordering::Relaxed),
-        started.elapsed(),
-    );
 }
 
 /// Runs `op` on `args.threads` threads until the duration is up, showing
@@ -391,24 +369,34 @@ fn drive<F>(args: &Args, op: F)
 where
     F: Fn(usize, u64) -> (Duration, u64) + Sync,
 {
+    run_threads(args, |t, stop, count| {
+        let mut lat = Vec::new();
+        let mut n = 0u64;
+        while !stop.load(Ordering::Relaxed) {
+            n += 1;
+            let (took, made) = op(t, n);
+            lat.push(took.as_micros() as u64);
+            count.fetch_add(made, Ordering::Relaxed);
+        }
+        lat
+    });
+}
+
+/// Runs `worker(thread, stop, signatures)` on `args.threads` threads until
+/// the duration is up (then `stop` is set), showing progress from the
+/// signatures counted, then reports the latencies the workers return.
+fn run_threads<W>(args: &Args, worker: W)
+where
+    W: Fn(usize, &AtomicBool, &AtomicU64) -> Vec<u64> + Sync,
+{
     let stop = AtomicBool::new(false);
     let count = AtomicU64::new(0);
     let started = Instant::now();
     let latencies: Vec<u64> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..args.threads)
             .map(|t| {
-                let (op, stop, count) = (&op, &stop, &count);
-                s.spawn(move || {
-                    let mut lat = Vec::new();
-                    let mut n = 0u64;
-                    while !stop.load(Ordering::Relaxed) {
-                        n += 1;
-                        let (took, made) = op(t, n);
-                        lat.push(took.as_micros() as u64);
-                        count.fetch_add(made, Ordering::Relaxed);
-                    }
-                    lat
-                })
+                let (worker, stop, count) = (&worker, &stop, &count);
+                s.spawn(move || worker(t, stop, count))
             })
             .collect();
         progress(args, &stop, &count, started);
