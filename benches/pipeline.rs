@@ -104,33 +104,13 @@ fn in_flight(c: &mut Criterion) {
     group.finish();
 }
 
-/// The cryptography of one request, nothing else (`hsm_bench --mode floor`).
+/// The cryptography of one request, nothing else (`hsm_bench --mode floor`,
+/// the same inputs).
 fn floor(c: &mut Criterion) {
-    use ring::signature::{
-        ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING,
-        EcdsaKeyPair, KeyPair, UnparsedPublicKey,
-    };
-    let rng = ring::rand::SystemRandom::new();
-    let pair = |alg| {
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(alg, &rng).unwrap();
-        EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng).unwrap()
-    };
-    let idp = pair(&ECDSA_P256_SHA256_FIXED_SIGNING);
-    let public =
-        UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, idp.public_key().as_ref().to_vec());
-    let key = pair(&ECDSA_P256_SHA256_ASN1_SIGNING);
-    // The sizes of a one-digest SAD's signing input and of our signed
-    // attributes (`hsm_bench --mode floor` takes the real ones).
-    let (input, attributes) = ([0x61u8; 486], [0x31u8; 265]);
+    let floor = pipeline::Floor::new().unwrap();
     let mut group = c.benchmark_group("floor/p256");
     group.throughput(Throughput::Elements(1));
-    group.bench_function("sad-mint-verify-and-sign", |b| {
-        b.iter(|| {
-            let sad = idp.sign(&rng, &input).unwrap();
-            public.verify(&input, sad.as_ref()).unwrap();
-            key.sign(&rng, &attributes).unwrap()
-        });
-    });
+    group.bench_function("sad-mint-verify-and-sign", |b| b.iter(|| floor.request()));
     group.finish();
 }
 

@@ -47,8 +47,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use der::Decode;
-use pipeline::Pipeline;
+use pipeline::{Floor, Pipeline};
 use ssa::scdev::pkcs11::{Pkcs11Config, Pkcs11Scdev};
 use ssa::scdev::soft::SoftScdev;
 use ssa::scdev::{BackupKey, KeyEncryptionKey, KeyId, KeySpec, Pin as TokenPin};
@@ -452,105 +451,24 @@ fn run_ring(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
 /// key signs a message the size of our CAdES signed attributes. One
 /// operation is one such request: the floor of every one-SAD row.
 fn run_floor(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
-    let rng = ring::rand::SystemRandom::new();
-    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
-        .map_err(|_| "keygen")?;
-    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
-        .map_err(|_| "key")?;
-    let sad = FloorSad::new()?;
+    let floor = floor()?;
     drive(args, |_, _| {
         let begin = Instant::now();
-        sad.mint_and_verify();
-        let _ = key.sign(&rng, &sad.signed_attributes).expect("P-256 sign");
+        floor.request();
         (begin.elapsed(), 1)
     });
     Ok(())
 }
 
-/// The identity provider's and the SAM's share of the floor: an ES256
-/// SAD signed and verified in ring, over the real inputs.
-struct FloorSad {
-    rng: ring::rand::SystemRandom,
-    idp: ring::signature::EcdsaKeyPair,
-    public: ring::signature::UnparsedPublicKey<Vec<u8>>,
-    /// A one-digest SAD's signing input (`header.claims`).
-    input: Vec<u8>,
-    /// The signed attributes the credential's key signs.
-    signed_attributes: Vec<u8>,
-}
-
-impl FloorSad {
-    fn new() -> Result<Self, Box<dyn std::error::Error>> {
-        use ring::signature::{
-            ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair,
-            UnparsedPublicKey,
-        };
-        let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-            .map_err(|_| "keygen")?;
-        let idp = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-            .map_err(|_| "key")?;
-        let public =
-            UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, idp.public_key().as_ref().to_vec());
-        let (input, signed_attributes) = floor_inputs()?;
-        eprintln!(
-            "floor: a SAD signing input of {} bytes, signed attributes of {} bytes",
-            input.len(),
-            signed_attributes.len()
-        );
-        Ok(Self {
-            rng,
-            idp,
-            public,
-            input,
-            signed_attributes,
-        })
-    }
-
-    fn mint_and_verify(&self) {
-        let sad = self.idp.sign(&self.rng, &self.input).expect("ES256 sign");
-        self.public
-            .verify(&self.input, sad.as_ref())
-            .expect("ES256 verify");
-    }
-}
-
-/// What the floor signs: the signing input (`header.claims`) of a SAD for
-/// one digest, minted as the pipeline mints it, and the signed attributes
-/// (DER) of a CAdES B-B signature by the test PKI's signer, made by the
-/// pipeline's template, so the hashing costs what it costs there.
-fn floor_inputs() -> Result<(Vec<u8>, Vec<u8>), Box<dyn std::error::Error>> {
-    let backup = BackupKey::generate()?;
-    let soft = SoftScdev::in_memory(KeyEncryptionKey::generate()?).with_backup_key(backup);
-    let work = tempfile::tempdir()?;
-    let pipeline = Pipeline::new(Arc::new(soft), KeyAlgorithm::EcP256, false, 1, work.path())?;
-    let (digests, sad) = pipeline.authorize("floor", 1);
-    let input = sad
-        .as_str()
-        .rsplit_once('.')
-        .map(|(input, _)| input.as_bytes().to_vec())
-        .ok_or("a SAD without a signature")?;
-    let certificate = x509_cert::Certificate::from_der(&ssa_testkit::pki::pki().signer.cert_der)?;
-    let template = ssa::cades::SignatureTemplate::new(
-        &certificate,
-        &[],
-        ssa::SignatureAlgorithm::Ecdsa(ssa::HashAlgorithm::Sha256),
-        std::time::SystemTime::now(),
-        ssa::cades::SignedAttributeOptions::default(),
-    )?;
-    let mut attributes = Vec::new();
-    template.sign_all(
-        &digests,
-        |dtbs| -> Result<Vec<Vec<u8>>, ssa::cades::CadesError> {
-            attributes = dtbs
-                .first()
-                .map(|d| d.as_ref().to_vec())
-                .unwrap_or_default();
-            Ok(vec![vec![0x30, 0]; dtbs.len()])
-        },
-    )?;
-    Ok((input, attributes))
+/// The floor's inputs, made and said.
+fn floor() -> Result<Floor, Box<dyn std::error::Error>> {
+    let floor = Floor::new()?;
+    eprintln!(
+        "floor: a SAD signing input of {} bytes, signed attributes of {} bytes",
+        floor.input.len(),
+        floor.signed_attributes.len()
+    );
+    Ok(floor)
 }
 
 /// Bare `C_Sign` on the token: the key is generated through the SCDev (which
@@ -586,11 +504,7 @@ fn run_c_sign(
     let digest = ssa::HashAlgorithm::Sha256.digest(&[0x5au8; 32]);
     // The floor of a one-SAD request on the token: the SAD minted and
     // verified in ring, the signed attributes hashed, one C_Sign.
-    let sad = if args.floor {
-        Some(FloorSad::new()?)
-    } else {
-        None
-    };
+    let sad = if args.floor { Some(floor()?) } else { None };
     drive(args, |t, _| {
         let held = sessions[t].lock().expect("session");
         let (session, key) = &*held;

@@ -244,3 +244,101 @@ impl Pipeline {
             .map(|_| ())
     }
 }
+
+/// The floor of a one-SAD request: the cryptography it cannot avoid and
+/// nothing else, all in ring, over real inputs: the identity provider
+/// signs the signing input (`header.claims`) of a one-digest SAD minted as
+/// [`Pipeline::authorize`] mints it, the SAM verifies it, and the
+/// credential's P-256 key signs the signed attributes (DER) of a CAdES
+/// B-B signature by the test PKI's signer, made by the pipeline's
+/// template, so the hashing costs what it costs there.
+#[allow(dead_code)] // each user takes what it times
+pub(crate) struct Floor {
+    rng: ring::rand::SystemRandom,
+    idp: ring::signature::EcdsaKeyPair,
+    public: ring::signature::UnparsedPublicKey<Vec<u8>>,
+    key: ring::signature::EcdsaKeyPair,
+    /// The SAD's signing input.
+    pub(crate) input: Vec<u8>,
+    /// The signed attributes the credential's key signs.
+    pub(crate) signed_attributes: Vec<u8>,
+}
+
+#[allow(dead_code)] // each user takes what it times
+impl Floor {
+    pub(crate) fn new() -> Result<Self, Box<dyn Error>> {
+        use ring::signature::{
+            ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256_SHA256_FIXED,
+            ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair, UnparsedPublicKey,
+        };
+        let rng = ring::rand::SystemRandom::new();
+        let pair = |alg| -> Result<EcdsaKeyPair, Box<dyn Error>> {
+            let pkcs8 = EcdsaKeyPair::generate_pkcs8(alg, &rng).map_err(|_| "keygen")?;
+            Ok(EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng).map_err(|_| "key")?)
+        };
+        let idp = pair(&ECDSA_P256_SHA256_FIXED_SIGNING)?;
+        let public =
+            UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, idp.public_key().as_ref().to_vec());
+        let key = pair(&ECDSA_P256_SHA256_ASN1_SIGNING)?;
+        let (input, signed_attributes) = Self::inputs()?;
+        Ok(Self {
+            rng,
+            idp,
+            public,
+            key,
+            input,
+            signed_attributes,
+        })
+    }
+
+    fn inputs() -> Result<(Vec<u8>, Vec<u8>), Box<dyn Error>> {
+        let soft =
+            ssa::scdev::soft::SoftScdev::in_memory(ssa::scdev::KeyEncryptionKey::generate()?);
+        let work = tempfile::tempdir()?;
+        let pipeline = Pipeline::new(Arc::new(soft), KeyAlgorithm::EcP256, false, 1, work.path())?;
+        let (digests, sad) = pipeline.authorize("floor", 1);
+        let input = sad
+            .as_str()
+            .rsplit_once('.')
+            .map(|(input, _)| input.as_bytes().to_vec())
+            .ok_or("a SAD without a signature")?;
+        let certificate = Certificate::from_der(&ssa_testkit::pki::pki().signer.cert_der)?;
+        let template = ssa::cades::SignatureTemplate::new(
+            &certificate,
+            &[],
+            ssa::SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256),
+            SystemTime::now(),
+            ssa::cades::SignedAttributeOptions::default(),
+        )?;
+        let mut attributes = Vec::new();
+        template.sign_all(
+            &digests,
+            |dtbs| -> Result<Vec<Vec<u8>>, ssa::cades::CadesError> {
+                attributes = dtbs
+                    .first()
+                    .map(|d| d.as_ref().to_vec())
+                    .unwrap_or_default();
+                Ok(vec![vec![0x30, 0]; dtbs.len()])
+            },
+        )?;
+        Ok((input, attributes))
+    }
+
+    /// The identity provider's and the SAM's share: the SAD signed and
+    /// verified.
+    pub(crate) fn mint_and_verify(&self) {
+        let sad = self.idp.sign(&self.rng, &self.input).expect("ES256 sign");
+        self.public
+            .verify(&self.input, sad.as_ref())
+            .expect("ES256 verify");
+    }
+
+    /// The whole floor: the SAD, then the P-256 signature.
+    pub(crate) fn request(&self) {
+        self.mint_and_verify();
+        let _ = self
+            .key
+            .sign(&self.rng, &self.signed_attributes)
+            .expect("P-256 sign");
+    }
+}
