@@ -129,21 +129,18 @@ impl SigningService {
         Ok(hash)
     }
 
-    /// Writes, as one unit of the audit log, the activation and the
-    /// signature record of a signing that succeeded; each lists every
-    /// digest signed. Durable once [`AuditLog::sync_unit`](ssa_audit::AuditLog::sync_unit)
-    /// returns for it.
-    fn record_signatures(
-        &self,
+    /// The activation and the signature record of a signing that
+    /// succeeded, one unit of the audit log; each lists every digest
+    /// signed. Written and made durable by [`PendingSignatures::wait`].
+    fn signature_records(
         credential: &str,
         record: &CredentialRecord,
         activation: &ssa_sad::Activation,
         level: &str,
         id: Option<&str>,
-        now: SystemTime,
-    ) -> Result<ssa_audit::Unsynced, ServiceError> {
+    ) -> Vec<Entry> {
         let digests = || activation.digests().iter().map(Vec::as_slice);
-        let entries = vec![
+        vec![
             Entry::new(
                 Event::Activation {
                     sad_id: Some(activation.sad_id().to_owned()),
@@ -165,8 +162,7 @@ impl SigningService {
             .credential(credential)
             .digests(digests())
             .request(id),
-        ];
-        Ok(self.inner.audit.append_all_unsynced(entries, secs(now))?)
+        ]
     }
 
     /// Holds the signatures of a signing that succeeded until they may be
@@ -174,17 +170,21 @@ impl SigningService {
     /// it all or nothing (docs/operations.md):
     ///
     /// 1. the activation and the signature records, one unit of the audit
-    ///    log, written here and made durable by `wait` (many requests'
-    ///    units share one fsync); if either fails the log stops, nothing is
-    ///    returned, and the activation, dropped, gives the SAD back;
+    ///    log, written and made durable by `wait` (the units of the
+    ///    requests waited for together are written with one append, and
+    ///    many requests' units share one fsync); if that fails the log
+    ///    stops, nothing is returned, and the activation, dropped, gives
+    ///    the SAD back;
     /// 2. the SAD spent in the ledger, durably; if that fails a `Withheld`
     ///    record follows the signature record, the SAD is given back, and
     ///    nothing is returned ([`ServiceError::Withheld`]);
     /// 3. only then does `wait` return the signatures.
     ///
-    /// A crash between 1 and 2 leaves a signature record, no signature
-    /// delivered, and the SAD reserved until an administrator releases it
-    /// ([`SigningService::release_stale_reservations`]).
+    /// A log that has stopped refuses here, before anything is held. A
+    /// crash before 1 leaves no record and no signature delivered; one
+    /// between 1 and 2 leaves a signature record, no signature delivered;
+    /// either way the SAD stays reserved until an administrator releases
+    /// it ([`SigningService::release_stale_reservations`]).
     #[allow(clippy::too_many_arguments)] // what the records say, and the signatures
     fn pend<'s>(
         &'s self,
@@ -198,7 +198,10 @@ impl SigningService {
     ) -> Result<PendingSignatures<'s>, ServiceError> {
         // Records owed from an earlier failure go first.
         self.settle_owed(now)?;
-        let unsynced = self.record_signatures(credential, record, &activation, level, id, now)?;
+        if let Some(reason) = self.inner.audit.stopped() {
+            return Err(ssa_audit::AuditError::Stopped { reason }.into());
+        }
+        let unit = Self::signature_records(credential, record, &activation, level, id);
         Ok(PendingSignatures {
             service: self,
             credential: credential.to_owned(),
@@ -206,17 +209,20 @@ impl SigningService {
             request: id.map(str::to_owned),
             now,
             activation: Some(activation),
-            unsynced,
+            unit,
             signatures,
         })
     }
 
     /// Records that the signatures of `activation` were not delivered
-    /// (`reason`), after their signature record: in the log now, or owed
-    /// to it (written first when the log is recovered, `recover_audit`).
+    /// (`reason`), after their signature record (`unwritten`: the unit
+    /// that holds it, if it is not in the log yet): in the log now, or
+    /// owed to it (written first when the log is recovered,
+    /// `recover_audit`).
     fn withhold(
         &self,
         pending: &PendingSignatures<'_>,
+        unwritten: Option<&[Entry]>,
         sad_id: String,
         digests: &[Vec<u8>],
         reason: String,
@@ -229,16 +235,19 @@ impl SigningService {
         .credential(&pending.credential)
         .digests(digests.iter().map(Vec::as_slice))
         .request(pending.request.as_deref());
-        if self
-            .inner
-            .audit
-            .append(withheld.clone(), secs(pending.now))
-            .is_err()
-        {
-            self.owed
+        let time = secs(pending.now);
+        let unit = unwritten.unwrap_or_default();
+        let audit = &self.inner.audit;
+        let written = audit
+            .append_units_unsynced(&[(unit, time), (std::slice::from_ref(&withheld), time)])
+            .and_then(|unsynced| audit.sync_unit(&unsynced));
+        if written.is_err() {
+            let mut owed = self
+                .owed
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(withheld);
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            owed.extend(unit.iter().cloned());
+            owed.push(withheld);
         }
     }
 
@@ -663,7 +672,8 @@ pub struct PendingSignatures<'s> {
     now: SystemTime,
     /// `None` once `wait` took it.
     activation: Option<ssa_sad::Activation>,
-    unsynced: ssa_audit::Unsynced,
+    /// The activation and signature records, written by `wait`.
+    unit: Vec<Entry>,
     signatures: Vec<Vec<u8>>,
 }
 
@@ -692,31 +702,63 @@ impl PendingSignatures<'_> {
     }
 
     /// [`PendingSignatures::wait`] for several requests at once, answering
-    /// for each in order: their audit units are made durable (the first
-    /// fsync covers every unit written before it), then their SADs are
-    /// spent together (a file ledger writes the spends under one lock and
-    /// fsyncs once for all). A request whose unit or spend fails gets the
-    /// error `wait` would give; the others are delivered.
+    /// for each in order: their audit units are written with one append
+    /// to each service's log and made durable (the first fsync covers
+    /// every unit written before it), then their SADs are spent together
+    /// (a file ledger writes the spends under one lock and fsyncs once for
+    /// all). A request whose unit or spend fails gets the error `wait`
+    /// would give; the others are delivered.
     pub fn wait_all(pending: Vec<Self>) -> Vec<Result<Vec<Vec<u8>>, ServiceError>> {
         let mut answers: Vec<Option<Result<Vec<Vec<u8>>, ServiceError>>> =
             (0..pending.len()).map(|_| None).collect();
-        let mut durable = Vec::with_capacity(pending.len());
-        let mut activations = Vec::with_capacity(pending.len());
+        let mut waiting: Vec<(usize, Self, ssa_sad::Activation)> = Vec::new();
         for (i, mut request) in pending.into_iter().enumerate() {
-            let Some(activation) = request.activation.take() else {
-                continue;
+            if let Some(activation) = request.activation.take() {
+                waiting.push((i, request, activation));
+            }
+        }
+        let mut durable = Vec::with_capacity(waiting.len());
+        let mut activations = Vec::with_capacity(waiting.len());
+        // The requests of one service's log at a time (requests of several
+        // services may be waited for together).
+        while let Some((_, first, _)) = waiting.first() {
+            let service = first.service;
+            let (group, rest): (Vec<_>, Vec<_>) = waiting
+                .into_iter()
+                .partition(|(_, request, _)| std::ptr::eq(request.service, service));
+            waiting = rest;
+            let audit = &service.inner.audit;
+            let units: Vec<(&[Entry], u64)> = group
+                .iter()
+                .map(|(_, request, _)| (request.unit.as_slice(), secs(request.now)))
+                .collect();
+            // One append for the group. If it fails nothing of it was
+            // written: the first request gets its error, and each other
+            // unit is tried alone, so each request gets its own answer.
+            let (together, mut failed) = match audit.append_units_unsynced(&units) {
+                Ok(unsynced) => (Some(unsynced), None),
+                Err(error) => (None, Some(error)),
             };
-            // On failure the activation, dropped, gives the SAD back.
-            match request.service.inner.audit.sync_unit(&request.unsynced) {
-                Ok(()) => {
-                    let spent = (
-                        activation.sad_id().to_owned(),
-                        activation.digests().to_vec(),
-                    );
-                    durable.push((i, request, spent));
-                    activations.push(activation);
+            for (i, request, activation) in group {
+                let synced = match (&together, failed.take()) {
+                    (Some(unsynced), _) => audit.sync_unit(unsynced),
+                    (None, Some(error)) => Err(error),
+                    (None, None) => audit
+                        .append_all_unsynced(request.unit.clone(), secs(request.now))
+                        .and_then(|unsynced| audit.sync_unit(&unsynced)),
+                };
+                // On failure the activation, dropped, gives the SAD back.
+                match synced {
+                    Ok(()) => {
+                        let spent = (
+                            activation.sad_id().to_owned(),
+                            activation.digests().to_vec(),
+                        );
+                        durable.push((i, request, spent));
+                        activations.push(activation);
+                    }
+                    Err(error) => answers[i] = Some(Err(error.into())),
                 }
-                Err(error) => answers[i] = Some(Err(error.into())),
             }
         }
         let spends = ssa_sad::Activation::commit_all(activations);
@@ -729,7 +771,7 @@ impl PendingSignatures<'_> {
                     let error = ServiceError::from(error);
                     request
                         .service
-                        .withhold(&request, sad_id, &digests, error.to_string());
+                        .withhold(&request, None, sad_id, &digests, error.to_string());
                     Err(ServiceError::Withheld {
                         source: Box::new(error),
                     })
@@ -752,6 +794,7 @@ impl Drop for PendingSignatures<'_> {
         if let Some(activation) = self.activation.take() {
             self.service.withhold(
                 self,
+                Some(&self.unit),
                 activation.sad_id().to_owned(),
                 activation.digests(),
                 "dropped before it was delivered".to_owned(),

@@ -258,11 +258,11 @@ fn a_fault_at_every_step_of_delivery_leaves_all_or_nothing() {
 }
 
 /// Issue 16: signatures held for a later `wait` are delivered only on top
-/// of durable records. Dropped before the wait, they are withheld (a
-/// `Withheld` record) and the SAD, reserved until then, is given back; if
-/// the log stops and recovers between their write and the wait and the
-/// recovery cut their unsynced records, the wait refuses them; if an fsync
-/// had confirmed them before the failure, they survive and are delivered.
+/// of durable records, which `wait` writes. Dropped before the wait, they
+/// are withheld (their unit, then a `Withheld` record) and the SAD,
+/// reserved until then, is given back; a wait while the log is stopped
+/// refuses them and gives the SAD back; a wait after the log stopped and
+/// recovered writes their unit after the recovery's record and delivers.
 #[test]
 fn pending_signatures_dropped_or_outlived_by_a_recovery_are_withheld() {
     for mode in [Mode::DocumentsPending, Mode::HashesPending] {
@@ -274,10 +274,18 @@ fn pending_signatures_dropped_or_outlived_by_a_recovery_are_withheld() {
         // Reserved while pending: the SAD does not sign twice meanwhile.
         assert!(w.sign(mode, &sad, &digests).is_err(), "{case}");
         drop(pending);
-        let last = w.records().pop().unwrap();
+        let events: Vec<Event> = w.records().into_iter().map(|r| r.entry.event).collect();
         assert!(
-            matches!(&last.entry.event, Event::Withheld { sad_id: s } if *s == sad_id),
-            "{case}: {last:?}"
+            matches!(
+                events.as_slice(),
+                [
+                    ..,
+                    Event::Activation { sad_id: Some(a) },
+                    Event::Signature { sad_id: s, .. },
+                    Event::Withheld { sad_id: h }
+                ] if *a == sad_id && *s == sad_id && *h == sad_id
+            ),
+            "{case}: {events:#?}"
         );
         assert_eq!(w.delivered(&sad_id), 0, "{case}");
         w.sign(mode, &sad, &digests)
@@ -285,52 +293,70 @@ fn pending_signatures_dropped_or_outlived_by_a_recovery_are_withheld() {
         assert_eq!(w.delivered(&sad_id), 1, "{case}");
 
         let w = world();
-        let (first, other) = (
+        let (first, other, late) = (
             vec![HashAlgorithm::Sha256.digest(b"pending")],
             vec![HashAlgorithm::Sha256.digest(b"other")],
+            vec![HashAlgorithm::Sha256.digest(b"late")],
         );
         let (sad, sad_id) = w.authorize(mode, &first);
         let (other_sad, _) = w.authorize(mode, &other);
+        let (late_sad, late_id) = w.authorize(mode, &late);
         let pending = w.pending(mode, &sad, &first).unwrap();
-        // Another request's fsync fails: the log stops, and its recovery
-        // cuts every record not confirmed, the pending ones among them.
+        // Another request's fsync fails: the log stops. A new request is
+        // refused at once, the pending one by its wait; neither SAD is
+        // spent, and nothing of theirs is in the log.
         w.sink.fail_sync.store(true, Ordering::SeqCst);
         assert!(w.sign(mode, &other_sad, &other).is_err(), "{case}");
-        w.service.recover_audit(SystemTime::now()).unwrap();
+        let refused = w.pending(mode, &late_sad, &late).unwrap_err();
+        assert!(
+            matches!(refused, ServiceError::Audit(AuditError::Stopped { .. })),
+            "{case}: {refused:?}"
+        );
         let error = pending.wait().unwrap_err();
         assert!(
             matches!(error, ServiceError::Audit(AuditError::Stopped { .. })),
             "{case}: {error:?}"
         );
+        w.service.recover_audit(SystemTime::now()).unwrap();
         assert_eq!(w.delivered(&sad_id), 0, "{case}: {:#?}", w.records());
+        assert_eq!(w.delivered(&late_id), 0, "{case}: {:#?}", w.records());
         let report = ssa::audit::scan(&w.service.audit().export().unwrap(), None);
         assert!(report.is_intact(), "{case}: {:?}", report.problems);
-        w.sign(mode, &sad, &first)
-            .unwrap_or_else(|e| panic!("{case}: the SAD was not given back: {e:?}"));
-        assert_eq!(w.delivered(&sad_id), 1, "{case}");
+        for (sad, digests, id) in [(&sad, &first, &sad_id), (&late_sad, &late, &late_id)] {
+            w.sign(mode, sad, digests)
+                .unwrap_or_else(|e| panic!("{case}: the SAD was not given back: {e:?}"));
+            assert_eq!(w.delivered(id), 1, "{case}");
+        }
 
-        // A unit an fsync confirmed before the failure survives the
-        // recovery: its wait delivers, and the SAD is spent.
+        // Pending across a stop and a recovery: the wait writes the unit
+        // after the recovery's record and delivers; the SAD is spent.
         let w = world();
-        let (kept, other, failing) = (
+        let (kept, failing) = (
             vec![HashAlgorithm::Sha256.digest(b"kept")],
-            vec![HashAlgorithm::Sha256.digest(b"synced by another")],
             vec![HashAlgorithm::Sha256.digest(b"failing")],
         );
         let (sad, sad_id) = w.authorize(mode, &kept);
-        let (other_sad, _) = w.authorize(mode, &other);
         let (failing_sad, _) = w.authorize(mode, &failing);
         let pending = w.pending(mode, &sad, &kept).unwrap();
-        // Another request's fsync covers the pending unit too.
-        w.sign(mode, &other_sad, &other).unwrap();
         w.sink.fail_sync.store(true, Ordering::SeqCst);
         assert!(w.sign(mode, &failing_sad, &failing).is_err(), "{case}");
         w.service.recover_audit(SystemTime::now()).unwrap();
         let signatures = pending
             .wait()
-            .unwrap_or_else(|e| panic!("{case}: a confirmed unit was refused: {e:?}"));
+            .unwrap_or_else(|e| panic!("{case}: refused after the recovery: {e:?}"));
         assert_eq!(signatures.len(), 1, "{case}");
         assert_eq!(w.delivered(&sad_id), 1, "{case}");
+        let events: Vec<Event> = w.records().into_iter().map(|r| r.entry.event).collect();
+        let recovered = events
+            .iter()
+            .position(|e| matches!(e, Event::Recovered { .. }));
+        let activated = events
+            .iter()
+            .position(|e| matches!(e, Event::Activation { sad_id: Some(a) } if *a == sad_id));
+        assert!(
+            recovered.is_some() && activated > recovered,
+            "{case}: {events:#?}"
+        );
         assert!(
             w.sign(mode, &sad, &kept).is_err(),
             "{case}: the SAD signed twice"
@@ -376,6 +402,78 @@ fn requests_delivered_together_answer_each_for_itself() {
             assert!(
                 w.sign(mode, &sads[i].0, &digests[i]).is_err(),
                 "{case}: SAD {i} signed twice"
+            );
+        }
+    }
+}
+
+/// Issue 16: `wait_all` writes the units of the requests it delivers with
+/// one append to each service's log. If that append fails nothing is
+/// delivered: the first request gets the write's error, the others that of
+/// their own try on the log that stopped, and every SAD is given back.
+/// Requests of two services waited for together land each in its own log.
+#[test]
+fn units_delivered_together_fail_together_and_land_in_their_own_log() {
+    for mode in [Mode::DocumentsPending, Mode::HashesPending] {
+        let case = format!("{mode:?}");
+        let w = world();
+        let digests: Vec<Vec<Vec<u8>>> = (0..3)
+            .map(|i| vec![HashAlgorithm::Sha256.digest(format!("{case} write {i}").as_bytes())])
+            .collect();
+        let sads: Vec<(Sad, String)> = digests.iter().map(|d| w.authorize(mode, d)).collect();
+        let pending: Vec<_> = sads
+            .iter()
+            .zip(&digests)
+            .map(|((sad, _), d)| w.pending(mode, sad, d).unwrap())
+            .collect();
+        w.sink.fail_append(0);
+        let answers = PendingSignatures::wait_all(pending);
+        assert!(
+            matches!(answers[0], Err(ServiceError::Audit(AuditError::Sink(_)))),
+            "{case}: {:?}",
+            answers[0]
+        );
+        for answer in &answers[1..] {
+            assert!(
+                matches!(answer, Err(ServiceError::Audit(AuditError::Stopped { .. }))),
+                "{case}: {answer:?}"
+            );
+        }
+        w.service.recover_audit(SystemTime::now()).unwrap();
+        for ((sad, id), d) in sads.iter().zip(&digests) {
+            assert_eq!(w.delivered(id), 0, "{case}");
+            w.sign(mode, sad, d)
+                .unwrap_or_else(|e| panic!("{case}: the SAD was not given back: {e:?}"));
+            assert_eq!(w.delivered(id), 1, "{case}");
+        }
+
+        let (a, b) = (world(), world());
+        let requests: Vec<(&World, Vec<Vec<u8>>)> = [&a, &b, &a]
+            .into_iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let d = vec![HashAlgorithm::Sha256.digest(format!("{case} two {i}").as_bytes())];
+                (w, d)
+            })
+            .collect();
+        let sads: Vec<(Sad, String)> = requests.iter().map(|(w, d)| w.authorize(mode, d)).collect();
+        let pending: Vec<_> = requests
+            .iter()
+            .zip(&sads)
+            .map(|((w, d), (sad, _))| w.pending(mode, sad, d).unwrap())
+            .collect();
+        for answer in PendingSignatures::wait_all(pending) {
+            assert_eq!(answer.map(|s| s.len()).ok(), Some(1), "{case}");
+        }
+        for ((w, _), (_, id)) in requests.iter().zip(&sads) {
+            assert_eq!(w.delivered(id), 1, "{case}");
+            let other = if std::ptr::eq(*w, &a) { &b } else { &a };
+            assert!(
+                other.records().iter().all(|r| !matches!(
+                    &r.entry.event,
+                    Event::Activation { sad_id: Some(s) } if s == id
+                )),
+                "{case}: a request's records in another service's log"
             );
         }
     }

@@ -72,6 +72,20 @@ impl Unsynced {
     }
 }
 
+/// What one write chained and appended.
+struct Written {
+    /// The entries' receipts, in order.
+    receipts: Vec<Receipt>,
+    /// The last checkpoint written, if any.
+    sealed: Option<Receipt>,
+    /// Records in the log through the written ones.
+    through: u64,
+    /// Lines written (entries and checkpoints).
+    lines: usize,
+    /// The log's recoveries when it wrote.
+    recoveries: u64,
+}
+
 /// What this writer knows of the chain: the next number, the head, and
 /// the checkpoint state.
 #[derive(Clone)]
@@ -364,15 +378,34 @@ impl AuditLog {
         entries: Vec<Entry>,
         time: u64,
     ) -> Result<Unsynced, AuditError> {
-        let (receipts, checkpoint, recoveries) = self.write_counted(time, &entries, false)?;
-        let through = checkpoint
-            .as_ref()
-            .or(receipts.last())
-            .map_or(0, |last| last.seq + 1);
+        self.append_units_unsynced(&[(entries.as_slice(), time)])
+    }
+
+    /// Several units, each its entries and their time, chained in order
+    /// and written to the sink with one append (no other writer's record
+    /// comes between them): one lock of the sink and one write for all,
+    /// where [`AuditLog::append_all_unsynced`] takes one each. Each unit
+    /// stays a unit of the log (a crash keeps or cuts it whole); a due
+    /// checkpoint follows the unit after which it fell due. Durable once
+    /// [`AuditLog::sync_unit`] returns for the answer. Units without
+    /// entries write nothing.
+    pub fn append_units_unsynced(&self, units: &[(&[Entry], u64)]) -> Result<Unsynced, AuditError> {
+        let Some(&(_, time)) = units.first() else {
+            return Ok(Unsynced {
+                receipts: Vec::new(),
+                through: 0,
+                recoveries: 0,
+            });
+        };
+        let written = self.write_counted(time, units, false)?;
         Ok(Unsynced {
-            receipts,
-            through,
-            recoveries,
+            through: if written.lines == 0 {
+                0
+            } else {
+                written.through
+            },
+            receipts: written.receipts,
+            recoveries: written.recoveries,
         })
     }
 
@@ -426,64 +459,67 @@ impl AuditLog {
         if self.options.checkpoint_signer.is_none() {
             return Ok(None);
         }
-        let (_, receipt) = self.write(time, &[], true)?;
+        let written = self.write_counted(time, &[(&[], time)], true)?;
         self.sink.sync().map_err(|e| self.stop(e.into()))?;
-        Ok(receipt)
+        Ok(written.sealed)
     }
 
-    /// Chains `entries` (and a checkpoint, if one is due or `force`d and
-    /// anything is unsealed) after the head and appends them; if another
-    /// writer got there first, catches up and chains again. The entries'
-    /// receipts, and the checkpoint's.
-    fn write(
-        &self,
-        time: u64,
-        entries: &[Entry],
-        force: bool,
-    ) -> Result<(Vec<Receipt>, Option<Receipt>), AuditError> {
-        self.write_counted(time, entries, force)
-            .map(|(receipts, sealed, _)| (receipts, sealed))
-    }
-
-    /// [`AuditLog::write`], and the log's recoveries when it wrote (read
-    /// under the chain's lock, after any recovery this write made: a
-    /// later one may cut what it wrote).
+    /// Chains the units (each its entries and their time; after each, a
+    /// checkpoint if one is due, or `force`d after the last if anything is
+    /// unsealed) after the head and appends them with one append; if
+    /// another writer got there first, catches up and chains again. `time`
+    /// stamps the record of a recovery this write makes first. Also
+    /// returns the log's recoveries when it wrote (read under the chain's
+    /// lock, after any recovery this write made: a later one may cut what
+    /// it wrote).
     fn write_counted(
         &self,
         time: u64,
-        entries: &[Entry],
+        units: &[(&[Entry], u64)],
         force: bool,
-    ) -> Result<(Vec<Receipt>, Option<Receipt>, u64), AuditError> {
+    ) -> Result<Written, AuditError> {
         let mut state = lock(&self.state);
         self.ready(&mut state, time)?;
         let recoveries = self.recoveries.load(Ordering::SeqCst);
+        let records: usize = units.iter().map(|(entries, _)| entries.len()).sum();
         loop {
             let mut next = state.clone();
-            let mut lines = Vec::with_capacity(entries.len() + 1);
-            let mut receipts = Vec::with_capacity(entries.len());
-            // One unit: each record says how many of it follow.
-            let mut more = entries.len();
-            for entry in entries {
-                more -= 1;
-                let (line, receipt) = chain(
-                    &mut next,
-                    time,
-                    entry.clone(),
-                    u32::try_from(more).unwrap_or(u32::MAX),
-                )?;
-                next.since_checkpoint += 1;
-                lines.push(line);
-                receipts.push(receipt);
-            }
-            let due = (force && next.since_checkpoint > 0) || self.checkpoint_due(&next, time);
+            let mut lines = Vec::with_capacity(records + 1);
+            let mut receipts = Vec::with_capacity(records);
             let mut sealed = None;
-            if due && let Some(signer) = &self.options.checkpoint_signer {
-                let (line, receipt) = checkpoint(&mut next, time, signer.as_ref())?;
-                lines.push(line);
-                sealed = Some(receipt);
+            for (i, &(entries, time)) in units.iter().enumerate() {
+                // One unit: each record says how many of it follow.
+                let mut more = entries.len();
+                for entry in entries {
+                    more -= 1;
+                    let (line, receipt) = chain(
+                        &mut next,
+                        time,
+                        entry.clone(),
+                        u32::try_from(more).unwrap_or(u32::MAX),
+                    )?;
+                    next.since_checkpoint += 1;
+                    lines.push(line);
+                    receipts.push(receipt);
+                }
+                let forced = force && i + 1 == units.len() && next.since_checkpoint > 0;
+                if (forced || self.checkpoint_due(&next, time))
+                    && let Some(signer) = &self.options.checkpoint_signer
+                {
+                    let (line, receipt) = checkpoint(&mut next, time, signer.as_ref())?;
+                    lines.push(line);
+                    sealed = Some(receipt);
+                }
             }
+            let written = |state: &State| Written {
+                receipts,
+                sealed,
+                through: state.next_seq,
+                lines: lines.len(),
+                recoveries,
+            };
             if lines.is_empty() {
-                return Ok((receipts, sealed, recoveries));
+                return Ok(written(&state));
             }
             let appended = self
                 .sink
@@ -492,7 +528,7 @@ impl AuditLog {
             match appended {
                 Appended::Done => {
                     *state = next;
-                    return Ok((receipts, sealed, recoveries));
+                    return Ok(written(&state));
                 }
                 Appended::Behind { count } => {
                     let before = state.next_seq;

@@ -350,3 +350,75 @@ fn a_reopened_log_counts_the_records_since_its_last_checkpoint() {
         "{last:?}"
     );
 }
+
+/// Issue 16: units appended together (`append_units_unsynced`, one append
+/// of the sink) stay units of the log, each with its own count of records
+/// to follow and its own time, a due checkpoint after the unit it fell due
+/// on; a recovery that cut them before their sync makes the sync refuse
+/// them, while units an fsync confirmed before the failure survive it.
+#[test]
+fn units_appended_together_stay_units_and_a_recovery_that_cut_them_refuses_their_sync() {
+    let sink = Arc::new(FaultySink::default());
+    let options = AuditOptions {
+        checkpoint_signer: Some(common::signer()),
+        checkpoint_every: Some(3),
+        ..AuditOptions::default()
+    };
+    let log = AuditLog::over(sink.clone(), options).unwrap();
+    let units = [
+        vec![entry(0), entry(1)],
+        vec![entry(2)],
+        vec![entry(3), entry(4)],
+    ];
+    let together: Vec<(&[Entry], u64)> = units
+        .iter()
+        .zip([T0, T0 + 1, T0 + 2])
+        .map(|(unit, time)| (unit.as_slice(), time))
+        .collect();
+    let unsynced = log.append_units_unsynced(&together).unwrap();
+    assert_eq!(unsynced.receipts().len(), 5);
+    log.sync_unit(&unsynced).unwrap();
+    let written = records(&*sink);
+    let shape: Vec<(u32, u64, bool)> = written
+        .iter()
+        .map(|r| {
+            let sealed = matches!(r.entry.event, Event::Checkpoint { .. });
+            (r.more, r.time, sealed)
+        })
+        .collect();
+    // Three records are due a checkpoint: after the second unit, not
+    // inside the third.
+    assert_eq!(
+        shape,
+        [
+            (1, T0, false),
+            (0, T0, false),
+            (0, T0 + 1, false),
+            (0, T0 + 1, true),
+            (1, T0 + 2, false),
+            (0, T0 + 2, false),
+        ]
+    );
+    export_is_intact(&log);
+
+    // Written, not synced; another write's fsync fails; the recovery cuts
+    // them, and their sync is refused.
+    let cut = log
+        .append_units_unsynced(&[(&[entry(5)], T0 + 3), (&[entry(6)], T0 + 3)])
+        .unwrap();
+    sink.fail_sync.store(true, Ordering::SeqCst);
+    assert!(log.append(entry(7), T0 + 4).is_err());
+    log.recover(T0 + 5).unwrap();
+    let error = log.sync_unit(&cut).unwrap_err();
+    assert!(matches!(error, AuditError::Stopped { .. }), "{error:?}");
+    // Confirmed before the failure: kept, and its sync goes through.
+    log.sync_unit(&unsynced).unwrap();
+    export_is_intact(&log);
+
+    // Nothing to write: no record, nothing to sync.
+    let empty = log.append_units_unsynced(&[(&[], T0 + 6)]).unwrap();
+    assert!(empty.receipts().is_empty());
+    let before = records(&*sink).len();
+    log.sync_unit(&empty).unwrap();
+    assert_eq!(records(&*sink).len(), before);
+}
