@@ -7,8 +7,9 @@
 //! the identity provider's work and happens outside the timed routine.
 //!
 //! `in-flight` times 64 one-SAD requests started one after the other
-//! with `sign_documents_pending` and then delivered (`wait`): their audit
-//! records share fsyncs. `floor` times the cryptography of one request
+//! with `sign_documents_pending` and then delivered, each by its own
+//! `wait` (each writes its unit; the units share fsyncs) or all by one
+//! `wait_all` (one append of the 64 units, one fsync). `floor` times the cryptography of one request
 //! alone (ring: an ES256 SAD signed and verified, one P-256 signature).
 //!
 //! `cargo bench --bench pipeline -- --warm-up-time 1 --measurement-time 3`; the operators' harness with threads and
@@ -78,28 +79,36 @@ fn in_flight(c: &mut Criterion) {
             Pipeline::new(soft(true), KeyAlgorithm::EcP256, fsync, 1, dir.path()).unwrap();
         let next = Cell::new(0u64);
         let durability = if fsync { "fsync" } else { "no-fsync" };
-        group.bench_function(format!("soft+cache/batch-1/{durability}"), |b| {
-            b.iter_batched(
-                || {
-                    (0..IN_FLIGHT)
-                        .map(|_| {
-                            next.set(next.get() + 1);
-                            pipeline.authorize(&format!("sad-{}", next.get()), 1)
-                        })
-                        .collect::<Vec<_>>()
-                },
-                |requests| {
-                    let pending: Vec<_> = requests
-                        .iter()
-                        .map(|(digests, sad)| pipeline.sign_pending(sad, digests).unwrap())
-                        .collect();
-                    for request in pending {
-                        request.wait().unwrap();
-                    }
-                },
-                BatchSize::SmallInput,
-            );
-        });
+        for delivery in ["wait-each", "wait-all"] {
+            group.bench_function(format!("soft+cache/batch-1/{durability}/{delivery}"), |b| {
+                b.iter_batched(
+                    || {
+                        (0..IN_FLIGHT)
+                            .map(|_| {
+                                next.set(next.get() + 1);
+                                pipeline.authorize(&format!("sad-{}", next.get()), 1)
+                            })
+                            .collect::<Vec<_>>()
+                    },
+                    |requests| {
+                        let pending: Vec<_> = requests
+                            .iter()
+                            .map(|(digests, sad)| pipeline.sign_pending(sad, digests).unwrap())
+                            .collect();
+                        if delivery == "wait-all" {
+                            for answer in ssa::PendingSignatures::wait_all(pending) {
+                                answer.unwrap();
+                            }
+                        } else {
+                            for request in pending {
+                                request.wait().unwrap();
+                            }
+                        }
+                    },
+                    BatchSize::SmallInput,
+                );
+            });
+        }
     }
     group.finish();
 }
