@@ -108,8 +108,9 @@ struct Cli {
     #[arg(long, default_value = "raw", value_parser = ["raw", "pipeline", "floor"])]
     mode: String,
     /// Requests kept in flight over the --threads threads (pipeline mode):
-    /// each thread starts requests until it holds its share, then waits
-    /// for its oldest, so requests share the audit log's fsyncs.
+    /// each thread starts requests until it holds its share, then delivers
+    /// them together (`PendingSignatures::wait_all`: one append of their
+    /// audit records, one fsync, one commit of the spends).
     #[arg(long, default_value_t = 0)]
     in_flight: u64,
     /// Signatures per operation (sign_many in raw mode, digests per SAD in

@@ -380,12 +380,17 @@ impl SigningService {
         self.sign_documents_in(credential, sad, digests, options, Caller::default(), now)
     }
 
-    /// [`SigningService::sign_documents`] up to the disk: every check, the
-    /// signatures and their audit records are made, and the answer holds
-    /// them until [`PendingSignatures::wait`] has made the records durable
-    /// and spent the SAD. A thread can start its next requests before it
-    /// waits, so requests in flight share the audit log's fsyncs (a server
-    /// with many signers in flight on few threads).
+    /// [`SigningService::sign_documents`] up to the disk: every check and
+    /// the signatures are made, and the answer holds them with their audit
+    /// records until [`PendingSignatures::wait`] has written the records,
+    /// made them durable and spent the SAD. A thread can start its next
+    /// requests before it waits and deliver them together
+    /// ([`PendingSignatures::wait_all`]: one append of their records, one
+    /// fsync, one commit of the spends), so requests in flight share the
+    /// disk (a server with many signers in flight on few threads). Waits on
+    /// several threads at once share fsyncs too (one fsync covers every
+    /// record written before it began); one thread waiting for its requests
+    /// one after the other writes and syncs each in turn.
     ///
     /// ```
     /// # fn run(service: &ssa::SigningService, requests: &[(String, ssa::sad::Sad, Vec<Vec<u8>>)])
@@ -396,9 +401,9 @@ impl SigningService {
     /// for (credential, sad, digests) in requests {
     ///     pending.push(service.sign_documents_pending(credential, sad, digests, &options, now)?);
     /// }
-    /// for request in pending {
-    ///     // The first wait's fsync covers the records of every request above.
-    ///     let signatures = request.wait()?;
+    /// // One append and one fsync for the records of every request above.
+    /// for answer in ssa::PendingSignatures::wait_all(pending) {
+    ///     let signatures = answer?;
     /// #   let _ = signatures;
     /// }
     /// # Ok(()) }
