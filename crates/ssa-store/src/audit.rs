@@ -156,9 +156,14 @@ impl AuditSink for MemoryAuditSink {
     }
 }
 
-/// Bytes at the start of `FILE.lock` kept for the stop mark: written when
-/// the lock file is made, so that marking needs no new space on a full disk.
+/// Bytes at the start of `FILE.lock` kept for the stop mark, then as many
+/// for the count of records an fsync confirmed (any writer's): written
+/// when the lock file is made, so that neither needs new space on a full
+/// disk.
 const MARK_LEN: usize = 64;
+
+/// Where the confirmed count sits in `FILE.lock`.
+const CONFIRMED_AT: u64 = MARK_LEN as u64;
 
 /// The stop mark in the lock file: the number of records known durable
 /// when a writer stopped, if one did.
@@ -181,6 +186,40 @@ fn read_mark(lock: &File, path: &Path) -> Result<Option<u64>, StoreError> {
                 what: "audit stop mark",
             }),
     }
+}
+
+/// The records an fsync of any writer confirmed, as the last one to
+/// confirm more wrote it in the lock file (0 if none did).
+fn read_confirmed(lock: &File, path: &Path) -> Result<u64, StoreError> {
+    use std::os::unix::fs::FileExt;
+    let mut bytes = [0u8; MARK_LEN];
+    let n = lock
+        .read_at(&mut bytes, CONFIRMED_AT)
+        .map_err(io("read audit confirmed count", path))?;
+    let text = std::str::from_utf8(&bytes[..n]).map_err(|_| StoreError::Corrupt {
+        what: "audit confirmed count",
+    })?;
+    match text.trim_matches(|c: char| c == ' ' || c == '\n' || c == '\0') {
+        "" => Ok(0),
+        count => count
+            .strip_prefix("confirmed ")
+            .and_then(|n| n.parse().ok())
+            .ok_or(StoreError::Corrupt {
+                what: "audit confirmed count",
+            }),
+    }
+}
+
+/// Writes the confirmed count in place. Not fsynced: it serves the
+/// writers that are running (a restart verifies the file itself).
+fn write_confirmed(lock: &File, count: u64, path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::FileExt;
+    let mut bytes = [b' '; MARK_LEN];
+    bytes[MARK_LEN - 1] = b'\n';
+    let text = format!("confirmed {count}");
+    bytes[..text.len()].copy_from_slice(text.as_bytes());
+    lock.write_all_at(&bytes, CONFIRMED_AT)
+        .map_err(io("write audit confirmed count", path))
 }
 
 /// Writes (or clears) the stop mark in place, durably.
@@ -209,9 +248,11 @@ fn write_mark(lock: &File, mark: Option<u64>, path: &Path) -> Result<(), StoreEr
 /// one). The sink then refuses every append and sync
 /// ([`StoreError::Stopped`]), and leaves a mark in `FILE.lock` (in bytes
 /// kept for it, so no new space is needed) saying how many records are
-/// known durable; a later open finds the mark and stays stopped until
-/// [`AuditSink::cut`] cuts the records after it (kept in
-/// `FILE.cut-N-RANDOM`).
+/// known durable — the most any writer's fsync confirmed: each writes its
+/// confirmed count there —; every writer reads the mark when it appends
+/// or confirms an fsync, and stops too; a later open finds the mark and
+/// stays stopped until [`AuditSink::cut`] cuts the records after it (kept
+/// in `FILE.cut-N-RANDOM`).
 pub struct FileAuditSink {
     path: PathBuf,
     durability: Durability,
@@ -292,6 +333,10 @@ impl FileAuditSink {
                 // Room for a stop mark, taken now, while there is space.
                 write_mark(&lock_file, None, &lock_path)?;
             }
+            if size < 2 * MARK_LEN as u64 {
+                // And for the confirmed count.
+                write_confirmed(&lock_file, 0, &lock_path)?;
+            }
             let mark = read_mark(&lock_file, &lock_path)?;
             let mut bytes = Vec::new();
             (&file)
@@ -354,16 +399,36 @@ impl FileAuditSink {
         let mut stopped = lock(&self.stopped);
         if stopped.is_none() {
             let lock_path = self.path.with_extension("lock");
-            let marked = read_mark(&inner.lock, &lock_path).and_then(|mark| {
-                let from = mark.map_or(durable, |m| m.min(durable));
-                write_mark(&inner.lock, Some(from), &lock_path)
-            });
+            // Another writer's fsync may have confirmed more than this one
+            // knows; an earlier mark stands.
+            let durable = read_confirmed(&inner.lock, &lock_path)
+                .unwrap_or(0)
+                .max(durable);
+            let from = match read_mark(&inner.lock, &lock_path) {
+                Ok(Some(mark)) => mark.min(durable),
+                Ok(None) | Err(_) => durable,
+            };
             // Without the mark, this process still refuses to go on; a
             // restart would not know what to cut (docs/operations.md).
-            let _ = marked;
-            *stopped = Some((error.to_string(), durable));
+            let _ = write_mark(&inner.lock, Some(from), &lock_path);
+            *stopped = Some((error.to_string(), from));
         }
         error
+    }
+
+    /// Stops this writer if another one left a stop mark (holding the
+    /// lock): nothing after the mark may be confirmed, by anyone.
+    fn check_mark(&self, inner: &Inner) -> Result<(), StoreError> {
+        let lock_path = self.path.with_extension("lock");
+        let Some(from) = read_mark(&inner.lock, &lock_path)? else {
+            return Ok(());
+        };
+        let reason = "another writer stopped the audit log after a failure".to_owned();
+        let mut stopped = lock(&self.stopped);
+        if stopped.is_none() {
+            *stopped = Some((reason.clone(), from));
+        }
+        Err(StoreError::Stopped { reason })
     }
 
     /// Counts the records other processes appended since `inner.len`.
@@ -436,6 +501,24 @@ impl FileAuditSink {
         };
         match result {
             Ok(()) => {
+                // Confirmed only if no writer stopped meanwhile; then the
+                // count is there for a writer that stops later.
+                let inner = lock(&self.inner);
+                let lock_path = self.path.with_extension("lock");
+                inner
+                    .lock
+                    .lock()
+                    .map_err(io("lock audit log", &self.path))?;
+                let published = self.check_mark(&inner).and_then(|()| {
+                    let confirmed = read_confirmed(&inner.lock, &lock_path)?;
+                    if covered.count > confirmed {
+                        write_confirmed(&inner.lock, covered.count, &lock_path)?;
+                    }
+                    Ok(())
+                });
+                let _ = inner.lock.unlock();
+                drop(inner);
+                published?;
                 if covered.len > synced.len {
                     *synced = covered;
                     self.durable.store(covered.count, Ordering::Release);
@@ -466,6 +549,7 @@ impl AuditSink for FileAuditSink {
             .lock()
             .map_err(io("lock audit log", &self.path))?;
         let written = (|| -> Result<Appended, StoreError> {
+            self.check_mark(&inner)?;
             self.catch_up(&mut inner)?;
             if inner.count != at {
                 return Ok(Appended::Behind { count: inner.count });
@@ -587,6 +671,8 @@ impl AuditSink for FileAuditSink {
                 .set_len(at as u64)
                 .and_then(|()| inner.file.sync_all())
                 .map_err(io("cut audit log", &self.path))?;
+            // What is left is durable; nothing after it was confirmed.
+            write_confirmed(&inner.lock, kept, &lock_path)?;
             write_mark(&inner.lock, None, &lock_path)?;
             inner.len = at as u64;
             inner.count = kept;
@@ -668,11 +754,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.log");
         let sink = FileAuditSink::open(&path, Durability::Fsync).unwrap();
-        // The room for the mark is taken at open, while there is space.
+        // The room for the mark and the confirmed count is taken at open,
+        // while there is space.
         let lock_len = std::fs::metadata(path.with_extension("lock"))
             .unwrap()
             .len();
-        assert_eq!(lock_len, MARK_LEN as u64);
+        assert_eq!(lock_len, 2 * MARK_LEN as u64);
         assert_eq!(sink.append(0, &lines(0..2)).unwrap(), Appended::Done);
         sink.sync().unwrap();
         assert_eq!(sink.append(2, &lines(2..4)).unwrap(), Appended::Done);
@@ -708,6 +795,26 @@ mod tests {
         let sink = FileAuditSink::open(&path, Durability::Fsync).unwrap();
         assert_eq!(sink.unconfirmed_from().unwrap(), None);
         assert_eq!(sink.read_from(0).unwrap(), lines(0..3));
+    }
+
+    /// The confirmed count follows a cut: a stop after it marks from what
+    /// the cut kept, not from a count the cut took back.
+    #[test]
+    fn a_cut_takes_back_the_confirmed_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let sink = FileAuditSink::open(&path, Durability::Fsync).unwrap();
+        assert_eq!(sink.append(0, &lines(0..6)).unwrap(), Appended::Done);
+        sink.sync().unwrap();
+        // As `AuditLog` cuts a unit it finds unfinished.
+        let cut = sink.cut(4).unwrap();
+        assert_eq!((cut.from, cut.records), (4, 2));
+        assert_eq!(sink.append(4, &lines(4..5)).unwrap(), Appended::Done);
+        sink.fail_next_write.store(true, Ordering::SeqCst);
+        assert!(sink.append(5, &lines(5..6)).is_err());
+        assert_eq!(sink.unconfirmed_from().unwrap(), Some(4));
+        let reopened = FileAuditSink::open(&path, Durability::Fsync).unwrap();
+        assert_eq!(reopened.unconfirmed_from().unwrap(), Some(4));
     }
 
     /// A write that fails halfway (a full disk) leaves no partial record

@@ -1,10 +1,13 @@
 //! The file backends shared by two real processes (a property that spans
 //! processes gets a test with processes): credential updates are all kept,
 //! of racing enrolments one is stored per id, a SAD yields `num` uses, and
-//! each OAuth2 grant (an authorization code) is taken by one process.
+//! each OAuth2 grant (an authorization code) is taken by one process; and
+//! when one writer of a shared audit log fails, the other stops too and
+//! what its fsync confirmed is not marked for cutting.
 //!
-//! Own harness: the binary is the parent (no arguments) and a worker
-//! (`worker DIR TAG`).
+//! Own harness: the binary is the parent (no arguments), a worker
+//! (`worker DIR TAG`), and the two audit writers (`audit-failing DIR`,
+//! `audit-confirming DIR`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -12,9 +15,9 @@ use std::path::Path;
 use std::process::Command;
 
 use ssa_store::{
-    ConsumptionLedger, CredentialStore, EnrolmentStore, FileCredentialStore, FileEnrolmentStore,
-    FileGrantStore, FileLedger, Grant, GrantStore, Inserted, LedgerError, StoredCredential,
-    UseRequest,
+    Appended, AuditSink, ConsumptionLedger, CredentialStore, Durability, EnrolmentStore,
+    FileAuditSink, FileCredentialStore, FileEnrolmentStore, FileGrantStore, FileLedger, Grant,
+    GrantStore, Inserted, LedgerError, StoredCredential, UseRequest,
 };
 
 const UPDATES: usize = 100;
@@ -159,18 +162,149 @@ fn parent() -> Result<(), String> {
     }
 }
 
+/// Records the confirming writer appends and makes durable.
+const CONFIRMED: u64 = 20;
+
+/// Waits (up to a minute) for `name` to appear in `dir`.
+fn wait_for(dir: &Path, name: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !dir.join(name).exists() {
+        assert!(std::time::Instant::now() < deadline, "no {name}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+fn audit_records(from: u64, to: u64) -> Vec<String> {
+    // About 100 bytes each: the confirming writer's records outgrow the
+    // failing writer's file size limit.
+    (from..to)
+        .map(|i| format!("record {i:04} {}", "x".repeat(88)))
+        .collect()
+}
+
+/// Opens the log while it is empty, lets the other writer append and
+/// confirm, then appends past its file size limit (`prlimit --fsize`, with
+/// SIGXFSZ ignored: the write fails with EFBIG) and stops.
+fn audit_failing(dir: &Path) {
+    let sink = FileAuditSink::open(dir.join("audit.log"), Durability::Fsync).unwrap();
+    std::fs::write(dir.join("failing-open"), b"").unwrap();
+    wait_for(dir, "confirmed");
+    // After the other writer's 20 confirmed records and 1 not yet synced.
+    let failed = sink.append(CONFIRMED + 1, &audit_records(CONFIRMED + 1, CONFIRMED + 2));
+    std::fs::write(dir.join("failed"), b"").unwrap();
+    println!(
+        "append {:?}, unconfirmed from {:?}",
+        failed.map_err(|e| e.to_string()),
+        sink.unconfirmed_from().map_err(|e| e.to_string())
+    );
+}
+
+/// Appends and confirms records after the failing writer opened, and
+/// appends one more without syncing it; once that writer failed, tries to
+/// make the last one durable, then to append another.
+fn audit_confirming(dir: &Path) {
+    let sink = FileAuditSink::open(dir.join("audit.log"), Durability::Fsync).unwrap();
+    assert_eq!(
+        sink.append(0, &audit_records(0, CONFIRMED)).unwrap(),
+        Appended::Done
+    );
+    sink.sync_through(CONFIRMED).unwrap();
+    let unsynced = audit_records(CONFIRMED, CONFIRMED + 1);
+    assert_eq!(sink.append(CONFIRMED, &unsynced).unwrap(), Appended::Done);
+    std::fs::write(dir.join("confirmed"), b"").unwrap();
+    wait_for(dir, "failed");
+    // The fsync itself may well succeed: it must confirm nothing.
+    let synced = sink.sync_through(CONFIRMED + 1);
+    let appended = sink.append(CONFIRMED + 1, &audit_records(CONFIRMED + 1, CONFIRMED + 2));
+    let said = |r: Result<(), ssa_store::StoreError>| match r {
+        Err(ssa_store::StoreError::Stopped { .. }) => "refused".to_owned(),
+        other => format!("{other:?}"),
+    };
+    println!("{} {}", said(synced), said(appended.map(|_| ())));
+}
+
+/// Two writers of one audit file: one fails to write; the other must stop
+/// too, and the stop mark must not ask to cut what the other's fsync
+/// confirmed.
+fn audit_writers() -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let d = dir.path();
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    // An ignored signal stays ignored across exec; prlimit (util-linux)
+    // runs the writer with a file size limit of 1 KiB.
+    let failing = Command::new("sh")
+        .arg("-c")
+        .arg(r#"trap '' XFSZ; exec prlimit --fsize=1024 "$0" audit-failing "$1""#)
+        .arg(&exe)
+        .arg(d)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    wait_for(d, "failing-open");
+    let confirming = Command::new(&exe)
+        .arg("audit-confirming")
+        .arg(d)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let mut said = Vec::new();
+    for child in [failing, confirming] {
+        let output = child.wait_with_output().map_err(|e| e.to_string())?;
+        if !output.status.success() {
+            return Err(format!("an audit writer failed: {output:?}"));
+        }
+        said.push(String::from_utf8_lossy(&output.stdout).trim().to_owned());
+    }
+    let reopened = FileAuditSink::open(d.join("audit.log"), Durability::Fsync)
+        .and_then(|sink| sink.unconfirmed_from())
+        .map_err(|e| e.to_string())?;
+    println!(
+        "audit writers: the failing one said {:?}; the other {:?}; the reopened log is unconfirmed from {reopened:?}",
+        said[0], said[1]
+    );
+    if !said[0].starts_with("append Err(") {
+        return Err("the failing writer's append went through".into());
+    }
+    if said[1] != "refused refused" {
+        return Err("the other writer confirmed or appended after the failure".into());
+    }
+    if reopened != Some(CONFIRMED) {
+        return Err(format!(
+            "the stop mark is not at the {CONFIRMED} records confirmed"
+        ));
+    }
+    Ok(())
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("worker") {
-        worker(Path::new(&args[2]), &args[3]);
-        return;
+    match args.get(1).map(String::as_str) {
+        Some("worker") => return worker(Path::new(&args[2]), &args[3]),
+        Some("audit-failing") => return audit_failing(Path::new(&args[2])),
+        Some("audit-confirming") => return audit_confirming(Path::new(&args[2])),
+        _ => {}
     }
-    match parent() {
-        Ok(()) => println!("test result: ok. 1 passed; 0 failed; 0 ignored"),
-        Err(e) => {
-            println!("file_stores_shared_by_two_processes: {e}");
-            println!("test result: FAILED. 0 passed; 1 failed; 0 ignored");
-            std::process::exit(1);
+    type Test = fn() -> Result<(), String>;
+    let tests: [(&str, Test); 2] = [
+        ("file_stores_shared_by_two_processes", parent),
+        (
+            "a_failed_writer_stops_the_other_and_marks_what_it_confirmed",
+            audit_writers,
+        ),
+    ];
+    let mut failed = 0;
+    for (name, test) in tests {
+        if let Err(e) = test() {
+            println!("{name}: {e}");
+            failed += 1;
         }
+    }
+    println!(
+        "test result: {}. {} passed; {failed} failed; 0 ignored",
+        if failed == 0 { "ok" } else { "FAILED" },
+        tests.len() - failed
+    );
+    if failed > 0 {
+        std::process::exit(1);
     }
 }
