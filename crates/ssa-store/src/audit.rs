@@ -797,6 +797,24 @@ mod tests {
         assert_eq!(sink.read_from(0).unwrap(), lines(0..3));
     }
 
+    /// Another writer opening the file leaves the confirmed count as it
+    /// was: a stop after that still marks from what was confirmed.
+    #[test]
+    fn the_confirmed_count_outlives_another_writer_opening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let first = FileAuditSink::open(&path, Durability::Fsync).unwrap();
+        // Opened before the records: it knows none of them durable itself.
+        let second = FileAuditSink::open(&path, Durability::Fsync).unwrap();
+        assert_eq!(first.append(0, &lines(0..6)).unwrap(), Appended::Done);
+        first.sync().unwrap();
+        // A third writer opens after the fsync.
+        drop(FileAuditSink::open(&path, Durability::Fsync).unwrap());
+        second.fail_next_write.store(true, Ordering::SeqCst);
+        assert!(second.append(6, &lines(6..7)).is_err());
+        assert_eq!(second.unconfirmed_from().unwrap(), Some(6));
+    }
+
     /// The confirmed count follows a cut: a stop after it marks from what
     /// the cut kept, not from a count the cut took back.
     #[test]
