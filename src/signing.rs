@@ -749,7 +749,7 @@ impl PendingSignatures<'_> {
                     (Some(unsynced), _) => audit.sync_unit(unsynced),
                     (None, Some(error)) => Err(error),
                     (None, None) => audit
-                        .append_all_unsynced(request.unit.clone(), secs(request.now))
+                        .append_units_unsynced(&[(&request.unit, secs(request.now))])
                         .and_then(|unsynced| audit.sync_unit(&unsynced)),
                 };
                 // On failure the activation, dropped, gives the SAD back.

@@ -74,6 +74,12 @@ fn world_with(finish: impl FnOnce(SigningServiceBuilder) -> SigningServiceBuilde
     }
 }
 
+/// The digests one SAD binds.
+type Digests = Vec<Vec<u8>>;
+
+/// A SAD and its id.
+type Authorized = (Sad, String);
+
 #[derive(Clone, Copy, Debug)]
 enum Mode {
     Documents,
@@ -128,6 +134,33 @@ impl World {
                 .sign_hashes("c/1", sad, digests, None, now)
                 .map(|_| ()),
         }
+    }
+
+    /// `n` one-digest SADs, the digests named after `tag`.
+    fn authorize_several(
+        &self,
+        mode: Mode,
+        tag: &str,
+        n: usize,
+    ) -> (Vec<Digests>, Vec<Authorized>) {
+        let digests: Vec<Digests> = (0..n)
+            .map(|i| vec![HashAlgorithm::Sha256.digest(format!("{tag} {i}").as_bytes())])
+            .collect();
+        let sads = digests.iter().map(|d| self.authorize(mode, d)).collect();
+        (digests, sads)
+    }
+
+    /// Each SAD's digests signed up to the disk.
+    fn pending_each(
+        &self,
+        mode: Mode,
+        digests: &[Digests],
+        sads: &[Authorized],
+    ) -> Vec<PendingSignatures<'_>> {
+        sads.iter()
+            .zip(digests)
+            .map(|((sad, _), d)| self.pending(mode, sad, d).unwrap())
+            .collect()
     }
 
     /// Signs up to the disk: the signatures, held until `wait`.
@@ -373,15 +406,8 @@ fn requests_delivered_together_answer_each_for_itself() {
     for mode in [Mode::DocumentsPending, Mode::HashesPending] {
         let case = format!("{mode:?}");
         let w = world();
-        let digests: Vec<Vec<Vec<u8>>> = (0..3)
-            .map(|i| vec![HashAlgorithm::Sha256.digest(format!("{case} {i}").as_bytes())])
-            .collect();
-        let sads: Vec<(Sad, String)> = digests.iter().map(|d| w.authorize(mode, d)).collect();
-        let pending: Vec<_> = sads
-            .iter()
-            .zip(&digests)
-            .map(|((sad, _), d)| w.pending(mode, sad, d).unwrap())
-            .collect();
+        let (digests, sads) = w.authorize_several(mode, &case, 3);
+        let pending = w.pending_each(mode, &digests, &sads);
         w.ledger.fail_commit.store(true, Ordering::SeqCst);
         let answers = PendingSignatures::wait_all(pending);
         assert!(
@@ -417,15 +443,8 @@ fn units_delivered_together_fail_together_and_land_in_their_own_log() {
     for mode in [Mode::DocumentsPending, Mode::HashesPending] {
         let case = format!("{mode:?}");
         let w = world();
-        let digests: Vec<Vec<Vec<u8>>> = (0..3)
-            .map(|i| vec![HashAlgorithm::Sha256.digest(format!("{case} write {i}").as_bytes())])
-            .collect();
-        let sads: Vec<(Sad, String)> = digests.iter().map(|d| w.authorize(mode, d)).collect();
-        let pending: Vec<_> = sads
-            .iter()
-            .zip(&digests)
-            .map(|((sad, _), d)| w.pending(mode, sad, d).unwrap())
-            .collect();
+        let (digests, sads) = w.authorize_several(mode, &format!("{case} write"), 3);
+        let pending = w.pending_each(mode, &digests, &sads);
         w.sink.fail_append(0);
         let answers = PendingSignatures::wait_all(pending);
         assert!(

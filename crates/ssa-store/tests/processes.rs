@@ -29,13 +29,16 @@ const GRANTS: usize = 100;
 /// Waits until both workers have opened their stores, so the races overlap.
 fn both_ready(dir: &Path, tag: &str) {
     std::fs::write(dir.join(format!("ready-{tag}")), b"").unwrap();
+    wait_for(dir, "ready-a");
+    wait_for(dir, "ready-b");
+}
+
+/// Waits (up to a minute) for `name` to appear in `dir`.
+fn wait_for(dir: &Path, name: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !(dir.join("ready-a").exists() && dir.join("ready-b").exists()) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the other worker never started"
-        );
-        std::thread::yield_now();
+    while !dir.join(name).exists() {
+        assert!(std::time::Instant::now() < deadline, "no {name}");
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
 }
 
@@ -164,15 +167,6 @@ fn parent() -> Result<(), String> {
 
 /// Records the confirming writer appends and makes durable.
 const CONFIRMED: u64 = 20;
-
-/// Waits (up to a minute) for `name` to appear in `dir`.
-fn wait_for(dir: &Path, name: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !dir.join(name).exists() {
-        assert!(std::time::Instant::now() < deadline, "no {name}");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-}
 
 fn audit_records(from: u64, to: u64) -> Vec<String> {
     // About 100 bytes each: the confirming writer's records outgrow the
